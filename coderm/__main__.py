@@ -1,0 +1,5 @@
+import sys
+
+from coderm.cli import main
+
+sys.exit(main())

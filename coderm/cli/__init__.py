@@ -1,0 +1,44 @@
+"""The `coderm` command line. Each subcommand lives in its own module of this package and
+defines ``register(subparsers)``; modules are discovered, so adding a command touches one file."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+EPILOG = """examples:
+  coderm score --problems problems.jsonl --out scores.jsonl
+  coderm eval --problems problems.jsonl --scores scores.jsonl
+  coderm execute --problems problems.jsonl --out matrices.jsonl
+"""
+
+# Exit codes: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coderm",
+        description="Turn unit tests (given, mined or generated) into reward scores for code candidates.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

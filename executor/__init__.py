@@ -1,0 +1,24 @@
+"""Sandboxed multiprocess execution of candidates x tests into a PassMatrix.
+
+    with Executor(ExecutorConfig(timeout=2.0)) as ex:
+        m = ex.run(candidates, tests, entry_point="f")       # one problem -> PassMatrix
+        for key, m in ex.run_many(jobs):                       # many problems, streamed in input order
+            ...
+"""
+from executor.config import ExecutorConfig
+from executor.matrix import PassMatrix
+from executor.specs import CallTest, CodeTest, StdioTest, TestSpec, as_test, test_to_json
+from executor.status import Status
+
+__all__ = [
+    "CallTest", "CodeTest", "Executor", "ExecutorConfig", "Job", "PassMatrix", "StdioTest", "Status",
+    "TestSpec", "as_test", "test_to_json",
+]
+
+
+def __getattr__(name: str):  # the runtime pulls in multiprocess; keep `import executor` light
+    if name in ("Executor", "Job"):
+        from executor import runner
+
+        return getattr(runner, name)
+    raise AttributeError(name)

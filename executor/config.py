@@ -1,0 +1,56 @@
+"""Executor configuration: workers, limits and isolation."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+ISOLATION_LEVELS = ("candidate", "test")
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """Everything that decides how cells run (and so part of the cache key when it can change a verdict).
+
+    ``isolation``: ``"candidate"`` runs all tests of a candidate in one forked child that exec'd
+    the candidate once (state may leak between its tests); ``"test"`` forks once more per test from
+    that warm child so no test sees another's side effects.
+    """
+
+    workers: int = max(1, os.cpu_count() or 1)
+    timeout: float = 2.0  # seconds per test, enforced from outside the child
+    load_timeout: float = 5.0  # seconds to exec the candidate itself
+    max_timeouts: int = 3  # after this many TIMEOUT cells a candidate's remaining tests are SKIPPED
+    memory_mb: int = 2048  # RLIMIT_AS of each sandboxed child
+    file_size_mb: int = 64  # RLIMIT_FSIZE
+    open_files: int = 256  # RLIMIT_NOFILE
+    processes: int = 64  # RLIMIT_NPROC (enforced when the child runs as an unprivileged user)
+    output_limit: int = 1 << 20  # bytes of stdout/stderr kept per candidate (and per stdio test)
+    detail_limit: int = 2000  # characters of output tail / error kept per failing cell
+    isolation: str = "candidate"
+    network: bool = False  # False: cut the network with a namespace where the kernel allows
+    cache_path: str | None = None  # SQLite file; None disables the cache
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ISOLATION_LEVELS:
+            raise ValueError(f"isolation must be one of {ISOLATION_LEVELS}, got {self.isolation!r}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        for name in ("timeout", "load_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "ExecutorConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown executor option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def verdict_key(self) -> dict[str, Any]:
+        """The options that can change a cell's verdict (hashed into the cache key)."""
+        d = asdict(self)
+        for k in ("workers", "cache_path", "detail_limit"):
+            d.pop(k)
+        return d

@@ -1,0 +1,58 @@
+"""PassMatrix: the result of running candidates x tests for one problem."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from executor.status import Status
+
+
+@dataclass
+class PassMatrix:
+    """Statuses, timings and evidence of one problem, in input order.
+
+    ``statuses[i, j]`` is the ``Status`` (uint8) of candidate ``i`` on test ``j``;
+    ``seconds`` the wall time of that cell; ``details`` a bounded tail of output or the
+    error message for non-PASS cells; ``outputs`` what a stdio/call cell produced
+    (stdout text, or the JSON of the returned value), ``None`` for code tests: it feeds
+    output-agreement aggregation and computing expected outputs from a reference.
+    """
+
+    statuses: np.ndarray
+    seconds: np.ndarray
+    details: dict[tuple[int, int], str] = field(default_factory=dict)
+    outputs: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, n_candidates: int, n_tests: int, status: Status = Status.SKIPPED) -> "PassMatrix":
+        return cls(
+            np.full((n_candidates, n_tests), int(status), dtype=np.uint8),
+            np.zeros((n_candidates, n_tests), dtype=np.float32),
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.statuses.shape  # type: ignore[return-value]
+
+    @property
+    def passed(self) -> np.ndarray:
+        """Boolean matrix: True where the cell is PASS."""
+        return self.statuses == Status.PASS
+
+    def status_names(self) -> list[list[str]]:
+        names = [s.name for s in Status]
+        return [[names[v] for v in row] for row in self.statuses.tolist()]
+
+    def to_record(self, task_id: str) -> dict:
+        """The `coderm execute` output line of DESIGN.md."""
+        return {"task_id": task_id, "statuses": self.status_names(), "seconds": round(float(self.seconds.sum()), 4)}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "PassMatrix":
+        """Rebuild statuses from an `execute` line (timings per cell are not stored there)."""
+        rows = record["statuses"]
+        statuses = np.array([[int(Status.parse(s)) for s in row] for row in rows], dtype=np.uint8)
+        if statuses.ndim != 2:
+            statuses = statuses.reshape(len(rows), 0)
+        return cls(statuses, np.zeros(statuses.shape, dtype=np.float32))
