@@ -289,7 +289,6 @@ class _Supervision:
             self.loaded = True
             if msg["s"] != harness.LOADED:
                 return _Outcome("load_failed", _status(msg["s"]), self._with_output(str(msg.get("d", ""))))
-            self.output_tail.clear()
             return None
         if not self.loaded or self.next >= len(self.pending) or msg.get("j") != self.pending[self.next][0]:
             return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
