@@ -176,20 +176,25 @@ def drop_privileges(uid: int) -> None:
 def kill_all_but_self(group: int | None) -> None:
     """End every process a candidate started and reap them all.
 
-    As init of a pid namespace, ``kill(-1)`` reaches every other process in it. Without one, kill the
-    child's process group and then every remaining child of ours (we are a subreaper, so escaped
-    grandchildren were reparented to us). Repeated until nothing is left, since a fork bomb can
-    still be creating processes while the first signals land.
+    As init of a pid namespace, ``kill(-1)`` reaches every other process in it, and every one of
+    them is our descendant: kill and reap until no child is left (repeating the kill, since a fork
+    bomb can still be creating processes while the first signals land). Without a namespace, kill
+    the child's process group and then every remaining child of ours (we are a subreaper, so escaped
+    grandchildren were reparented to us).
     """
-    for attempt in range(1000):
-        if os.getpid() == 1:
+    if os.getpid() == 1:
+        while True:
             _signal(os.kill, -1)
-        else:
-            if group is not None:
-                _signal(os.killpg, group)
-            for pid in _children():
-                _signal(os.killpg, pid)
-                _signal(os.kill, pid)
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+    for attempt in range(1000):
+        if group is not None:
+            _signal(os.killpg, group)
+        for pid in _children():
+            _signal(os.killpg, pid)
+            _signal(os.kill, pid)
         if _reap_all_ready():
             return
         time.sleep(0.0005 * min(attempt + 1, 20))
