@@ -17,7 +17,6 @@ import resource
 import signal
 import sys
 import time
-from dataclasses import dataclass
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
@@ -27,16 +26,6 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 SANDBOX_UID_BASE = 61000  # each worker's children run as their own uid (RLIMIT_NPROC is per uid)
-
-
-@dataclass(frozen=True)
-class Containment:
-    """Which layers are active in a worker (reported in `coderm execute --check-sandbox` style output)."""
-
-    pid_namespace: bool = False
-    network_namespace: bool = False
-    private_root: bool = False
-    unprivileged_uid: bool = False
 
 
 def _check(ret: int, what: str) -> None:
