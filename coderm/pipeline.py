@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -72,12 +72,13 @@ def build_tests(problem: Problem, mode: str, generated: list[str] | None = None)
     return tests
 
 
-def _generate(problems: list[Problem], generator: dict) -> dict[str, list[str]]:
+def load_generator() -> Callable[[list[Problem], dict], dict[str, list[str]]]:
+    """``coderm.generate.generate_tests``; ConfigError when that package is not installed."""
     try:
         from coderm.generate import generate_tests
     except ImportError:
         raise ConfigError("the config has a 'generator' section but coderm.generate is not installed") from None
-    return generate_tests(problems, generator)
+    return generate_tests
 
 
 def with_tests(problems: Iterable[Problem], config: Config) -> Iterator[tuple[Problem, list[Any]]]:
@@ -87,9 +88,10 @@ def with_tests(problems: Iterable[Problem], config: Config) -> Iterator[tuple[Pr
         for problem in problems:
             yield problem, build_tests(problem, config.mined_tests)
         return
+    generate = load_generator()
     while batch := list(islice(problems, GENERATE_BATCH)):
         need = [p for p in batch if not p.tests]
-        generated = _generate(need, config.generator) if need else {}
+        generated = generate(need, config.generator) if need else {}
         for problem in batch:
             yield problem, build_tests(problem, config.mined_tests, generated.get(problem.task_id))
 

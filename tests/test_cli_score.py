@@ -1,4 +1,5 @@
 import gzip
+import importlib.util
 import json
 import os
 import subprocess
@@ -169,3 +170,46 @@ def test_codet_humaneval_slice(tmp_path, shared_data):
     assert [s["task_id"] for s in scores] == ["HumanEval/0", "HumanEval/1"]
     for s in scores:
         assert len(s["scores"]) == 20 and s["n_tests"] > 0 and s["stats"]["executed_pairs"] > 0
+
+
+def test_interrupted_run_continues_where_it_stopped(tmp_path):
+    needs_runtime()
+    import signal
+    import time
+
+    fast = lambda t: {"task_id": t, "prompt": "", "entry_point": "f", "candidates": ["def f(): return 1"],
+                      "tests": ["assert f() == 1"]}
+    slow = {"task_id": "slow", "prompt": "", "entry_point": "f", "candidates": ["import time\ntime.sleep(60)"],
+            "tests": ["assert f() == 1"]}
+    src = tmp_path / "p.jsonl"
+    src.write_text("".join(json.dumps(p) + "\n" for p in (fast("a"), slow, fast("b"))))
+    (tmp_path / "c.yaml").write_text("executor: {load_timeout: 1.5, workers: 1}\n")
+    args = ["-m", "coderm", "score", "--problems", src, "--out", "s.jsonl", "--aggregator", "passrate", "--no-cache",
+            "--config", "c.yaml", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, *map(str, args)], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    partial = tmp_path / "s.jsonl.partial"
+    deadline = time.monotonic() + 60
+    while not (partial.exists() and partial.read_text().count("\n") >= 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # "slow" is still loading
+    assert proc.wait(timeout=60) == 130 and "interrupted" in proc.stderr.read()
+    assert not (tmp_path / "s.jsonl").exists()
+    assert [json.loads(line)["task_id"] for line in partial.read_text().splitlines()] == ["a"]
+
+    args.remove("--quiet")
+    r = subprocess.run([sys.executable, *map(str, args)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "1 kept from s.jsonl.partial" in r.stderr and "cells executed 2," in r.stderr  # "a" was not rerun
+    assert [s["task_id"] for s in lines(tmp_path / "s.jsonl")] == ["a", "slow", "b"]
+    assert lines(tmp_path / "s.jsonl")[1]["scores"] == [0.0]
+
+
+def test_generator_section_needs_the_generate_package(tmp_path):
+    needs_runtime()
+    if importlib.util.find_spec("coderm.generate") is not None:
+        pytest.skip("coderm.generate is installed")
+    (tmp_path / "g.yaml").write_text("generator: {backend: transformers}\n")
+    r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--config", "g.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "coderm.generate is not installed" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.yaml"]

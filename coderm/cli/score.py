@@ -67,11 +67,13 @@ def config_from_args(args: argparse.Namespace, **extra) -> Config:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coderm.pipeline import resolve_aggregator, score_stream
+    from coderm.pipeline import load_generator, resolve_aggregator, score_stream
 
     try:
         config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests)
         aggregator = resolve_aggregator(config.aggregator)
+        if config.generator is not None:
+            load_generator()
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
     except ImportError as e:
