@@ -33,7 +33,7 @@ def test_eval_reports_best_of_n_random_pick_and_oracle(tmp_path):
                       + score_line("example/running_max", [0, 0, 0, 1]) + score_line("elsewhere/1", [1]))
     r = coderm("eval", "--problems", EXAMPLE, "--scores", scores, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    report = json.loads(r.stdout)
+    [report] = json.loads(r.stdout)
     scored = problems[:3]
     assert report["best_of_n"] == pytest.approx(100 * (1 + 0.5 + 0) / 3, abs=0.01)
     assert report["random_pick"] == pytest.approx(100 * np.mean([np.mean(p["labels"]) for p in scored]), abs=0.01)
@@ -41,10 +41,17 @@ def test_eval_reports_best_of_n_random_pick_and_oracle(tmp_path):
     assert (report["problems"], report["labelled"], report["scored"], report["unknown_task_ids"]) == (5, 5, 3, 1)
     assert report["candidates"] == 12
 
-    table = coderm("eval", "--problems", EXAMPLE, "--scores", scores, cwd=tmp_path)
+    # A second file, out of order and with every correct candidate on top, is shown beside the first.
+    perfect = tmp_path / "perfect.jsonl"
+    perfect.write_text("".join(score_line(p["task_id"], [float(x) for x in p["labels"]]) for p in reversed(problems)))
+    table = coderm("eval", "--problems", EXAMPLE, "--scores", scores, perfect, cwd=tmp_path)
     assert table.returncode == 0
-    assert "best-of-N" in table.stdout and "50.00" in table.stdout and "oracle" in table.stdout
-    assert "1 score lines have a task_id that is not in the problems file" in table.stdout
+    header, _, best, random_pick, oracle, n_scored, *rest = table.stdout.splitlines()
+    assert header.split() == ["s.jsonl", "perfect.jsonl"]
+    assert best.split()[-2:] == ["50.00", "100.00"] and best.startswith("best-of-N")
+    assert random_pick.split()[-1] == f"{100 * np.mean([np.mean(p['labels']) for p in problems]):.2f}"
+    assert n_scored.split()[-2:] == ["3", "5"]
+    assert "s.jsonl: 1 score lines have a task_id that is not in the problems file" in rest
 
 
 def test_eval_bad_scores_exit_2(tmp_path):
