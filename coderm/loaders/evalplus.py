@@ -1,0 +1,128 @@
+"""HumanEval+ and MBPP+ (evalplus): call tests whose expected outputs come from running the
+canonical solution on ``base_input`` (+ ``plus_input``) through the sandboxed executor.
+
+evalplus ships inputs only; the reference outputs are recomputed here, as evalplus itself
+does. Inputs on which the reference fails (error, timeout) are dropped and counted in
+``meta["dropped_inputs"]``. Hub copies without inputs (their ``test`` inlines them) keep that
+``test`` as one code test.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+
+from coderm.loaders.programs import join_body
+from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
+from coderm.loaders.samples import candidates_from_samples, read_samples
+
+RECORDED = {"PASS", "FAIL"}  # cells where the reference returned a value
+
+
+def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> list[list]:
+    inputs = list(field(record, "base_input", where, list))
+    if plus:
+        inputs += field(record, "plus_input", where, list)
+    for k, args in enumerate(inputs):
+        if not isinstance(args, list):
+            raise LoaderError(f"{where}: input {k} must be a list of arguments, got {type(args).__name__}")
+    return inputs if max_inputs is None else inputs[:max_inputs]
+
+
+def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) -> Iterator[tuple[int, list]]:
+    """For each (key, program, entry_point, inputs): ``(key, [(args, output_json) | None])``."""
+    from executor import CallTest, Executor, ExecutorConfig, Job
+    from executor.specs import canonical_json
+
+    with Executor(config or ExecutorConfig(timeout=5.0, cache_path=None)) as ex:
+        specs = {}
+
+        def to_jobs():
+            for key, program, entry_point, inputs in jobs:
+                specs[key] = inputs
+                tests = [CallTest(canonical_json(args), None) for args in inputs]
+                yield Job(key, [program], tests, entry_point=entry_point)
+
+        for key, matrix in ex.run_many(to_jobs()):
+            inputs = specs.pop(key)
+            names = matrix.status_names()[0] if inputs else []
+            yield key, [
+                matrix.outputs.get((0, j)) if names[j] in RECORDED else None for j in range(len(inputs))
+            ]
+
+
+def _evalplus(
+    sources: list[str],
+    samples: str | None,
+    dataset: str,
+    plus: bool,
+    max_inputs: int | None,
+    executor_config,
+) -> Iterator[dict]:
+    if max_inputs is not None and max_inputs < 1:
+        raise LoaderError(f"max_inputs must be >= 1, got {max_inputs}")
+    by_task = read_samples(samples) if samples else None
+    pending: dict[int, tuple[dict, str, list[list]]] = {}
+    code_only: dict[int, dict] = {}
+
+    def jobs():
+        index = 0
+        for source in sources:
+            for where, record in read_records(source):
+                index += 1
+                prog = join_body(field(record, "prompt", where), field(record, "canonical_solution", where))
+                entry_point = field(record, "entry_point", where)
+                if "base_input" not in record:  # Hub copy: inputs are inlined in `test`
+                    code_only[index] = record | {"_program": prog}
+                    yield index, prog, entry_point, []
+                    continue
+                inputs = _inputs(record, where, plus, max_inputs)
+                pending[index] = (record, prog, inputs)
+                yield index, prog, entry_point, inputs
+
+    for key, outputs in _expected_outputs(jobs(), executor_config):
+        if key in code_only:
+            record = code_only.pop(key)
+            tests, meta, prog = [field(record, "test", f"{record['task_id']}")], {}, record["_program"]
+        else:
+            record, prog, inputs = pending.pop(key)
+            atol = float(record.get("atol") or 0.0)
+            tests = []
+            for args, out in zip(inputs, outputs):
+                if out is None:
+                    continue
+                test = {"type": "call", "args": args, "expected": json.loads(out)}
+                if atol:
+                    test["atol"] = atol
+                tests.append(test)
+            meta = {"n_inputs": len(inputs), "dropped_inputs": len(inputs) - len(tests)}
+        task_id = str(record["task_id"]).replace("HumanEval_", "HumanEval/")  # v0.1.0 spells HumanEval_0
+        if by_task is None:
+            candidates, labels = [prog], [True]
+        else:
+            candidates, labels = candidates_from_samples(record["prompt"], by_task.get(task_id, []))
+        meta.update(dataset=dataset, plus=plus)
+        yield problem(task_id, record["prompt"], record["entry_point"], candidates, tests, labels, meta)
+
+
+def humanevalplus(
+    inputs: str | Sequence[str] | None = None,
+    *,
+    samples: str | None = None,
+    plus: bool = True,
+    max_inputs: int | None = None,
+    executor_config=None,
+) -> Iterator[dict]:
+    """HumanEval+ problems with call tests; ``plus=False`` keeps only the base inputs."""
+    return _evalplus(as_sources(inputs, "evalplus/humanevalplus"), samples, "humanevalplus", plus, max_inputs, executor_config)
+
+
+def mbppplus(
+    inputs: str | Sequence[str] | None = None,
+    *,
+    samples: str | None = None,
+    plus: bool = True,
+    max_inputs: int | None = None,
+    executor_config=None,
+) -> Iterator[dict]:
+    """MBPP+ problems with call tests; the prompt is evalplus's task description."""
+    return _evalplus(as_sources(inputs, "evalplus/mbppplus"), samples, "mbppplus", plus, max_inputs, executor_config)
