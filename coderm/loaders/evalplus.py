@@ -15,7 +15,6 @@ from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
 from coderm.loaders.samples import candidates_from_samples, read_samples
 
-RECORDED = {"PASS", "FAIL"}  # cells where the reference returned a value
 
 
 def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> list[list]:
@@ -30,7 +29,7 @@ def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> lis
 
 def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) -> Iterator[tuple[int, list]]:
     """For each (key, program, entry_point, inputs): ``(key, [(args, output_json) | None])``."""
-    from executor import CallTest, Executor, ExecutorConfig, Job
+    from executor import CallTest, Executor, ExecutorConfig, Job, Status
     from executor.specs import canonical_json
 
     with Executor(config or ExecutorConfig(timeout=5.0, cache_path=None)) as ex:
@@ -44,9 +43,10 @@ def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) 
 
         for key, matrix in ex.run_many(to_jobs()):
             inputs = specs.pop(key)
-            names = matrix.status_names()[0] if inputs else []
+            # a recording cell is PASS when the reference returned; anything else has no output
             yield key, [
-                matrix.outputs.get((0, j)) if names[j] in RECORDED else None for j in range(len(inputs))
+                matrix.outputs.get((0, j)) if matrix.statuses[0, j] == Status.PASS else None
+                for j in range(len(inputs))
             ]
 
 
