@@ -12,7 +12,10 @@ import ast
 import re
 
 _STOP = re.compile(r'^\s*("""|\'\'\'|>>>)')
-_ARROW = re.compile(r"^\s*(?:==>|=>|==|➞|->|→|=|should return|returns?)\s*(.+?)\s*[.,;]?\s*$")
+_ARROW = re.compile(r"^\s*#?\s*(?:==>|=>|==|➞|->|→|=|should return|returns?)\s*(.+?)\s*[.,;]?\s*$")
+_JSON_WORDS = {"true": True, "false": False, "null": None}
+_INPUT_LINE = re.compile(r"^\s*Input\s*:\s*(\S.*)$")
+_OUTPUT_LINE = re.compile(r"^\s*Output\s*:\s*(\S.*)$")
 
 
 def mined_tests(problem: dict) -> list:
@@ -30,8 +33,11 @@ def mined_tests(problem: dict) -> list:
 
 def _literal(text: str):
     """``(True, value)`` when ``text`` is a Python literal, else ``(False, None)``."""
+    text = text.strip()
+    if text in _JSON_WORDS:  # "is_simple_power(1, 4) => true"
+        return True, _JSON_WORDS[text]
     try:
-        return True, ast.literal_eval(text.strip())
+        return True, ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False, None
 
@@ -62,29 +68,44 @@ def doctest_asserts(prompt: str, entry_point: str | None = None) -> list[str]:
             while i < len(lines) and lines[i].strip().startswith("..."):
                 expr_lines.append(lines[i].strip()[3:].strip())
                 i += 1
-            expected = []
-            while i < len(lines) and lines[i].strip() and not _STOP.match(lines[i]):
-                expected.append(lines[i].strip())
-                i += 1
-            test = _doctest_assert(" ".join(expr_lines), "\n".join(expected))
+            output = []
+            while i + len(output) < len(lines) and lines[i + len(output)].strip() and not _STOP.match(lines[i + len(output)]):
+                output.append(lines[i + len(output)].strip())
+            test, used = _doctest_assert(" ".join(expr_lines), output)
+            if test is None and entry_point:  # ">>> f(x) == y" with the True left out
+                test = _example_line(" ".join(expr_lines), entry_point)
             if test:
                 tests.append(test)
+            i += used  # lines after the expected value (prose without a blank line) are scanned again
             continue
         if entry_point:
             test = _example_line(stripped, entry_point)
+            if test is None and i + 1 < len(lines):
+                test = _input_output(stripped, lines[i + 1], entry_point)
             if test:
                 tests.append(test)
         i += 1
     return tests
 
 
-def _doctest_assert(expr: str, expected: str) -> str | None:
-    if "print(" in expr or expected.startswith("Traceback") or not _is_expression(expr):
-        return None
-    if not expected:  # doctest prints nothing for a None result
-        return _assert(expr, None) if isinstance(ast.parse(expr, mode="eval").body, ast.Call) else None
-    ok, value = _literal(expected)
-    return _assert(expr, value) if ok else None
+def _doctest_assert(expr: str, output: list[str]) -> tuple[str | None, int]:
+    """The assert for one ``>>>`` example and how many output lines it consumed.
+
+    The expected value is the shortest run of output lines that parses as a literal, so prose
+    that follows without a blank line is not swallowed."""
+    try:
+        node = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        return None, 0
+    if "print(" in expr or (output and output[0].startswith("Traceback")):
+        return None, len(output)
+    if not output:  # doctest prints nothing for a None result
+        return (_assert(ast.unparse(node), None) if isinstance(node, ast.Call) else None), 0
+    for k in range(1, len(output) + 1):
+        ok, value = _literal("\n".join(output[:k]))
+        if ok:
+            return _assert(ast.unparse(node), value), k
+    return None, 0
 
 
 def _example_line(line: str, entry_point: str) -> str | None:
@@ -99,7 +120,19 @@ def _example_line(line: str, entry_point: str) -> str | None:
     if not match or not _literal_call(call):
         return None
     ok, value = _literal(match.group(1))
-    return _assert(call, value) if ok else None
+    return _assert(ast.unparse(ast.parse(call, mode="eval").body), value) if ok else None
+
+
+def _input_output(line: str, next_line: str, entry_point: str) -> str | None:
+    """``Input: arr = [1, 2], k = 1`` followed by ``Output: [2]`` -> ``assert f(arr=[1, 2], k=1) == [2]``."""
+    given, result = _INPUT_LINE.match(line), _OUTPUT_LINE.match(next_line)
+    if not (given and result):
+        return None
+    call = f"{entry_point}({given.group(1)})"
+    ok, value = _literal(result.group(1))
+    if not ok or not _literal_call(call):
+        return None
+    return _assert(ast.unparse(ast.parse(call, mode="eval").body), value)
 
 
 def _call_end(line: str, open_at: int) -> int | None:
