@@ -4,7 +4,15 @@
   lines such as ``f(x) == y`` / ``f(x) ➞ y`` / ``f(x) => y`` become ``assert f(x) == y``, kept
   only when the expected value is a Python literal (printed output, exceptions and prose are
   skipped: they do not say what the function returns).
+  ``Input: a = 1, b = [2]`` / ``Output: 3`` pairs become ``assert f(a=1, b=[2]) == 3``; for
+  LeetCode-style problems (``entry_point`` "Solution", ``meta.func_name``) the call is
+  ``Solution().func_name(...)``.
 - Stdin/stdout problems: "Example/Sample Input ... Output ..." blocks become stdio tests.
+
+Measured on HumanEval (164 prompts): 147 problems get >= 1 test, 413 tests, of which the
+canonical solution passes 407 (the 6 others are wrong docstring examples: HumanEval/47, 116,
+130, 148). On the 31 CodeContests statements every problem gets its examples; in 25 they are
+verbatim among the dataset's tests (the 6 others accept any valid answer).
 """
 from __future__ import annotations
 
@@ -23,7 +31,13 @@ def mined_tests(problem: dict) -> list:
     set), stdio tests for stdin/stdout problems. Duplicates are dropped, order kept."""
     prompt = problem.get("prompt") or ""
     entry_point = problem.get("entry_point")
-    tests = doctest_asserts(prompt, entry_point) if entry_point else statement_examples(prompt)
+    method = (problem.get("meta") or {}).get("func_name")
+    if entry_point == "Solution" and method:
+        tests = doctest_asserts(prompt, None, callee=f"Solution().{method}")
+    elif entry_point:
+        tests = doctest_asserts(prompt, entry_point)
+    else:
+        tests = statement_examples(prompt)
     unique: list = []
     for test in tests:
         if test not in unique:
@@ -54,9 +68,11 @@ def _assert(expr: str, value) -> str:
     return f"assert {expr} is None" if value is None else f"assert {expr} == {value!r}"
 
 
-def doctest_asserts(prompt: str, entry_point: str | None = None) -> list[str]:
+def doctest_asserts(prompt: str, entry_point: str | None = None, callee: str | None = None) -> list[str]:
     """Asserts from ``>>>`` examples and, when ``entry_point`` is given, from example lines
-    that call it with literal arguments (``f(1, 2) == 3``, ``f("a") ➞ True``)."""
+    that call it with literal arguments (``f(1, 2) == 3``, ``f("a") ➞ True``) and from
+    ``Input:``/``Output:`` pairs; those call ``callee`` (default: ``entry_point``)."""
+    callee = callee or entry_point
     lines = prompt.splitlines()
     tests: list[str] = []
     i = 0
@@ -78,12 +94,11 @@ def doctest_asserts(prompt: str, entry_point: str | None = None) -> list[str]:
                 tests.append(test)
             i += used  # lines after the expected value (prose without a blank line) are scanned again
             continue
-        if entry_point:
-            test = _example_line(stripped, entry_point)
-            if test is None and i + 1 < len(lines):
-                test = _input_output(stripped, lines[i + 1], entry_point)
-            if test:
-                tests.append(test)
+        test = _example_line(stripped, entry_point) if entry_point else None
+        if callee and test is None and i + 1 < len(lines):
+            test = _input_output(stripped, lines[i + 1], callee)
+        if test:
+            tests.append(test)
         i += 1
     return tests
 
@@ -123,12 +138,12 @@ def _example_line(line: str, entry_point: str) -> str | None:
     return _assert(ast.unparse(ast.parse(call, mode="eval").body), value) if ok else None
 
 
-def _input_output(line: str, next_line: str, entry_point: str) -> str | None:
+def _input_output(line: str, next_line: str, callee: str) -> str | None:
     """``Input: arr = [1, 2], k = 1`` followed by ``Output: [2]`` -> ``assert f(arr=[1, 2], k=1) == [2]``."""
     given, result = _INPUT_LINE.match(line), _OUTPUT_LINE.match(next_line)
     if not (given and result):
         return None
-    call = f"{entry_point}({given.group(1)})"
+    call = f"{callee}({given.group(1)})"
     ok, value = _literal(result.group(1))
     if not ok or not _literal_call(call):
         return None

@@ -147,3 +147,11 @@ def test_statement_examples_on_codecontests(shared_data):
         in_tests += bool(mined) and all((norm(t["input"]), norm(t["output"])) in known for t in mined)
     assert found == 31
     assert in_tests == 25  # the other 6 accept any valid answer, so their statement answer is not in the tests
+
+
+def test_leetcode_examples_call_the_solution_method():
+    prompt = ("Return the largest element plus k.\n\nExample 1:\n\nInput: nums = [1,5,2], k = 0\nOutput: 5\n"
+              "Explanation: 5 is largest.\n\nExample 2:\n\nInput: nums = [-3,-1], k = 1\nOutput: 0\n")
+    problem = {"prompt": prompt, "entry_point": "Solution", "meta": {"func_name": "biggest"}}
+    assert mined_tests(problem) == ["assert Solution().biggest(nums=[1, 5, 2], k=0) == 5",
+                                    "assert Solution().biggest(nums=[-3, -1], k=1) == 0"]
