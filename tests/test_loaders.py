@@ -98,6 +98,9 @@ def test_mbppplus_tuple_results_recorded(shared_data):
     # the reference returns a tuple; JSON records it as a list, which call tests treat alike
     assert sorted(p["tests"][0]["expected"]) == [4, 5]
     assert passed_rows(p).all()
+    tiny = next(load("mbppplus", inputs=path, max_inputs=4, max_output_chars=3))  # "[4,5]" is 5 chars
+    assert [t["expected"] for t in tiny["tests"]] == [[]]  # only the plus input ([], []) -> () is that small
+    assert tiny["meta"]["dropped_inputs"] == 3
 
 
 def test_mbpp_sanitized_reindents_canonical_bodies(shared_data):

@@ -42,6 +42,8 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="stop after N problems")
     p.add_argument("--base-only", action="store_true", help="evalplus: only base_input, no plus_input")
     p.add_argument("--max-inputs", type=int, metavar="N", help="evalplus: at most N inputs per problem")
+    p.add_argument("--max-output-chars", type=int, metavar="N",
+                   help="evalplus: drop inputs whose reference output exceeds N characters of JSON (default 10000)")
     p.add_argument("--public-only", action="store_true", help="livecodebench: skip the private tests")
     p.add_argument("--workers", type=int, metavar="N", help="evalplus: executor workers for reference outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -65,6 +67,7 @@ def _loader_kwargs(args) -> dict:
         ("--labels", "labels", args.labels),
         ("--base-only", "plus", False if args.base_only else None),
         ("--max-inputs", "max_inputs", args.max_inputs),
+        ("--max-output-chars", "max_output_chars", args.max_output_chars),
         ("--public-only", "private", False if args.public_only else None),
     ):
         if value is not None:
@@ -105,6 +108,9 @@ def run(args) -> int:
         return EXIT_BAD_INPUT
     fd, tmp = tempfile.mkstemp(prefix=".convert-", suffix=".tmp", dir=out_dir)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would otherwise end up on the output
     count = 0
     try:
         problems = load(args.source, **kwargs)
