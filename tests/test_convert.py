@@ -2,6 +2,8 @@
 import gzip
 import json
 import os
+import subprocess
+import sys
 
 from coderm.cli import main
 
@@ -78,3 +80,16 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["convert", "--from", "humaneval", "--out", str(tmp_path / "nodir" / "x.jsonl")]) == 2
     assert not os.path.exists(out)
+
+
+def test_unknown_hub_name_is_a_clear_error(tmp_path):
+    # a name that is not a local file goes to the Hugging Face Hub; offline, that must fail cleanly
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "coderm", "convert", "--from", "humaneval", "--input", "no-such-org/no-such-dataset",
+         "--out", str(tmp_path / "x.jsonl"), "--quiet"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "no-such-org/no-such-dataset: not a local file and not loadable from the Hugging Face Hub" in proc.stderr
+    assert os.listdir(tmp_path) == []

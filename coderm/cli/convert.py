@@ -62,29 +62,35 @@ def _loader_kwargs(args) -> dict:
             paths.append(item)
     if paths:
         kwargs["inputs"] = paths
-    for flag, key, value in (
-        ("--samples", "samples", args.samples),
-        ("--labels", "labels", args.labels),
-        ("--base-only", "plus", False if args.base_only else None),
-        ("--max-inputs", "max_inputs", args.max_inputs),
-        ("--max-output-chars", "max_output_chars", args.max_output_chars),
-        ("--public-only", "private", False if args.public_only else None),
+    for key, value in (
+        ("samples", args.samples),
+        ("labels", args.labels),
+        ("plus", False if args.base_only else None),
+        ("max_inputs", args.max_inputs),
+        ("max_output_chars", args.max_output_chars),
+        ("private", False if args.public_only else None),
     ):
         if value is not None:
             kwargs[key] = value
     if args.workers is not None:
         from executor import ExecutorConfig
 
-        kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0)
+        kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0, cache_path=None)
     return kwargs
 
 
-def _check_paths(kwargs: dict) -> str | None:
-    for key in ("samples", "labels", "solutions", "test_cases", "problems"):
+def _missing_file(kwargs: dict) -> str | None:
+    """The first named input file that does not exist (Hub names are left to the loader)."""
+    from coderm.loaders.records import is_local
+
+    for key in ("samples", "labels"):
         if key in kwargs and not os.path.isfile(kwargs[key]):
-            return f"--{'input ' + key + '=' if key in ('solutions', 'test_cases', 'problems') else ''}{kwargs[key]}: no such file"
+            return f"--{key} {kwargs[key]}: no such file"
+    for key in ("solutions", "test_cases", "problems"):
+        if key in kwargs and not os.path.isfile(kwargs[key]):
+            return f"--input {key}={kwargs[key]}: no such file"
     for path in kwargs.get("inputs", []):
-        if not os.path.exists(path) and (os.sep in path and not path.startswith("hf://") or "." in os.path.basename(path)):
+        if is_local(path) and not os.path.exists(path):
             return f"--input {path}: no such file"
     return None
 
@@ -98,9 +104,9 @@ def run(args) -> int:
         print("error: --limit must be >= 0", file=sys.stderr)
         return EXIT_BAD_INPUT
     kwargs = _loader_kwargs(args)
-    problem = _check_paths(kwargs)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
+    missing = _missing_file(kwargs)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
         return EXIT_BAD_INPUT
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
