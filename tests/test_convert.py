@@ -88,7 +88,7 @@ def test_unknown_hub_name_is_a_clear_error(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "coderm", "convert", "--from", "humaneval", "--input", "no-such-org/no-such-dataset",
          "--out", str(tmp_path / "x.jsonl"), "--quiet"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=120, cwd=os.path.dirname(os.path.dirname(__file__)),
     )
     assert proc.returncode == 2, proc.stderr
     assert "no-such-org/no-such-dataset: not a local file and not loadable from the Hugging Face Hub" in proc.stderr
