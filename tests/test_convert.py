@@ -33,12 +33,12 @@ def test_convert_codet_named_inputs_match_ready_file(shared_data, tmp_path):
                "--input", f"solutions={d}/HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_code_solution.jsonl.gz",
                "--input", f"test_cases={d}/HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_test_case.jsonl.gz",
                "--input", f"problems={d}/HumanEval_for_code_generation.jsonl.gz",
-               "--labels", str(d / "humaneval_codegen16b_labels.json")])
+               "--labels", str(d / "humaneval_codegen16b_labels.json"), "--limit", "5"])
     assert rc == 0
     mine = read_jsonl(out)
     for p in mine:
         p.pop("meta")
-    assert mine == read_jsonl(d / "humaneval_codegen16b.problems.jsonl.gz")
+    assert mine == read_jsonl(d / "humaneval_codegen16b.problems.jsonl.gz")[:5]  # all 164: test_loaders
 
 
 def test_convert_stdio_progress_on_stderr(shared_data, tmp_path, capsys):
