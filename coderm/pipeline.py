@@ -5,7 +5,6 @@ and ``score_matrix``, so the same problem gets the same scores either way.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from executor import Executor
 
 GENERATE_BATCH = 32  # problems per generate_tests call: large enough for batched inference, small enough to stream
-_warned: set[str] = set()
 
 
 @dataclass
@@ -44,19 +42,10 @@ def resolve_aggregator(name: str | None) -> str:
     return name
 
 
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        print(f"coderm: warning: {message}", file=sys.stderr)
-
-
 def mined_tests(problem: Problem) -> list[Any]:
     """LLM-free tests from the prompt (doctest examples, statement examples) via ``coderm.sources``."""
-    try:
-        from coderm.sources import mined_tests as mine
-    except ImportError:
-        _warn_once("coderm.sources is not installed: no tests are mined from prompts")
-        return []
+    from coderm.sources import mined_tests as mine
+
     return mine({"prompt": problem.prompt, "entry_point": problem.entry_point})
 
 

@@ -47,7 +47,6 @@ def test_rerank_a_problem_dict_and_arguments_override_it():
 
 
 def test_rerank_mines_tests_when_none_are_given():
-    pytest.importorskip("coderm.sources")
     problem = next(json.loads(line) for line in EXAMPLE.read_text().splitlines() if "tests" not in json.loads(line))
     r = coderm.rerank(problem, aggregator="passrate")
     assert len(r.tests) == 3 and r.scores == pytest.approx([1.0, 2 / 3, 1.0])  # lowercase-only misses "Apple"

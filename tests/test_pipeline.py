@@ -59,7 +59,6 @@ def test_build_tests_modes():
 
 
 def test_mined_tests_join_problems_without_tests():
-    pytest.importorskip("coderm.sources")
     vowels = next(p for p in example_problems() if p.tests is None)
     mined = build_tests(vowels, "absent")
     assert "assert count_vowels('banana') == 3" in mined
