@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from coderm import sources
 from coderm.config import Config, ConfigError
 from coderm.model import Problem, ScoreResult
 from executor.matrix import PassMatrix
@@ -42,22 +43,15 @@ def resolve_aggregator(name: str | None) -> str:
     return name
 
 
-def mined_tests(problem: Problem) -> list[Any]:
-    """LLM-free tests from the prompt (doctest examples, statement examples) via ``coderm.sources``."""
-    from coderm.sources import mined_tests as mine
-
-    return mine({"prompt": problem.prompt, "entry_point": problem.entry_point})
-
-
 def build_tests(problem: Problem, mode: str, generated: list[str] | None = None) -> list[Any]:
-    """Given tests, then generated ones, then mined ones (``mode``: absent | always | never).
+    """Given tests, then generated ones, then LLM-free ones mined from the prompt (``mode``: absent | always | never).
 
     Mined tests join only when no tests were given (``absent``) or always; generated tests only
     exist for problems without given tests.
     """
     tests = list(problem.tests or []) + list(generated or [])
     if mode == "always" or (mode == "absent" and not problem.tests):
-        tests += mined_tests(problem)
+        tests += sources.mined_tests({"prompt": problem.prompt, "entry_point": problem.entry_point})
     return tests
 
 
