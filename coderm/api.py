@@ -3,7 +3,8 @@
 Both reuse one module-level Executor (started on first use, closed at exit), so a Python loop
 over problems pays the worker start-up once. Options are the config keys of ``coderm score``
 (``aggregator``, ``mined_tests``, ``cache``, ...) and executor fields (``timeout``, ``workers``, ...).
-The library does not cache cells unless ``cache=PATH`` is given.
+The library does not cache cells unless ``cache=PATH`` is given. Calls share the executor, so
+make them from one thread at a time (batch work into one ``score_batch`` call instead).
 """
 from __future__ import annotations
 
