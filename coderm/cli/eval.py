@@ -11,6 +11,7 @@ from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 from coderm.jsonl import read_json_lines, read_problems
 from coderm.model import Problem, ScoreResult, ValidationError
 
+DESCRIPTION = "Compare scores with the labels: how often the top-scored candidate is correct."
 EXAMPLES = """examples:
   coderm score --problems coderm/examples/example.problems.jsonl --out scores.jsonl
   coderm eval --problems coderm/examples/example.problems.jsonl --scores scores.jsonl
@@ -24,7 +25,7 @@ Exit codes: 0 ok, 1 failure, 2 bad input.
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("eval", help="best-of-N accuracy of scores against labels", description=__doc__,
+    p = subparsers.add_parser("eval", help="best-of-N accuracy of scores against labels", description=DESCRIPTION,
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--problems", required=True, metavar="FILE", help="problems JSONL with labels (.gz ok)")
     p.add_argument("--scores", required=True, nargs="+", metavar="FILE", help="outputs of `coderm score`")

@@ -14,6 +14,7 @@ from coderm.model import Problem
 if TYPE_CHECKING:
     from executor import Executor
 
+DESCRIPTION = "Run every candidate on its problem's given tests in the sandbox and write the pass matrices."
 EXAMPLES = """examples:
   coderm execute --problems coderm/examples/example.problems.jsonl --out matrices.jsonl
   coderm execute --problems problems.jsonl.gz --out matrices.jsonl.gz --workers 8 --timeout 5
@@ -26,7 +27,7 @@ Exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 130 interrupted (par
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("execute", help="run candidates x given tests into pass matrices", description=__doc__,
+    p = subparsers.add_parser("execute", help="run candidates x given tests into pass matrices", description=DESCRIPTION,
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_io_options(p)
     p.set_defaults(handler=run)

@@ -16,6 +16,7 @@ from coderm.model import Problem, ValidationError
 if TYPE_CHECKING:
     from executor import Executor
 
+DESCRIPTION = "Score and rank the candidates of every problem with its tests (given, mined from the prompt, or generated)."
 EXAMPLES = """examples:
   coderm score --problems coderm/examples/example.problems.jsonl --out scores.jsonl
   coderm score --problems problems.jsonl.gz --out scores.jsonl --aggregator codet --workers 8
@@ -46,7 +47,7 @@ def add_io_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("score", help="score and rank candidates with tests", description=__doc__,
+    p = subparsers.add_parser("score", help="score and rank candidates with tests", description=DESCRIPTION,
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_io_options(p)
     p.add_argument("--aggregator", metavar="NAME",
