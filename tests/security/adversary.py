@@ -6,13 +6,15 @@ no process the candidate started is alive afterwards.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-from executor import ExecutorConfig, PassMatrix, Status
+from executor import Executor, ExecutorConfig, PassMatrix, Status
 
 TIMEOUT = 1.0
 LOAD_TIMEOUT = 2.0
@@ -101,3 +103,13 @@ class Sandbox:
         assert not left, f"processes survived the run: {left}"
         return m
 
+
+
+@contextmanager
+def open_sandbox(isolation: str = "candidate") -> Iterator[Sandbox]:
+    """A warmed-up executor; the idle process depth is measured once the workers are up."""
+    with Executor(dataclasses.replace(CONFIG, isolation=isolation)) as ex:
+        warm = ex.run([HONEST], [ASSERT_TEST], entry_point="add")
+        assert warm.passed.all(), warm.details
+        depths = descendants_by_depth(os.getpid())
+        yield Sandbox(ex, max(depths.values(), default=1))
