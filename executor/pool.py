@@ -78,20 +78,33 @@ class WorkerPool:
     def queued(self) -> int:
         return len(self.queue)
 
-    def _dispatch(self) -> None:
-        for slot in self.slots:
-            while self.queue and len(slot.in_flight) < IN_FLIGHT_PER_WORKER:
-                task = self.queue.popleft()
-                # the deadline counts from when the task can start: behind the one already in flight
-                start = max([d for _, d in slot.in_flight.values()], default=time.monotonic())
-                slot.in_flight[task.task_id] = (task, start + self._task_budget(task))
+    def _dispatch(self) -> list[tuple[Task, list[tuple]]]:
+        """Hand queued tasks to the least loaded workers; a worker found dead is replaced first."""
+        given_up: list[tuple[Task, list[tuple]]] = []
+        while self.queue:
+            slot = min(self.slots, key=lambda s: len(s.in_flight))
+            if len(slot.in_flight) >= IN_FLIGHT_PER_WORKER:
+                break
+            if not slot.process.is_alive():
+                given_up += self._replace(slot, "worker process died")
+                continue
+            task = self.queue.popleft()
+            # the deadline counts from when the task can start: behind the one already in flight
+            start = max([d for _, d in slot.in_flight.values()], default=time.monotonic())
+            slot.in_flight[task.task_id] = (task, start + self._task_budget(task))
+            try:
                 slot.conn.send((task.task_id, task.candidate, task.entry_point, task.tests))
+            except (BrokenPipeError, ConnectionResetError):
+                given_up += self._replace(slot, "worker process died")
+        return given_up
 
     def wait(self) -> list[tuple[Task, list[tuple]]]:
         """Block until at least one task finishes (or is given up); return finished tasks and their cells."""
         done: list[tuple[Task, list[tuple]]] = []
         while not done and self.busy:
-            self._dispatch()
+            done += self._dispatch()
+            if done:
+                break
             by_handle = {}
             for slot in self.slots:
                 if slot.in_flight:

@@ -66,7 +66,7 @@ def worker_entry(conn: Any, config: ExecutorConfig, index: int) -> None:
     except OSError as e:
         print(f"coderm executor: namespaces unavailable ({e}); using process groups only", file=sys.stderr)
         sandbox.become_subreaper()
-        Worker(conn, config, uid=None).serve()
+        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None).serve()
         return
     inner = os.fork()
     if inner:  # outer: only mirrors the inner worker's life; killing it kills the namespace
@@ -289,7 +289,6 @@ class _Supervision:
             self.loaded = True
             if msg["s"] != harness.LOADED:
                 return _Outcome("load_failed", _status(msg["s"]), self._with_output(str(msg.get("d", ""))))
-            self.output_tail.clear()
             return None
         if not self.loaded or self.next >= len(self.pending) or msg.get("j") != self.pending[self.next][0]:
             return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
