@@ -27,6 +27,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from executor import Status
 
 from adversary import MARKER, TESTS
@@ -357,3 +359,11 @@ def test_executor_environment_does_not_reach_the_candidate():
     assert result["outputs"], result
     leaks = [o for o in result["outputs"] + result["details"] if secret in o]
     assert not leaks, f"executor environment visible to the candidate: {leaks[0][:300]}"
+
+
+def test_fork_that_returns_in_both_processes(attack, request):
+    """A forked copy of the candidate returns into the harness: it must not add or spoil verdicts."""
+    request.applymarker(pytest.mark.xfail(strict=True, reason=(
+        "the forked copy runs the rest of the harness and sends duplicate verdicts: every later cell is CRASH")))
+    forking = "import os\ndef add(a, b):\n    os.fork()\n    return a {op} b\n"
+    attack(forking.format(op="-"), honest=forking.format(op="+"))
