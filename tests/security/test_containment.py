@@ -31,7 +31,7 @@ import pytest
 
 from executor import Status
 
-from adversary import MARKER, TESTS
+from adversary import ASSERT_TEST, CALL_TEST, MARKER, TESTS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -367,3 +367,57 @@ def test_fork_that_returns_in_both_processes(attack, request):
         "the forked copy runs the rest of the harness and sends duplicate verdicts: every later cell is CRASH")))
     forking = "import os\ndef add(a, b):\n    os.fork()\n    return a {op} b\n"
     attack(forking.format(op="-"), honest=forking.format(op="+"))
+
+
+def test_files_do_not_survive_into_the_next_candidate(sandbox, request):
+    """cwd and /tmp are fresh per candidate: what one candidate leaves, the next one cannot see."""
+    request.applymarker(pytest.mark.xfail(strict=True, reason=(
+        "/tmp is one tmpfs per worker, never emptied between candidates")))
+    writer = textwrap.dedent(f"""
+        import os
+        for path in ('leftover.txt', '/tmp/{MARKER}', os.path.expanduser('~/leftover.txt')):
+            try:
+                with open(path, 'w') as f:
+                    f.write('x')
+            except OSError:
+                pass
+        def add(a, b):
+            return a - b
+    """)
+    sandbox.ex.run([writer + f"# {i}\n" for i in range(4)], [ASSERT_TEST], entry_point="add")
+    reader = textwrap.dedent(f"""
+        import os
+        SEEN = [p for p in ('leftover.txt', '/tmp/{MARKER}', os.path.expanduser('~/leftover.txt'))
+                if os.path.exists(p)]
+        def add(a, b):
+            return a + b if not SEEN else SEEN
+    """)
+    readers = [reader + f"# {i}\n" for i in range(4)]
+    m = sandbox.ex.run(readers, [ASSERT_TEST, CALL_TEST], entry_point="add")
+    assert m.passed.all(), (m.status_names(), m.outputs)
+
+
+def test_filling_the_disk(attack, sandbox, request):
+    """A candidate that fills /tmp must not break the candidates that run after it."""
+    filler = textwrap.dedent("""
+        import os
+        def add(a, b):
+            for size in (8 << 20, 4096, 1):
+                chunk = b'x' * size
+                for i in range(400):
+                    try:
+                        fd = os.open(f'/tmp/fill{size}-{i}', os.O_WRONLY | os.O_CREAT)
+                        while True:
+                            os.write(fd, chunk)
+                    except OSError as e:
+                        if e.errno == 28 and i > 0:
+                            break
+            return a - b
+    """)
+    attack([filler + f"# {i}\n" for i in range(4)], [ASSERT_TEST])  # variants reach both workers
+    program = "a, b = map(int, input().split())\nprint(a + b)\n"
+    request.applymarker(pytest.mark.xfail(strict=True, reason=(
+        "/tmp is one tmpfs per worker, never emptied: once full, later stdio cells fail")))
+    later = sandbox.ex.run([program + f"# {i}\n" for i in range(4)],
+                           [{"type": "stdio", "input": "1 2\n", "output": "3\n"}], entry_point=None)
+    assert later.passed.all(), ("a full /tmp spoils later candidates", later.status_names(), later.details)

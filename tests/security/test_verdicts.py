@@ -312,3 +312,15 @@ def test_patching_builtins_used_by_tests(attack, sandbox, request):
     m = attack(hostile, tests)
     assert "tampering" in m.details.get((1, 0), ""), m.details
     assert "tampering" in m.details.get((2, 1), ""), m.details
+
+
+def test_sabotaging_the_result_channel(attack):
+    """Closing, redirecting or stopping the channel's writer ends in a non-PASS, within the bound."""
+    m = attack([
+        "import os\nos.close(3)\ndef add(a, b):\n    return a - b\n",
+        "import os\ndef add(a, b):\n    os.close(3)\n    return a - b\n",
+        "import os\nos.dup2(1, 3)\ndef add(a, b):\n    return a - b\n",
+        "import os\ndef add(a, b):\n    os.dup2(os.open(os.devnull, os.O_WRONLY), 3)\n    return a - b\n",
+        "import os, signal\ndef add(a, b):\n    os.kill(os.getpid(), signal.SIGSTOP)\n    return a - b\n",
+    ])
+    assert {Status(s) for s in m.statuses[5]} <= {Status.TIMEOUT, Status.SKIPPED}
