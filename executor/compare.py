@@ -9,7 +9,8 @@ import json
 import math
 from typing import Any
 
-from executor.specs import CallTest, StdioTest
+from executor.specs import CallTest, CodeTest, StdioTest, TestSpec
+from executor.status import Status
 
 
 def _lines(text: str) -> list[str]:
@@ -69,3 +70,22 @@ def call_matches(test: CallTest, output_json: str) -> bool:
     except ValueError:
         return False
     return _values_equal(got, test.expected, test.atol)
+
+
+def blind(test: TestSpec) -> TestSpec:
+    """What the sandbox may see of a test: stdio/call expectations stay with the parent."""
+    if isinstance(test, StdioTest):
+        return StdioTest(test.input, "", test.compare, test.atol)
+    if isinstance(test, CallTest):
+        return CallTest(test.args_json, None)
+    return test
+
+
+def judge(test: TestSpec, status: int, detail: str, output: str | None) -> tuple[int, str]:
+    """Final verdict of a cell: a stdio/call cell that ran is PASS only if its output matches."""
+    if status != Status.PASS or isinstance(test, CodeTest):
+        return status, detail
+    if output is None:
+        return Status.CRASH, "no output reported"
+    ok = stdio_matches(test, output) if isinstance(test, StdioTest) else call_matches(test, output)
+    return (Status.PASS, "") if ok else (Status.FAIL, f"wrong output: {output[:200]!r}")

@@ -18,7 +18,7 @@ class ExecutorConfig:
     """
 
     workers: int = max(1, os.cpu_count() or 1)
-    timeout: float = 2.0  # seconds per test, enforced from outside the child
+    timeout: float = 1.0  # seconds per test, enforced from outside the child (CodeRM uses 1 s too)
     load_timeout: float = 5.0  # seconds to exec the candidate itself
     max_timeouts: int = 3  # after this many TIMEOUT cells a candidate's remaining tests are SKIPPED
     memory_mb: int = 2048  # RLIMIT_AS of each sandboxed child

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import operator
 import os
 import sys
 import time
@@ -21,12 +22,15 @@ import unittest.loader
 import unittest.result
 import unittest.suite
 from itertools import islice
+from types import FunctionType
+from operator import is_, itemgetter
 from typing import Any
 
-from executor.prepare import CANDIDATE_FILENAME, EQ_HELPER, NE_HELPER, TEST_FILENAME, Prepared
+from executor.prepare import CANDIDATE_FILENAME, COMPARE_HELPER, COMPARE_OPS, TEST_FILENAME, Prepared
 from executor.status import Status
 
 CHANNEL_FD = 3
+CANDIDATE_MODULE = "__candidate__"  # __name__ of the candidate's namespace
 LOADED = -1  # status value of a successful "L" (candidate loaded) message
 
 # Bound before untrusted code runs: module attributes can be swapped, these references cannot.
@@ -42,8 +46,11 @@ _TestCase = unittest.case.TestCase
 _TestLoader = unittest.loader.TestLoader
 _TestSuite = unittest.suite.TestSuite
 _TestResult = unittest.result.TestResult
-_isinstance, _issubclass, _type, _len, _any = isinstance, issubclass, type, len, any
+_isinstance, _issubclass, _type, _len, _any, _all = isinstance, issubclass, type, len, any, all
 
+_COMPARE = {name: getattr(operator, name) for name in COMPARE_OPS if name not in ("in_", "not_in")}
+_COMPARE["in_"] = lambda a, b: a in b
+_COMPARE["not_in"] = lambda a, b: a not in b
 _PLAIN = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _CONTAINERS = frozenset({list, tuple, set, frozenset})
 
@@ -56,8 +63,29 @@ class _Nobody:
     """A fresh object no honest value compares equal to."""
 
 
+_RIGGABLE = frozenset({
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__contains__",
+    "__abs__", "__neg__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+    "__truediv__", "__rtruediv__", "__float__", "__int__", "__index__", "__round__",
+})
+_rigged_cache: dict = {}
+
+
+def _rigged(t: type) -> bool:
+    """A class written by the candidate that redefines how it compares or computes."""
+    verdict = _rigged_cache.get(t)
+    if verdict is None:
+        verdict = _any(
+            getattr(k, "__module__", None) == CANDIDATE_MODULE and _any(name in vars(k) for name in _RIGGABLE)
+            for k in getattr(t, "__mro__", ())
+        )
+        _rigged_cache[t] = verdict
+    return verdict
+
+
 def _lies(value: Any, depth: int = 0) -> bool:
-    """True for a value (or an element of one) that claims equality with an unrelated object."""
+    """True for a value (or an element of one) that may fake its comparisons: an instance of a
+    candidate class redefining comparison/arithmetic, or anything equal to an unrelated object."""
     t = _type(value)
     if t in _PLAIN:
         return False
@@ -65,6 +93,8 @@ def _lies(value: Any, depth: int = 0) -> bool:
         return depth < 4 and _any(_lies(v, depth + 1) for v in islice(value, 2000))
     if t is dict:
         return depth < 4 and _any(_lies(k, depth + 1) or _lies(v, depth + 1) for k, v in islice(value.items(), 2000))
+    if _rigged(t):
+        return True
     probe = _Nobody()
     try:
         return bool(value == probe) or not bool(value != probe)
@@ -72,22 +102,35 @@ def _lies(value: Any, depth: int = 0) -> bool:
         return False
 
 
-def _guarded_eq(a: Any, b: Any) -> bool:
-    if _lies(a) or _lies(b):
-        raise Tampering("a compared value claims equality with everything")
-    return a == b
+def _guarded_compare(ops: tuple, *operands: Any) -> bool:
+    """A rewritten comparison chain (``a == b``, ``x in xs``, ``a == b == c``) that refuses liars."""
+    for value in operands:
+        if _lies(value):
+            raise Tampering("a compared value fakes its comparisons")
+    left = operands[0]
+    for op, right in zip(ops, operands[1:]):
+        if not _COMPARE[op](left, right):
+            return False
+        left = right
+    return True
 
 
-def _guarded_ne(a: Any, b: Any) -> bool:
-    if _lies(a) or _lies(b):
-        raise Tampering("a compared value claims equality with everything")
-    return a != b
+def _guard_returns(fn: Any) -> Any:
+    """Wrap a candidate function as tests see it: a returned liar is tampering, not a PASS."""
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        value = fn(*args, **kwargs)
+        if _lies(value):
+            raise Tampering(f"{getattr(fn, '__name__', 'candidate')} returned a value that fakes its comparisons")
+        return value
+
+    guarded.__wrapped__ = fn
+    return guarded
 
 
 def _guard_assert_equal(original):
     def assertEqual(self, first, second, msg=None):  # noqa: N802 - unittest's name
         if _lies(first) or _lies(second):
-            raise Tampering("a compared value claims equality with everything")
+            raise Tampering("a compared value fakes its comparisons")
         return original(self, first, second, msg)
 
     return assertEqual
@@ -98,18 +141,35 @@ for _name in ("assertEqual", "assertEquals", "assertListEqual", "assertTupleEqua
     if hasattr(_TestCase, _name):
         setattr(_TestCase, _name, _guard_assert_equal(getattr(_TestCase, _name)))
 
-_HELPERS = {EQ_HELPER: _guarded_eq, NE_HELPER: _guarded_ne}
+_HELPERS = {COMPARE_HELPER: _guarded_compare}
 
 
 class _Snapshot:
-    """Attribute values of trusted objects, to restore before each test and compare after it."""
+    """Attribute values of trusted objects, to restore after untrusted code ran and say what changed.
+
+    The common case (nothing changed) is checked at C speed: same number of attributes and every
+    saved value still the very same object.
+    """
 
     def __init__(self, *owners: Any) -> None:
         self.owners = owners
         self.saved = [dict(vars(o)) for o in owners]
+        self.getters = [itemgetter(*saved) for saved in self.saved]
+        self.values = [getter(saved) for getter, saved in zip(self.getters, self.saved)]
+
+    def _intact(self) -> bool:
+        try:
+            return _all(
+                _len(vars(o)) == _len(saved) and _all(map(is_, getter(vars(o)), values))
+                for o, saved, getter, values in zip(self.owners, self.saved, self.getters, self.values)
+            )
+        except KeyError:
+            return False
 
     def restore_and_diff(self) -> list[str]:
         """Put every saved attribute back; return the names that had been changed."""
+        if self._intact():
+            return []
         changed = []
         for owner, saved in zip(self.owners, self.saved):
             current = vars(owner)
@@ -205,15 +265,25 @@ def _run_unittest(env: dict, prep: Prepared, limit: int) -> tuple[int, str]:
     )
 
 
-def _run_code(prep: Prepared, ns: dict, entry_point: str | None, limit: int) -> tuple[int, str]:
-    env = dict(ns)
-    env.update(_HELPERS)
+def _test_view(ns: dict) -> dict:
+    """The namespace tests run in: the candidate's names, its functions behind return guards, and the
+    comparison guard the rewritten test code calls."""
+    view = dict(ns)
+    for name, value in ns.items():
+        if _isinstance(value, FunctionType) and value.__code__.co_filename == CANDIDATE_FILENAME:
+            view[name] = _guard_returns(value)
+    view.update(_HELPERS)
+    return view
+
+
+def _run_code(prep: Prepared, view: dict, entry_point: str | None, limit: int) -> tuple[int, str]:
+    env = dict(view)
     try:
         exec(prep.code, env)
         if prep.kind == "check":
-            if not entry_point or entry_point not in ns:
+            if not entry_point or entry_point not in view:
                 return Status.ERROR, f"candidate does not define {entry_point!r}"
-            env["check"](ns[entry_point])
+            env["check"](view[entry_point])
         elif prep.kind == "unittest":
             return _run_unittest(env, prep, limit)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: never a PASS
@@ -291,26 +361,35 @@ def _result_message(token: str, j: int, status: int, seconds: float, detail: str
     return msg + "}"
 
 
-def run_one(kind_code: Any, prep: Prepared, j: int, ns: dict, entry_point: str | None,
+def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_point: str | None,
             detail_limit: int, output_limit: int) -> tuple[int, str, str | None]:
     """Run test ``j`` in this process; the verdict (status, detail, output)."""
     if prep.kind == "stdio":
-        return _run_stdio(kind_code, prep, j, output_limit)
+        return _run_stdio(candidate, prep, j, output_limit)
     if prep.kind == "call":
         return _run_call(prep, ns, entry_point, detail_limit)
-    status, detail = _run_code(prep, ns, entry_point, detail_limit)
+    status, detail = _run_code(prep, view, entry_point, detail_limit)
     return status, detail, None
 
 
-def _isolated(fn, *args) -> tuple[int, str, str | None]:
-    """Run ``fn`` in a forked grandchild (per-test isolation); its verdict comes back over a pipe."""
+def _checked(snapshot: "_Snapshot", verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
+    """A verdict reached while trusted state was swapped is a FAIL that says so (and the state is restored)."""
+    changed = snapshot.restore_and_diff()
+    if changed:
+        return Status.FAIL, _short("tampering: " + ", ".join(changed[:5]), limit), None
+    return verdict
+
+
+def _isolated(token: str, snapshot: "_Snapshot", limit: int, *args: Any) -> tuple[int, str, str | None]:
+    """``run_one`` in a forked grandchild (per-test isolation). Its verdict comes back over a pipe,
+    prefixed with the channel token and checked for tampering inside the grandchild itself."""
     r, w = os.pipe()
     pid = _fork()
     if pid == 0:
         try:
             os.close(r)
-            status, detail, output = fn(*args)
-            data = _dumps([int(status), detail, output]).encode()
+            verdict = _checked(snapshot, run_one(*args), limit)
+            data = (token + _dumps([int(verdict[0]), verdict[1], verdict[2]])).encode()
             while data:
                 data = data[_write(w, data):]
             _flush_std()
@@ -322,21 +401,27 @@ def _isolated(fn, *args) -> tuple[int, str, str | None]:
         chunks.append(chunk)
     os.close(r)
     _, wstatus = _waitpid(pid, 0)
-    try:
-        status, detail, output = _loads(b"".join(chunks))
-        return int(status), str(detail), output if output is None else str(output)
-    except (ValueError, TypeError):
-        if os.WIFSIGNALED(wstatus):
-            return Status.CRASH, f"killed by signal {os.WTERMSIG(wstatus)}", None
-        return Status.ERROR, f"process exited with status {os.WEXITSTATUS(wstatus)} during the test", None
+    data = b"".join(chunks).decode("utf-8", "replace")
+    if data.startswith(token):
+        try:
+            status, detail, output = _loads(data[_len(token):])
+            return int(status), str(detail), output if output is None else str(output)
+        except (ValueError, TypeError):
+            pass
+    if data:
+        return Status.CRASH, "result pipe tampered with: verdict discarded", None
+    if os.WIFSIGNALED(wstatus):
+        return Status.CRASH, f"killed by signal {os.WTERMSIG(wstatus)}", None
+    return Status.ERROR, f"process exited with status {os.WEXITSTATUS(wstatus)} during the test", None
 
 
 def child_main(token: str, candidate: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
                isolate: bool, detail_limit: int, output_limit: int) -> None:
     """Body of the sandboxed child. Never returns: ends in ``os._exit``."""
     try:
-        snapshot = _Snapshot(builtins, sys.modules[__name__], unittest, _TestCase, _TestLoader, _TestSuite, _TestResult)
-        ns: dict = {"__name__": "__candidate__", "__builtins__": builtins}
+        snapshot = _Snapshot(builtins, sys.modules[__name__], unittest, unittest.case, unittest.loader,
+                             unittest.suite, unittest.result, _TestCase, _TestLoader, _TestSuite, _TestResult)
+        ns: dict = {"__name__": CANDIDATE_MODULE, "__builtins__": builtins}
         if _any(p.kind != "stdio" for _, p in pending):
             try:
                 exec(candidate, ns)
@@ -346,20 +431,18 @@ def child_main(token: str, candidate: Any, entry_point: str | None, pending: lis
                 return
         _flush_std()
         _send(f'{{"t":"{token}","k":"L","s":{LOADED},"d":""}}')
+        snapshot.restore_and_diff()  # undo what the candidate changed while loading
+        view = _test_view(ns)
         for j, prep in pending:
-            snapshot.restore_and_diff()
             start = _clock()
+            args = (candidate, prep, j, ns, view, entry_point, detail_limit, output_limit)
             if isolate and prep.kind != "stdio":
-                status, detail, output = _isolated(run_one, candidate, prep, j, ns, entry_point, detail_limit, output_limit)
+                verdict = _isolated(token, snapshot, detail_limit, *args)
             else:
-                status, detail, output = run_one(candidate, prep, j, ns, entry_point, detail_limit, output_limit)
+                verdict = _checked(snapshot, run_one(*args), detail_limit)
             seconds = _clock() - start
-            changed = snapshot.restore_and_diff()
-            if changed:
-                status, output = Status.FAIL, None
-                detail = _short("tampering: " + ", ".join(changed[:5]), detail_limit)
             _flush_std()
-            _send(_result_message(token, j, status, seconds, detail, output))
+            _send(_result_message(token, j, verdict[0], seconds, verdict[1], verdict[2]))
     finally:
         _flush_std()
         _exit(0)
