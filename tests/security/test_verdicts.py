@@ -39,10 +39,9 @@ def sandbox(request) -> Iterator[Sandbox]:
         yield box
 
 
-def known_bypass(request, sandbox: Sandbox, reason: str, isolation: str | None = None) -> None:
-    """Mark what follows as a known executor bug (strict: the test fails once the bug is fixed)."""
-    if isolation in (None, sandbox.ex.config.isolation):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def known_bypass(request, reason: str) -> None:
+    """Mark the test as a known executor bug (strict: the test fails once the bug is fixed)."""
+    request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def _row(m, row: int = 1) -> set[Status]:
@@ -72,8 +71,7 @@ def test_printing_success_is_not_a_pass(attack):
     assert _row(m, 1) <= {Status.FAIL, Status.ERROR}
 
 
-def test_forged_verdict_lines_on_every_fd(attack, sandbox, request):
-    known_bypass(request, sandbox, "the per-test fork reports over an unauthenticated pipe it can write", "test")
+def test_forged_verdict_lines_on_every_fd(attack):
     forge = textwrap.dedent("""
         import os
         LINES = b''.join(b'{"t":"%s","k":"%s","j":%d,"s":0,"sec":0.0,"d":""}\\n' % (t, k, j)
@@ -104,9 +102,9 @@ def test_forged_verdict_lines_on_every_fd(attack, sandbox, request):
     assert _row(m, 1) <= {Status.CRASH, Status.FAIL, Status.ERROR}
 
 
-def test_token_read_from_harness_memory_cannot_forge_a_pass(attack, sandbox, request):
+def test_token_read_from_harness_memory_cannot_forge_a_pass(attack, request):
     """The candidate runs in the harness's process: it can walk the stack to the channel token."""
-    known_bypass(request, sandbox, IN_PROCESS_HARNESS)
+    known_bypass(request, IN_PROCESS_HARNESS)
     at_load = textwrap.dedent("""
         import os, sys
         f = sys._getframe()
@@ -138,9 +136,8 @@ def test_token_read_from_harness_memory_cannot_forge_a_pass(attack, sandbox, req
     attack([at_load, at_call])
 
 
-def test_expected_value_read_from_harness_memory_is_not_a_pass(attack, sandbox, request):
+def test_expected_value_read_from_harness_memory_is_not_a_pass(attack):
     """A call test's expected value must not be in the sandbox for the candidate to copy."""
-    known_bypass(request, sandbox, "call tests ship their expected value into the sandbox")
     hostile = textwrap.dedent("""
         import json, sys
         def add(a, b):
@@ -157,7 +154,7 @@ def test_expected_value_read_from_harness_memory_is_not_a_pass(attack, sandbox, 
     attack(hostile, [CALL_TEST, {"type": "call", "args": [2, 2], "expected": 4}])
 
 
-def test_unittest_monkeypatching(attack, sandbox, request):
+def test_unittest_monkeypatching(attack):
     patches = [
         "unittest.TestCase.run = lambda self, result=None: result",
         "unittest.TestCase.assertEqual = lambda self, *a, **k: None\n"
@@ -175,14 +172,12 @@ def test_unittest_monkeypatching(attack, sandbox, request):
         hostile.append(f"import unittest\n{patch}\ndef add(a, b):\n    return a - b\n")  # at load time
         hostile.append(f"import unittest\ndef add(a, b):\n{body}\n    return a - b\n")  # while the test runs
     m = attack(hostile, [UNITTEST_TEST, ASSERT_TEST])
-    known_bypass(request, sandbox, "tampering inside the per-test fork is never reported", "test")
     for row in range(2, len(hostile) + 1, 2):  # patching during a test is reported as tampering
         assert "tampering" in m.details.get((row, 0), ""), (row, m.details.get((row, 0)))
 
 
-def test_unittest_internals_monkeypatching(attack, sandbox, request):
+def test_unittest_internals_monkeypatching(attack):
     """Swapping what TestCase.run relies on (unittest.case._Outcome) must not swallow failures."""
-    known_bypass(request, sandbox, "unittest.case module globals are not snapshotted")
     hostile = textwrap.dedent("""
         import contextlib, unittest.case
         class _Outcome:
@@ -202,12 +197,14 @@ def test_unittest_internals_monkeypatching(attack, sandbox, request):
     attack(hostile, [UNITTEST_TEST])
 
 
-def test_harness_monkeypatching(attack, sandbox, request):
+def test_harness_monkeypatching(attack, request):
     """The harness's own helpers and result class are reachable through sys.modules."""
-    known_bypass(request, sandbox, IN_PROCESS_HARNESS)
+    known_bypass(request, IN_PROCESS_HARNESS)
     prefix = "import sys\nh = sys.modules['executor.harness']\n"
     hostile = [
-        prefix + "h._HELPERS['__coderm_eq__'] = lambda a, b: True\ndef add(a, b):\n    return a - b\n",
+        prefix + "for table in (h._HELPERS, getattr(h, '_COMPARE', {})):\n"
+                 "    for key in table:\n        table[key] = lambda *a, **k: True\n"
+                 "def add(a, b):\n    return a - b\n",
         prefix + "h._CountingResult.addFailure = lambda self, test, err: self.addSuccess(test)\n"
                  "def add(a, b):\n    return a - b\n",
         prefix + "h._status_of.__code__ = (lambda exc: 0).__code__\ndef add(a, b):\n    return a - b\n",
@@ -254,10 +251,8 @@ def test_always_equal_objects(attack):
     attack(hostile, tests)
 
 
-def test_equality_liars_that_see_through_the_probe(attack, sandbox, request):
+def test_equality_liars_that_see_through_the_probe(attack):
     """Objects that lie only to the values a test compares with, or through other operators."""
-    known_bypass(request, sandbox, "the equality guard probes with one unrelated object; `in`, chained "
-                 "comparisons and arithmetic are not guarded")
     hostile = [
         "class Liar:\n    def __eq__(self, other):\n        return isinstance(other, int)\n"
         "    def __ne__(self, other):\n        return not isinstance(other, int)\n"
@@ -271,6 +266,19 @@ def test_equality_liars_that_see_through_the_probe(attack, sandbox, request):
               "        return 0\n    def __eq__(self, other):\n        return False\n    __hash__ = object.__hash__\n"
               "def add(a, b):\n    return Zero()\n")
     attack([*hostile, rigged], tests)
+
+
+def test_disguised_equality_liars(attack, request):
+    """Liars that do not look like candidate classes: a spoofed __module__, a configured MagicMock."""
+    known_bypass(request, "the rigged-class check trusts a class's __module__, and a probe-aware liar "
+                          "from another module (unittest.mock) passes the probe")
+    hostile = [
+        "class Liar:\n    __module__ = 'builtins'\n    def __eq__(self, other):\n"
+        "        return isinstance(other, int)\n    __hash__ = object.__hash__\ndef add(a, b):\n    return Liar()\n",
+        "from unittest import mock\ndef add(a, b):\n    m = mock.MagicMock()\n"
+        "    m.__eq__.side_effect = lambda other: isinstance(other, int)\n    return m\n",
+    ]
+    attack(hostile, [ASSERT_TEST, CHECK_TEST, UNITTEST_TEST])
 
 
 def test_threads_left_running_cannot_tamper(attack):
@@ -297,8 +305,7 @@ def test_threads_left_running_cannot_tamper(attack):
     attack([hostile, quiet])
 
 
-def test_patching_builtins_used_by_tests(attack, sandbox, request):
-    known_bypass(request, sandbox, "tampering inside the per-test fork is never checked", "test")
+def test_patching_builtins_used_by_tests(attack):
     hostile = [
         "import builtins\ndef add(a, b):\n    builtins.abs = lambda x: 0\n    return a - b\n",
         "import builtins\ndef add(a, b):\n    builtins.len = lambda x: 1\n    builtins.isinstance = lambda *a: True\n"
