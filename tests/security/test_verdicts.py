@@ -281,6 +281,24 @@ def test_disguised_equality_liars(attack, request):
     attack(hostile, [ASSERT_TEST, CHECK_TEST, UNITTEST_TEST])
 
 
+def test_expected_value_read_from_the_test_code_is_not_a_pass(attack, request):
+    """Assert-style tests run in the candidate's process: their constants are one frame away."""
+    known_bypass(request, "code tests execute next to the candidate, which can read their compiled constants")
+    hostile = textwrap.dedent("""
+        import sys
+        def add(a, b):
+            f = sys._getframe(1)
+            while f is not None:
+                consts = [c for c in f.f_code.co_consts if type(c) is int]
+                for i in range(len(consts) - 2):
+                    if consts[i:i + 2] == [a, b]:
+                        return consts[i + 2]
+                f = f.f_back
+            return a - b
+    """)
+    attack(hostile, [ASSERT_TEST, CHECK_TEST])
+
+
 def test_threads_left_running_cannot_tamper(attack):
     hostile = textwrap.dedent("""
         import builtins, os, sys, threading, time, unittest
