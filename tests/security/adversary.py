@@ -106,9 +106,9 @@ class Sandbox:
 
 
 @contextmanager
-def open_sandbox(isolation: str = "candidate") -> Iterator[Sandbox]:
+def open_sandbox(isolation: str = "candidate", **overrides: Any) -> Iterator[Sandbox]:
     """A warmed-up executor; the idle process depth is measured once the workers are up."""
-    with Executor(dataclasses.replace(CONFIG, isolation=isolation)) as ex:
+    with Executor(dataclasses.replace(CONFIG, isolation=isolation, **overrides)) as ex:
         warm = ex.run([HONEST], [ASSERT_TEST], entry_point="add")
         assert warm.passed.all(), warm.details
         depths = descendants_by_depth(os.getpid())

@@ -4,7 +4,8 @@ The workers then fall back to process groups, a subreaper and (as root) an unpri
 worker. Files and the network are not contained there (README threat model), but processes must
 be: no loop outlives its deadline, no setsid grandchild or fork bomb survives the run, and kill
 of the parent, the group or everything (kill -1) leaves pytest and the honest candidate alone.
-The fallback is forced by making ``enter_namespaces`` refuse, as the kernel would.
+The fallback is forced with ``ExecutorConfig(namespaces=False)``, the path a kernel that refuses
+``unshare`` takes.
 """
 from __future__ import annotations
 
@@ -14,22 +15,15 @@ from typing import Iterator
 
 import pytest
 
-import executor.sandbox
 from adversary import MARKER, Sandbox, open_sandbox
 from executor import Status
 
 
-def _refuse(network: bool) -> tuple[int, int]:
-    raise OSError(1, "unshare: Operation not permitted (forced by the test)")
-
-
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(executor.sandbox, "enter_namespaces", _refuse)
-        with open_sandbox() as box:
-            assert box.idle_depth == 1, "workers entered namespaces although unshare was refused"
-            yield box
+    with open_sandbox(namespaces=False) as box:
+        assert box.idle_depth == 1, "workers entered namespaces although they were disabled"
+        yield box
 
 
 def test_fallback_loop_catching_everything_times_out(attack):
