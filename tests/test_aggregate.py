@@ -79,10 +79,21 @@ def test_mbr_counts_output_agreement():
     assert scores.tolist() == pytest.approx([5 / 8, 5 / 8, 4 / 8, 0.0])
 
 
-def test_consensus_trusts_tests_that_agree_with_the_majority():
-    """Six correct candidates pass tests 0-3 but fail wrong test 4; a wrong pair passes 0, 1, 4
-    and a single wrong one passes everything but test 3. The wrong test 4 is learned to be wrong."""
-    correct = [1, 1, 1, 1, 0]
-    passed = np.array([correct] * 6 + [[1, 1, 0, 0, 1]] * 2 + [[1, 1, 1, 0, 1]], dtype=bool)
+def test_consensus_counts_near_agreement_where_codet_splits_the_right_programs():
+    """Six right programs split 3/3 by one extra test (5 vs 6); five wrong ones share one passed-set.
+    CodeT sees groups of 3, 3 and 5 and picks the wrong five; consensus counts the near-identical
+    right programs as agreeing and puts both right groups first."""
+    wrong, right_a, right_b = [1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 0, 1, 1], [1, 1, 1, 1, 0, 1, 0]
+    passed = np.array([wrong] * 5 + [right_a] * 3 + [right_b] * 3, dtype=bool)
+    codet_scores = aggregate("codet", passed)
+    assert codet_scores[:5].min() > codet_scores[5:].max()
     scores = aggregate("consensus", passed)
-    assert scores[:6].min() > scores[6:].max()
+    assert scores[5:].min() > scores[:5].max()
+    assert scores[5] > scores[8]  # the group passing more tests leads
+
+
+def test_consensus_reduces_to_pass_count_when_every_program_differs():
+    """With all-distinct passed-sets that do not overlap, support is 1 each: more tests passed wins."""
+    passed = np.array([[1, 0, 0], [0, 1, 1], [0, 0, 0]], dtype=bool)
+    scores = aggregate("consensus", passed)
+    assert scores[1] > scores[0] > scores[2] == 0.0
