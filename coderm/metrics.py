@@ -23,6 +23,8 @@ def best_of_n(scores: np.ndarray, labels: np.ndarray) -> float:
         raise ValueError(f"scores {scores.shape} and labels {labels.shape} differ in shape")
     if scores.size == 0:
         return 0.0
+    if not np.isfinite(scores).all():
+        raise ValueError("scores must be finite")
     top = scores == scores.max()
     return float(labels[top].mean())
 

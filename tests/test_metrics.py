@@ -57,6 +57,8 @@ def test_best_of_n_breaks_ties_at_random():
     assert best_of_n(np.array([]), np.array([], dtype=bool)) == 0.0
     with pytest.raises(ValueError):
         best_of_n(np.array([1.0]), np.array([True, False]))
+    with pytest.raises(ValueError, match="finite"):
+        best_of_n(np.array([np.nan, 1.0]), np.array([True, False]))
 
 
 def test_test_quality_uses_coderm_definitions():
