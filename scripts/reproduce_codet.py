@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from coderm.aggregate import DEFAULT, NAMES, aggregate
-from coderm.metrics import best_of_n
+from coderm.metrics import best_of_n, throughput
 from executor import Executor, ExecutorConfig, Job
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -77,7 +77,10 @@ def main() -> int:
                             ("LDB HumanEval pool", ldb_problems(args.ldb, args.limit))):
         start = time.perf_counter()
         passed = pass_matrices(problems, config)
-        print(f"{title}: {len(problems)} problems executed in {time.perf_counter() - start:.1f} s")
+        seconds = time.perf_counter() - start
+        programs = sum(len(p["candidates"]) for p in problems)
+        print(f"{title}: {len(problems)} problems, {programs} programs executed in {seconds:.1f} s "
+              f"({throughput(programs, seconds):.1f} programs/s)")
         columns[f"{title} (n={len(problems)})"] = table_column(problems, passed)
     rows = list(next(iter(columns.values())))
     print("\n| aggregator | " + " | ".join(columns) + " |")
