@@ -29,14 +29,12 @@ MAX_ROUNDS = 10
 
 
 def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray) -> np.ndarray:
-    groups = passed_sets(passed)
-    n_groups = groups.max() + 1
-    size = np.bincount(groups, weights=cw, minlength=n_groups)
-    first = np.zeros(n_groups, dtype=int)
-    first[groups[::-1]] = np.arange(len(groups))[::-1]
-    rows = passed[first].astype(float)  # one passed-set per group
+    """Score of each candidate's group at the fixed point of support and test reliability."""
+    rows, groups = passed_sets(passed)
+    rows = rows.astype(float)
+    size = np.bincount(groups, weights=cw, minlength=len(rows))
     weights = tw.copy()
-    score = np.zeros(n_groups)
+    score = np.zeros(len(rows))
     for _ in range(MAX_ROUNDS):
         shared = (rows * weights) @ rows.T
         count = rows @ weights

@@ -12,10 +12,10 @@ def passrate(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: 
     return passed @ tw / total if total > 0 else np.zeros(passed.shape[0])
 
 
-def passed_sets(passed: np.ndarray) -> np.ndarray:
-    """Group id per candidate: candidates with identical passed-sets share an id."""
-    _, inverse = np.unique(passed, axis=0, return_inverse=True)
-    return inverse.reshape(-1)
+def passed_sets(passed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct passed-sets (rows) and each candidate's index into them (its group)."""
+    rows, inverse = np.unique(passed, axis=0, return_inverse=True)
+    return rows, inverse.reshape(-1)
 
 
 def coderm_vote(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray) -> np.ndarray:
@@ -26,7 +26,7 @@ def coderm_vote(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, t
     """
     rate = passrate(passed, matrix, cw, tw)
     top = np.isclose(rate, rate.max())
-    groups = passed_sets(passed)
+    _, groups = passed_sets(passed)
     share = np.bincount(groups[top], weights=cw[top], minlength=groups.max() + 1)
     top_total = cw[top].sum()
     bonus = share[groups] / top_total if top_total > 0 else np.zeros_like(rate)
@@ -35,6 +35,6 @@ def coderm_vote(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, t
 
 def codet(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray) -> np.ndarray:
     """CodeT dual agreement (Chen et al., 2022): sqrt(#candidates in group) x #tests the group passes."""
-    groups = passed_sets(passed)
+    _, groups = passed_sets(passed)
     size = np.bincount(groups, weights=cw)
     return np.sqrt(size[groups]) * (passed @ tw)
