@@ -35,6 +35,7 @@ class GenerationReport:
     problems: int = 0
     prompts_generated: int = 0
     prompts_cached: int = 0
+    prompts_failed: int = 0
     completions: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
@@ -58,7 +59,7 @@ class GenerationReport:
 
     def as_dict(self) -> dict:
         return {"problems": self.problems, "prompts_generated": self.prompts_generated,
-                "prompts_cached": self.prompts_cached, "completions": self.completions,
+                "prompts_cached": self.prompts_cached, "prompts_failed": self.prompts_failed, "completions": self.completions,
                 "completion_tokens": self.completion_tokens, "seconds": round(self.seconds, 3),
                 "prompts_per_s": round(self.prompts_per_s, 3), "tokens_per_s": round(self.tokens_per_s, 1),
                 "completions_with_tests": self.completions_with_tests,
@@ -67,7 +68,7 @@ class GenerationReport:
 
     def summary(self) -> str:
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.drops.items())) or "none"
-        return (f"{self.problems} problems: {self.prompts_generated} prompts generated, {self.prompts_cached} cached; "
+        return (f"{self.problems} problems: {self.prompts_generated} prompts generated, {self.prompts_cached} cached, {self.prompts_failed} failed; "
                 f"{self.completions} completions, {self.tests} tests kept ({self.duplicates} duplicates), "
                 f"yield {self.extraction_yield:.1%}; {self.prompts_per_s:.2f} prompts/s, "
                 f"{self.tokens_per_s:.1f} tokens/s; drops: {drops}")
@@ -149,6 +150,7 @@ def _collect(problem: dict, request, result: PromptResult, config: GeneratorConf
     """Extract, validate and deduplicate the tests of one problem's completions into ``out``."""
     report, task_id = out.report, problem["task_id"]
     if result.error is not None:
+        report.prompts_failed += 1
         report.drops[result.error_kind] += 1
         log.warning("%s: generation failed: %s", task_id, result.error)
         return
