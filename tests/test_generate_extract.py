@@ -1,5 +1,8 @@
 """Extraction on realistic model outputs: every repair the extractor promises, checked by running the result."""
 import ast
+import gzip
+import json
+import re
 import unittest
 
 import pytest
@@ -208,3 +211,22 @@ def test_yield_on_realistic_corpus():
     assert [r.drop for r in results if not r.tests] == ["no_code", "no_test", "syntax"]
     for r in kept:
         assert all(passes(t) == (True, False) for t in r.tests)
+
+
+def test_yield_on_real_codegen16b_assert_completions(shared_data):
+    """CodeT's raw CodeGen-16B test-case samples (completions of a prompt ending in ``assert ``)."""
+    path = shared_data / "codet" / "HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_test_case.jsonl.gz"
+    with gzip.open(path, "rt") as f:
+        rows = [json.loads(next(f)) for _ in range(10)]
+    total = kept = 0
+    for row in rows:
+        entry = re.search(r"# check the correctness of (\w+)", row["prompt"]).group(1)
+        for sample in row["samples"]:
+            found = extract_tests(sample, entry, prefix="assert ", split=True)
+            total += 1
+            kept += bool(found.tests)
+            for test in found.tests:
+                tree = ast.parse(test)
+                assert sum(isinstance(s, ast.Assert) for s in tree.body) == 1 and entry in test
+    print(f"extraction yield on CodeGen-16B assert samples: {kept}/{total}")
+    assert 0.08 < kept / total < 0.5

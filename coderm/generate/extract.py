@@ -44,18 +44,49 @@ def code_pieces(text: str) -> list[str]:
     return [] if start is None else ["\n".join(lines[start:])]
 
 
-def parse_longest_prefix(code: str) -> ast.Module | None:
-    """Parse ``code``, cutting trailing lines until it parses (a cut-off method or statement goes)."""
-    lines = code.splitlines()
+SALVAGEABLE = (ast.Assert, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _longest_prefix(lines: list[str]) -> tuple[list[ast.stmt], int]:
+    """Statements of the longest parsable prefix of ``lines`` and how many lines it spans."""
     end = len(lines)
     while end > 0:
         try:
-            tree = ast.parse("\n".join(lines[:end]))
+            return ast.parse("\n".join(lines[:end])).body, end
         except SyntaxError as err:
             end = min(end - 1, max((err.lineno or end) - 1, 0))
-            continue
-        return tree if tree.body else None
-    return None
+    return [], 0
+
+
+def _salvage(chunk: list[str]) -> list[ast.stmt]:
+    """A top-level statement that failed in context: alone, cut to its parsable prefix, or joined onto one
+    line (``assert \\n    f(x) == y`` from completion-style models). Only test-shaped statements are kept,
+    so stray prose that happens to parse is not."""
+    body, _ = _longest_prefix(chunk)
+    if not body:
+        try:
+            body = ast.parse(" ".join(line.strip() for line in chunk)).body
+        except SyntaxError:
+            return []
+    return [s for s in body if isinstance(s, SALVAGEABLE)]
+
+
+def parse_code(code: str) -> ast.Module | None:
+    """Parse ``code`` as far as it goes, then salvage the top-level statements after the first error.
+
+    A cut-off trailing method or statement is dropped; a broken statement in the middle costs only itself.
+    """
+    lines = code.splitlines()
+    body, end = _longest_prefix(lines)
+    chunk: list[str] = []
+    for line in lines[end:]:
+        if line.strip() and not line[0].isspace():  # a new top-level statement starts
+            body += _salvage(chunk) if chunk else []
+            chunk = [line]
+        else:
+            chunk.append(line)
+    body += _salvage(chunk) if chunk else []
+    return ast.Module(body=body, type_ignores=[]) if body else None
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -173,12 +204,14 @@ def extract_tests(text: str, entry_point: str, *, prefix: str = "", truncated: b
     ``truncated`` (the token limit was hit) drops the last line, which may look complete but is
     cut; ``split`` yields one test per test method / assert.
     """
+    if not text.strip():
+        return Extraction(drop="no_code")
     pieces = code_pieces(prefix + text)
     if truncated and pieces:
         pieces[-1] = "\n".join(pieces[-1].splitlines()[:-1])
     if not any(p.strip() for p in pieces):
         return Extraction(drop="no_code")
-    trees = [t for t in (parse_longest_prefix(p) for p in pieces) if t is not None]
+    trees = [t for t in (parse_code(p) for p in pieces) if t is not None]
     if not trees:
         return Extraction(drop="syntax")
     module = clean(ast.Module(body=[s for t in trees for s in t.body], type_ignores=[]), entry_point)
