@@ -17,7 +17,7 @@ tokenizers = pytest.importorskip("tokenizers")
 
 from coderm.cli import main  # noqa: E402
 from coderm.generate import GeneratorConfig, GeneratorError, build_request, generate_tests  # noqa: E402
-from coderm.generate.prompts import encode, render  # noqa: E402
+from coderm.generate.prompts import encode  # noqa: E402
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
                  "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
