@@ -257,3 +257,15 @@ def test_cli_bad_input_exit_codes(tmp_path, capsys):
     config.write_text("generator:\n  backend: openai\n  base_url: http://127.0.0.1:9/v1\n  max_retries: 0\n")
     assert main(base + ["--no-cache"]) == 1
     assert "unreachable" in capsys.readouterr().err
+
+
+def test_generated_tests_run_in_the_executor(tiny_model):
+    """The path past generation: extracted tests go into the sandboxed executor and separate the candidates."""
+    from executor import Executor, ExecutorConfig, Status
+
+    out = generate_tests([ADD], hf_config(tiny_model))
+    assert out["t/add"]
+    with Executor(ExecutorConfig(workers=1, timeout=5.0, cache_path=None)) as ex:
+        matrix = ex.run(ADD["candidates"], out["t/add"], entry_point="add")
+    assert (matrix.statuses[0] == Status.PASS).all()   # a + b
+    assert (matrix.statuses[1] == Status.FAIL).all()   # a - b
