@@ -213,9 +213,11 @@ def test_unreachable_server_is_a_counted_drop():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    out = generate_tests([ADD, MUL], openai_config(f"http://127.0.0.1:{port}/v1", max_retries=1))
-    assert out == {"t/add": [], "t/mul": []}
-    assert out.report.drops["unreachable"] == 2 and out.report.prompts_failed == 2
+    out = generate_tests([ADD, MUL, STDIO, HUGE], openai_config(f"http://127.0.0.1:{port}/v1", max_retries=3,
+                                                                   backoff=0.5, concurrency=1))
+    assert out == {"t/add": [], "t/mul": [], "t/io": [], "t/huge": []}
+    assert out.report.drops["unreachable"] == 3 and out.report.prompts_failed == 3
+    assert out.report.seconds < 3.5 + 1.0  # one prompt backs off 0.5+1+2 s; the others fail at once
 
 
 def test_cli_writes_tests_and_reruns_from_cache(tiny_model, tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 Requests run ``concurrency`` at a time; connection errors, timeouts, 429 and 5xx are retried
 with exponential backoff; other 4xx fail that prompt only (a context overflow is named as such).
+Once a prompt gives up on an unreachable server, the prompts still waiting fail at once.
 """
 from __future__ import annotations
 
@@ -45,12 +46,16 @@ class OpenAIBackend:
         self.config = config
         self.base_url = config.base_url.rstrip("/")
         self.api_key = os.environ.get(config.api_key_env, "")
+        self.down: str | None = None  # set once a request gave up on an unreachable server
+
 
     def generate(self, requests: list[PromptRequest]) -> list[PromptResult]:
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
             return list(pool.map(self._one, requests))
 
     def _one(self, request: PromptRequest) -> PromptResult:
+        if self.down:  # do not spend retries and backoff on every prompt of a dead server
+            return PromptResult(error=f"{self.down} (not retried: the server was unreachable for an earlier prompt)")
         path, body = request_body(request, self.config)
         headers = {"Content-Type": "application/json"}
         if self.api_key:
@@ -78,4 +83,6 @@ class OpenAIBackend:
                 return PromptResult(parse_response(json.loads(raw)))
             except (KeyError, TypeError, ValueError, ZeroDivisionError) as err:
                 return PromptResult(error=f"bad_response: {self.base_url + path}: {err!r}")
+        if error.startswith("unreachable"):
+            self.down = error
         return PromptResult(error=f"{error} (after {self.config.max_retries + 1} attempts)")
