@@ -271,3 +271,12 @@ def test_generated_tests_run_in_the_executor(tiny_model):
         matrix = ex.run(ADD["candidates"], out["t/add"], entry_point="add")
     assert (matrix.statuses[0] == Status.PASS).all()   # a + b
     assert (matrix.statuses[1] == Status.FAIL).all()   # a - b
+
+
+def test_silent_server_times_out_per_prompt_without_marking_it_down():
+    with socket.socket() as s:  # accepts connections (backlog) but never answers
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        config = openai_config(f"http://127.0.0.1:{s.getsockname()[1]}/v1", max_retries=0, timeout=0.3, concurrency=2)
+        out = generate_tests([ADD, MUL], config)
+    assert out.report.drops == {"timeout": 2}

@@ -77,7 +77,9 @@ class OpenAIBackend:
                 kind = "context_overflow" if any(h in detail.lower() for h in OVERFLOW_HINTS) else "bad_request"
                 return PromptResult(error=f"{kind}: HTTP {err.code} from {self.base_url + path}: {detail}")
             except (urllib.error.URLError, OSError) as err:  # refused, unreachable, timed out
-                error = f"unreachable: {self.base_url + path}: {getattr(err, 'reason', err)}"
+                reason = getattr(err, "reason", err)
+                kind = "timeout" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else "unreachable"
+                error = f"{kind}: {self.base_url + path}: {reason}"
                 continue
             try:
                 return PromptResult(parse_response(json.loads(raw)))
