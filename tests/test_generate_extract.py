@@ -230,3 +230,8 @@ def test_yield_on_real_codegen16b_assert_completions(shared_data):
                 assert sum(isinstance(s, ast.Assert) for s in tree.body) == 1 and entry in test
     print(f"extraction yield on CodeGen-16B assert samples: {kept}/{total}")
     assert 0.08 < kept / total < 0.5
+
+
+def test_truncation_after_a_closed_block_keeps_the_block_whole():
+    text = TWO_BLOCKS + "\n\nThe test checks that zero is the neut"
+    assert "add(0, 7)" in extract_tests(text, "add", truncated=True).tests[0]

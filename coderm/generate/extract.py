@@ -23,8 +23,6 @@ FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
 PYTHON_LANGS = frozenset({"", "python", "py", "python3", "py3"})
 CODE_START = re.compile(r"^(import |from \S+ import |class |def |assert |@|if __name__)")
 
-DROP_REASONS = ("no_code", "syntax", "no_test", "no_entry_point")
-
 
 @dataclass
 class Extraction:
@@ -34,14 +32,16 @@ class Extraction:
     drop: str | None = None
 
 
-def code_pieces(text: str) -> list[str]:
-    """Python code blocks of a completion: fenced blocks if any, else the text from its first code line."""
-    fenced = [body for lang, body in FENCE.findall(text) if lang.lower() in PYTHON_LANGS]
-    if fenced or "```" in text:
-        return [b for b in fenced if b.strip()]
+def code_pieces(text: str) -> tuple[list[str], bool]:
+    """Python code blocks of a completion (fenced blocks if any, else the text from its first code
+    line), and whether the last block runs to the end of the text (so a token limit may have cut it)."""
+    if "```" in text:
+        matches = [m for m in FENCE.finditer(text) if m.group(1).lower() in PYTHON_LANGS and m.group(2).strip()]
+        open_end = bool(matches) and not matches[-1].group(0).rstrip().endswith("```")
+        return [m.group(2) for m in matches], open_end
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if CODE_START.match(line)), None)
-    return [] if start is None else ["\n".join(lines[start:])]
+    return ([] if start is None else ["\n".join(lines[start:])]), True
 
 
 SALVAGEABLE = (ast.Assert, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -201,13 +201,13 @@ def extract_tests(text: str, entry_point: str, *, prefix: str = "", truncated: b
     """Runnable tests in one completion.
 
     ``prefix`` is the part of the answer that sat in the prompt (CodeT's ``assert``);
-    ``truncated`` (the token limit was hit) drops the last line, which may look complete but is
-    cut; ``split`` yields one test per test method / assert.
+    ``truncated`` (the token limit was hit) drops the last line of a block left open, which may
+    look complete but is cut; ``split`` yields one test per test method / assert.
     """
     if not text.strip():
         return Extraction(drop="no_code")
-    pieces = code_pieces(prefix + text)
-    if truncated and pieces:
+    pieces, open_end = code_pieces(prefix + text)
+    if truncated and open_end and pieces:
         pieces[-1] = "\n".join(pieces[-1].splitlines()[:-1])
     if not any(p.strip() for p in pieces):
         return Extraction(drop="no_code")
