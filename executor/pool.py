@@ -60,7 +60,8 @@ class WorkerPool:
         parent_conn, child_conn = Pipe()
         fd = child_conn.fileno()
         path = [os.getcwd() if p == "" else p for p in sys.path]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        # a minimal environment: the caller's variables (API keys, tokens) never enter a worker's memory
+        env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join(path)}
         argv = [sys.executable, "-c", WORKER_MAIN, str(fd), str(index), str(os.getpid()),
                 json.dumps(dataclasses.asdict(self.config))]
         process = subprocess.Popen(argv, pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)

@@ -87,17 +87,18 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
     try:
         sandbox.set_parent_death_signal()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        sandbox.setup_inner(private_root=True, tmpfs_mb=512)
-        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None).serve()
+        private = sandbox.setup_inner(private_root=True, tmpfs_mb=512)
+        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None, private_tmp=private).serve()
     finally:
         os._exit(0)
 
 
 class Worker:
-    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None) -> None:
+    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None, private_tmp: bool = False) -> None:
         self.conn = conn
         self.config = config
         self.uid = uid
+        self.private_tmp = private_tmp  # /tmp is the sandbox's own tmpfs: emptied after every candidate
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
 
@@ -203,7 +204,10 @@ class Worker:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
                 os.close(fd)
-            shutil.rmtree(tmpdir, ignore_errors=True)
+            if self.private_tmp:  # nothing a candidate leaves in the sandbox's /tmp reaches the next one
+                sandbox.empty_directory("/tmp")
+            else:
+                shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 class _Supervision:
