@@ -55,13 +55,21 @@ def build_tests(problem: Problem, mode: str, generated: list[str] | None = None)
     return tests
 
 
-def load_generator() -> Callable[[list[Problem], dict], dict[str, list[str]]]:
-    """``coderm.generate.generate_tests``; ConfigError when that package is not installed."""
+def load_generator(generator: dict) -> Callable[[list[Problem]], dict[str, list[str]]]:
+    """problems -> {task_id: generated tests} for a config's ``generator`` section.
+
+    Raises ConfigError when coderm.generate is not installed or the section is invalid, so a
+    bad setting stops a run before anything is written.
+    """
     try:
-        from coderm.generate import generate_tests
+        from coderm.generate import GeneratorConfig, GeneratorError, generate_tests
     except ImportError:
         raise ConfigError("the config has a 'generator' section but coderm.generate is not installed") from None
-    return generate_tests
+    try:
+        settings = GeneratorConfig.from_dict(generator)
+    except GeneratorError as e:
+        raise ConfigError(str(e)) from None
+    return lambda problems: generate_tests([p.to_json() for p in problems], settings)
 
 
 def with_tests(problems: Iterable[Problem], config: Config) -> Iterator[tuple[Problem, list[Any]]]:
@@ -71,10 +79,10 @@ def with_tests(problems: Iterable[Problem], config: Config) -> Iterator[tuple[Pr
         for problem in problems:
             yield problem, build_tests(problem, config.mined_tests)
         return
-    generate = load_generator()
+    generate = load_generator(config.generator)
     while batch := list(islice(problems, GENERATE_BATCH)):
         need = [p for p in batch if not p.tests]
-        generated = generate(need, config.generator) if need else {}
+        generated = generate(need) if need else {}
         for problem in batch:
             yield problem, build_tests(problem, config.mined_tests, generated.get(problem.task_id))
 

@@ -1,6 +1,5 @@
 import dataclasses
 import gzip
-import importlib.util
 import json
 import os
 import subprocess
@@ -210,11 +209,9 @@ def test_interrupted_run_continues_where_it_stopped(tmp_path):
     assert lines(tmp_path / "s.jsonl")[1]["scores"] == [0.0]
 
 
-def test_generator_section_needs_the_generate_package(tmp_path):
+def test_bad_generator_section_exits_2_before_writing(tmp_path):
     needs_runtime()
-    if importlib.util.find_spec("coderm.generate") is not None:
-        pytest.skip("coderm.generate is installed")
-    (tmp_path / "g.yaml").write_text("generator: {backend: transformers}\n")
+    (tmp_path / "g.yaml").write_text("generator: {backend: openai, temprature: 0.2}\n")
     r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--config", "g.yaml", cwd=tmp_path)
-    assert r.returncode == 2 and "coderm.generate is not installed" in r.stderr
+    assert r.returncode == 2 and "temprature" in r.stderr and "Traceback" not in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.yaml"]

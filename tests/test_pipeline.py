@@ -1,6 +1,5 @@
 import json
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -68,26 +67,30 @@ def test_mined_tests_join_problems_without_tests():
 
 
 def test_generator_hook_is_called_in_batches_for_problems_without_tests(monkeypatch):
+    import coderm.generate
+
     calls = []
 
-    def generate_tests(problems, generator_config):
-        calls.append(([p.task_id for p in problems], generator_config))
-        return {p.task_id: [f"assert f() == {p.task_id}"] for p in problems}
+    def generate_tests(problems, settings):
+        calls.append(([p["task_id"] for p in problems], settings))
+        return {p["task_id"]: [f"assert f() == {p['task_id']}"] for p in problems}
 
-    monkeypatch.setitem(sys.modules, "coderm.generate", types.SimpleNamespace(generate_tests=generate_tests))
+    monkeypatch.setattr(coderm.generate, "generate_tests", generate_tests)
     problems = [Problem(str(i), "", ["x"], "f", ["assert True"] if i % 2 else None) for i in range(GENERATE_BATCH + 3)]
-    config = Config(generator={"backend": "toy"}, mined_tests="never")
+    config = Config(generator={"backend": "openai", "model": "m", "n": 4}, mined_tests="never")
     paired = list(with_tests(problems, config))
     assert [p.task_id for p, _ in paired] == [p.task_id for p in problems]
     assert paired[0][1] == ["assert f() == 0"] and paired[1][1] == ["assert True"]
     assert [len(ids) for ids, _ in calls] == [GENERATE_BATCH // 2, 2]  # 32 + 3 problems, even ids lack tests
-    assert all(cfg == {"backend": "toy"} for _, cfg in calls)
+    assert all(settings.n == 4 and settings.model == "m" for _, settings in calls)
 
 
-def test_generator_without_the_generate_package_is_a_config_error(monkeypatch):
+def test_bad_generator_settings_are_config_errors(monkeypatch):
+    with pytest.raises(ConfigError, match="unknown field"):
+        list(with_tests([problem(1)], Config(generator={"backend": "openai", "temprature": 0.2})))
     monkeypatch.setitem(sys.modules, "coderm.generate", None)  # import of it fails
     with pytest.raises(ConfigError, match="coderm.generate is not installed"):
-        list(with_tests([problem(1)], Config(generator={"backend": "toy"})))
+        list(with_tests([problem(1)], Config(generator={"backend": "openai"})))
 
 
 def test_score_stream_on_the_example_keeps_input_order():

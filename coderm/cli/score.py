@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests)
         aggregator = resolve_aggregator(config.aggregator)
         if config.generator is not None:
-            load_generator()
+            load_generator(config.generator)
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
     except ImportError as e:
