@@ -50,8 +50,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("score", help="score and rank candidates with tests", description=DESCRIPTION,
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_io_options(p)
+    from coderm.aggregate import DEFAULT, NAMES
+
     p.add_argument("--aggregator", metavar="NAME",
-                   help="pass matrix -> scores: passrate, coderm, codet, mbr, consensus (config: aggregator)")
+                   help=f"pass matrix -> scores: {', '.join(NAMES)} (config: aggregator; default {DEFAULT})")
     p.add_argument("--mined-tests", choices=MINED_TESTS_MODES,
                    help="add tests mined from the prompt: only for problems without tests (absent), always, never "
                         "(config: mined_tests)")
