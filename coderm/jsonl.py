@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
+import secrets
 import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -91,10 +91,10 @@ def write_atomic(path: str | os.PathLike, lines: Iterable[str]) -> int:
     """Write text lines to ``path`` (gzip when it ends in ``.gz``) through a temp file in the same
     directory and ``os.replace``: ``path`` is either the old file or the complete new one."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     count = 0
     try:
-        with os.fdopen(fd, "wb") as raw:
+        with open(tmp, "xb") as raw:  # not mkstemp: the output gets the usual permissions, not 0600
             sink = gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) if path.name.endswith(".gz") else raw
             for line in lines:
                 sink.write(line.encode("utf-8"))
@@ -105,7 +105,7 @@ def write_atomic(path: str | os.PathLike, lines: Iterable[str]) -> int:
             os.fsync(raw.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return count
 

@@ -74,6 +74,9 @@ def test_write_atomic_replaces_whole_or_not_at_all(tmp_path, name):
         write_atomic(path, failing())
     assert [v for _, v in read_json_lines(path)] == [{"i": 0}, {"i": 1}, {"i": 2}]
     assert sorted(os.listdir(tmp_path)) == [name]  # no temp file left behind
+    plain = tmp_path / "plain.txt"
+    plain.write_text("")
+    assert path.stat().st_mode == plain.stat().st_mode  # same permissions as a file made with open()
 
 
 def test_resumable_output_continues_after_a_kill(tmp_path):
