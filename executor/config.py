@@ -30,6 +30,7 @@ class ExecutorConfig:
     isolation: str = "candidate"
     network: bool = False  # False: cut the network with a namespace where the kernel allows
     namespaces: bool = True  # False: process groups + subreaper only (see the README's threat model)
+    site_packages: bool = False  # let candidates import third-party packages installed on the host
     cache_path: str | None = None  # SQLite file; None disables the cache
 
     def __post_init__(self) -> None:

@@ -42,6 +42,14 @@ def _unique(items: Sequence[Any], key: Callable[[Any], Any]) -> tuple[list[Any],
     return uniq, index
 
 
+def _positions(index: np.ndarray) -> list[list[int]]:
+    """For each unique item, the input positions it fills."""
+    positions: list[list[int]] = [[] for _ in range(int(index.max()) + 1 if len(index) else 0)]
+    for pos, u in enumerate(index.tolist()):
+        positions[u].append(pos)
+    return positions
+
+
 @dataclass
 class _Problem:
     """A job being executed: work is done on unique candidates x unique tests, expanded at the end."""
@@ -70,14 +78,13 @@ class _Problem:
         """The matrix in input order, duplicates filled in."""
         ci, ti = self.cand_index, self.test_index
         matrix = PassMatrix(self.statuses[np.ix_(ci, ti)], self.seconds[np.ix_(ci, ti)])
-        for source, target in ((self.details, matrix.details), (self.outputs, matrix.outputs)):
-            if source:
-                rows = {u: np.flatnonzero(ci == u) for u, _ in source}
-                cols = {u: np.flatnonzero(ti == u) for _, u in source}
+        if self.details or self.outputs:
+            rows, cols = _positions(ci), _positions(ti)
+            for source, target in ((self.details, matrix.details), (self.outputs, matrix.outputs)):
                 for (ui, uj), value in source.items():
                     for i in rows[ui]:
                         for j in cols[uj]:
-                            target[(int(i), int(j))] = value
+                            target[(i, j)] = value
         return matrix
 
 

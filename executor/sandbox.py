@@ -16,6 +16,7 @@ import platform
 import resource
 import shutil
 import signal
+import site
 import sys
 import time
 
@@ -64,26 +65,46 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     )
 
 
-def _exposed_paths() -> list[str]:
-    """What a candidate may read: the interpreter, its libraries and system libraries."""
-    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix}
-    paths |= {p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p)}
-    real = sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)})
-    # drop paths already inside another exposed path (bind mounts are recursive)
+def _site_packages() -> set[str]:
+    """Where third-party packages live for this interpreter (venv and user sites included)."""
+    found = {p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p)}
+    found |= set(site.getsitepackages()) | {site.getusersitepackages()}
+    return {os.path.realpath(p) for p in found if os.path.isdir(p)}
+
+
+def _outermost(paths: set[str]) -> list[str]:
+    """Paths not inside another one of them (bind mounts are recursive)."""
+    real = sorted(paths)
     return [p for p in real if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in real)]
 
 
-def _build_private_root(tmpfs_mb: int) -> None:
-    """Pivot into a tmpfs root holding read-only binds of ``_exposed_paths`` and a private /tmp."""
+def _exposed_paths(site_packages: bool) -> list[str]:
+    """What a candidate may read: the interpreter, its standard library and system libraries."""
+    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix}
+    real = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
+    return _outermost(real | _site_packages() if site_packages else real)
+
+
+def _build_private_root(tmpfs_mb: int, site_packages: bool) -> None:
+    """Pivot into a tmpfs root holding read-only binds of ``_exposed_paths`` and a private /tmp.
+
+    Without ``site_packages`` the third-party package directories are covered by empty read-only
+    tmpfs mounts: a verdict must not depend on what the host happens to have installed.
+    """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     root = f"/tmp/.coderm-root-{os.getpid()}-{os.urandom(4).hex()}"
     os.makedirs(root, exist_ok=True)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
-    for path in _exposed_paths():
+    exposed = _exposed_paths(site_packages)
+    for path in exposed:
         target = root + path
         os.makedirs(target, exist_ok=True)
         _mount(path, target, None, MS_BIND | MS_REC)
         _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    if not site_packages:
+        for path in _site_packages():
+            if any(path.startswith(q.rstrip("/") + "/") for q in exposed):
+                _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
     os.makedirs(root + "/dev", exist_ok=True)
     for dev in ("null", "zero", "full", "random", "urandom"):
         open(f"{root}/dev/{dev}", "w").close()
@@ -138,12 +159,10 @@ def enter_namespaces(network: bool) -> tuple[int, int]:
     return uid, gid
 
 
-def setup_inner(private_root: bool, tmpfs_mb: int) -> bool:
+def setup_inner(tmpfs_mb: int, site_packages: bool) -> bool:
     """In the namespace's init process: build the private root; True when it is in place."""
-    if not private_root:
-        return False
     try:
-        _build_private_root(tmpfs_mb)
+        _build_private_root(tmpfs_mb, site_packages)
         return True
     except OSError as e:
         print(f"coderm executor: private root unavailable ({e}); files outside the temp dir are reachable",

@@ -87,7 +87,7 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
     try:
         sandbox.set_parent_death_signal()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        private = sandbox.setup_inner(private_root=True, tmpfs_mb=512)
+        private = sandbox.setup_inner(tmpfs_mb=512, site_packages=config.site_packages)
         Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None, private_tmp=private).serve()
     finally:
         os._exit(0)

@@ -74,16 +74,26 @@ def marked_processes() -> list[str]:
     return [f"{pid}: {cmd}" for pid, (_, cmd) in _process_table().items() if MARKER in cmd and pid != os.getpid()]
 
 
+def worker_descendants(ex: Any) -> dict[int, int]:
+    """pid -> depth below its worker, for every process under this executor's current workers."""
+    depth: dict[int, int] = {}
+    for slot in ex._pool.slots:
+        depth.update(descendants_by_depth(slot.process.pid))
+    return depth
+
+
 @dataclass
 class Sandbox:
-    """The module's executor and the process depth of its idle workers (2 with namespaces, 1 without)."""
+    """The module's executor and the process depth below its idle workers (1 with namespaces: the
+    namespace's init; 0 without). Only this executor's workers are looked at, so other executors
+    alive in the same pytest process do not count."""
 
     ex: Any
     idle_depth: int
 
     def leftovers(self) -> list[str]:
         table = _process_table()
-        deep = [pid for pid, d in descendants_by_depth(os.getpid()).items() if d > self.idle_depth]
+        deep = [pid for pid, d in worker_descendants(self.ex).items() if d > self.idle_depth]
         return [f"{pid}: {table.get(pid, (0, '?'))[1]}" for pid in deep] + marked_processes()
 
     def attack(self, hostile: str | Sequence[str], tests: Sequence[Any] = TESTS, *, honest: str = HONEST,
@@ -111,5 +121,4 @@ def open_sandbox(isolation: str = "candidate", **overrides: Any) -> Iterator[San
     with Executor(dataclasses.replace(CONFIG, isolation=isolation, **overrides)) as ex:
         warm = ex.run([HONEST], [ASSERT_TEST], entry_point="add")
         assert warm.passed.all(), warm.details
-        depths = descendants_by_depth(os.getpid())
-        yield Sandbox(ex, max(depths.values(), default=1))
+        yield Sandbox(ex, max(worker_descendants(ex).values(), default=0))
