@@ -23,7 +23,7 @@ def check_pass_rates(lam: Sequence[float], what: str = "pass rate") -> np.ndarra
     bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0) | (arr > 1))
     if bad.size:
         i = int(bad[0])
-        raise BudgetError(f"{what} of problem #{i} is {arr[i]!r}; it must lie in [0, 1] ({bad.size} bad value(s))")
+        raise BudgetError(f"{what} of problem #{i} is {float(arr[i])}; it must lie in [0, 1] ({bad.size} bad value(s))")
     return arr
 
 

@@ -108,7 +108,7 @@ class FeatureEstimator(Estimator):
 
     name = "features"
 
-    def __init__(self, C: float = 1.0):
+    def __init__(self, C: float = 0.1):
         self.C = C
         self.model = None
         self.uses_exec: bool | None = None
