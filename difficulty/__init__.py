@@ -9,10 +9,11 @@ from difficulty.estimators import (ESTIMATOR_NAMES, Estimator, EstimatorError, F
                                    load_estimator, make_estimator, pass_rates_from_labels)
 from difficulty.features import exec_signals, text_features
 from difficulty.plan import ALLOCATORS, plan_budget
+from difficulty.curves import GainCurves, allocate_curves
 from difficulty.separation import allocate_separation, split_rate
 
 __all__ = [
-    "ALLOCATORS", "BudgetError", "ESTIMATOR_NAMES", "Estimator", "EstimatorError", "FeatureEstimator",
+    "ALLOCATORS", "BudgetError", "GainCurves", "allocate_curves", "ESTIMATOR_NAMES", "Estimator", "EstimatorError", "FeatureEstimator",
     "OracleEstimator", "allocate", "allocate_equal", "allocate_greedy", "allocate_separation", "exec_signals",
     "load_estimator", "make_estimator", "marginal_gain", "pass_rates_from_labels", "plan_budget", "split_rate",
     "text_features", "total_tests",

@@ -12,13 +12,14 @@ estimators that do not use execution signals ignore it.
 from __future__ import annotations
 
 import pickle
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from difficulty.allocate import check_pass_rates
-from difficulty.features import exec_signals, text_features
+from difficulty.features import candidate_features, exec_signals, text_features
 
 FORMAT = "coderm-difficulty-estimator"
 VERSION = 1
@@ -101,8 +102,15 @@ class OracleEstimator(Estimator):
         return pass_rates_from_labels(problems)
 
 
+@lru_cache(maxsize=4096)
+def _static_features(prompt: str, candidates: tuple[str, ...]) -> np.ndarray:
+    """Prompt + candidate features, memoised: cross-validation refits on the same problems."""
+    return np.concatenate([text_features(prompt), candidate_features(list(candidates))])
+
+
 class FeatureEstimator(Estimator):
-    """LLM-free, CPU: prompt text features (+ first-round execution signals when given), a
+    """LLM-free, CPU: prompt text features, candidate self-consistency (parsed, never run) and,
+    when given, first-round execution signals; a
     standardised logistic regression fitted to soft λ targets (each problem enters as a
     positive with weight λ and a negative with weight 1−λ: cross-entropy on soft labels)."""
 
@@ -114,7 +122,7 @@ class FeatureEstimator(Estimator):
         self.uses_exec: bool | None = None
 
     def _features(self, problems, passed) -> np.ndarray:
-        rows = [text_features(str(p.get("prompt", ""))) for p in problems]
+        rows = [_static_features(str(p.get("prompt", "")), tuple(p.get("candidates") or [])) for p in problems]
         if passed is not None:
             rows = [np.concatenate([r, exec_signals(m)]) for r, m in zip(rows, passed)]
         return np.vstack(rows)

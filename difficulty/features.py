@@ -5,8 +5,11 @@ pipeline compute them the same way. Execution signals take a pass matrix the cal
 """
 from __future__ import annotations
 
+import ast
 import math
 import re
+import warnings
+from collections import Counter
 
 import numpy as np
 
@@ -14,6 +17,7 @@ TEXT_FEATURES = (
     "log_chars", "log_lines", "log_doc_words", "n_examples", "n_args", "has_return_type",
     "n_imports", "n_defs", "kw_list", "kw_string", "kw_sort", "kw_math", "kw_loop_words", "kw_edge",
 )
+CANDIDATE_FEATURES = ("log_mean_len", "len_spread", "unique_frac", "top_cluster_frac", "syntax_error_frac")
 EXEC_FEATURES = ("frac_all_pass", "frac_none_pass", "mean_cell_pass", "top_group_frac", "set_entropy", "n_groups_frac")
 
 _KEYWORDS = {
@@ -45,6 +49,33 @@ def text_features(prompt: str) -> np.ndarray:
     ]
     values += [float(len(re.findall(p, lower))) for p in _KEYWORDS.values()]
     return np.asarray(values, dtype=float)
+
+
+def _normalised(code: str) -> str | None:
+    try:
+        with warnings.catch_warnings():  # candidates are full of invalid escape sequences
+            warnings.simplefilter("ignore")
+            return ast.dump(ast.parse(code))  # parse only: formatting and comments do not split clusters
+    except (SyntaxError, ValueError):
+        return None
+
+
+def candidate_features(candidates: list[str]) -> np.ndarray:
+    """Self-consistency of the candidates without running them, in ``CANDIDATE_FEATURES`` order:
+    long, diverse or unparsable candidates mean a model that does not know the answer."""
+    if not candidates:
+        return np.asarray([0.0, 0.0, 1.0, 0.0, 1.0])
+    lengths = np.array([len(c) for c in candidates], dtype=float)
+    trees = [_normalised(c) for c in candidates]
+    counts = Counter(t for t in trees if t is not None)
+    n = len(candidates)
+    return np.asarray([
+        math.log1p(lengths.mean()),
+        float(lengths.std() / (1.0 + lengths.mean())),
+        len(counts) / n,
+        (max(counts.values()) / n) if counts else 0.0,
+        sum(t is None for t in trees) / n,
+    ])
 
 
 def exec_signals(passed: np.ndarray) -> np.ndarray:

@@ -7,36 +7,40 @@ from typing import Sequence
 import numpy as np
 
 from difficulty.allocate import BudgetError, allocate_equal, allocate_greedy, total_tests
+from difficulty.curves import GainCurves, allocate_curves
 from difficulty.estimators import Estimator, load_estimator
 from difficulty.separation import Reveal, allocate_separation
 
-ALLOCATORS = ("equal", "greedy", "separation")
+ALLOCATORS = ("equal", "greedy", "curves", "separation")
 
 
 def plan_budget(problems: Sequence[dict], budget: float | None, estimator: Estimator | str | Path | None = None, *,
                 allocator: str | None = None, passed: Sequence[np.ndarray] | None = None,
-                reveal: Reveal | None = None, min_tests: int = 1, max_tests: int | None = None,
-                total_cells: int | None = None) -> dict[str, int]:
+                reveal: Reveal | None = None, gain_curves: GainCurves | None = None, min_tests: int = 1,
+                max_tests: int | None = None, total_cells: int | None = None) -> dict[str, int]:
     """Number of tests to keep per problem (``{task_id: k}``, the first k of its tests).
 
     ``budget`` is the average number of tests per problem (or give ``total_cells``). A problem
     never gets more tests than it has (``len(problem["tests"])``, or ``max_tests`` when smaller or
-    when it has none yet). ``estimator`` (a fitted Estimator or a model file) predicts λ for the
-    ``greedy`` allocator; ``passed`` are first-round matrices for estimators that use them;
-    ``reveal`` runs tests for the execution-time ``separation`` allocator (difficulty/separation.py).
-    Default allocator: separation if ``reveal`` is given, else greedy with an estimator, else equal.
+    when the problem has no ``tests`` key: its tests are still to be generated). ``estimator`` (a fitted Estimator or a model file) predicts λ for the
+    ``greedy`` and ``curves`` allocators (``curves`` also needs fitted ``gain_curves``); ``passed``
+    are first-round matrices for estimators that use them; ``reveal`` runs tests for the
+    execution-time ``separation`` allocator (difficulty/separation.py). Default allocator:
+    separation if ``reveal`` is given, else curves with gain_curves and an estimator, else greedy
+    with an estimator, else equal.
     """
     ids = [str(p.get("task_id", i)) for i, p in enumerate(problems)]
     dup = {t for t in ids if ids.count(t) > 1}
     if dup:
         raise BudgetError(f"duplicate task_id(s): {', '.join(sorted(dup)[:5])}")
     if allocator is None:
-        allocator = "separation" if reveal is not None else "greedy" if estimator is not None else "equal"
+        allocator = ("separation" if reveal is not None else "equal" if estimator is None
+                     else "curves" if gain_curves is not None else "greedy")
     if allocator not in ALLOCATORS:
         raise BudgetError(f"unknown allocator {allocator!r}; expected one of {', '.join(ALLOCATORS)}")
     n = len(problems)
-    hi = np.array([len(p["tests"]) if p.get("tests") else (max_tests if max_tests is not None else np.iinfo(np.int32).max)
-                   for p in problems], dtype=np.int64)
+    unbounded = max_tests if max_tests is not None else np.iinfo(np.int32).max  # tests still to be generated
+    hi = np.array([len(p["tests"]) if p.get("tests") is not None else unbounded for p in problems], dtype=np.int64)
     if max_tests is not None:
         hi = np.minimum(hi, max_tests)
     total = total_tests(n, budget, total_cells, [len(p.get("candidates") or []) for p in problems])
@@ -50,6 +54,10 @@ def plan_budget(problems: Sequence[dict], budget: float | None, estimator: Estim
         if lam is None:
             raise BudgetError("the greedy allocator needs an estimator (a fitted Estimator or a model file)")
         k = allocate_greedy(lam, total, min_tests, hi)
+    elif allocator == "curves":
+        if lam is None or gain_curves is None:
+            raise BudgetError("the curves allocator needs an estimator and fitted gain_curves")
+        k = allocate_curves(gain_curves.predict(lam), total, min_tests, hi)
     else:
         if reveal is None:
             raise BudgetError("the separation allocator needs reveal, a callback that runs the requested tests")

@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from difficulty import (allocate_equal, allocate_greedy, allocate_separation, make_estimator,  # noqa: E402
-                        pass_rates_from_labels)
+from difficulty import (GainCurves, allocate_curves, allocate_equal, allocate_greedy,  # noqa: E402
+                        allocate_separation, make_estimator, pass_rates_from_labels)
 
 DEFAULT_PROBLEMS = Path(__file__).resolve().parents[2] / "shared/data/codet/humaneval_codegen16b.problems.jsonl.gz"
 BUDGETS = (1, 2, 4, 8, 16, 32)
@@ -83,6 +83,19 @@ def codet_accuracy(passed: np.ndarray, labels: np.ndarray) -> float:
     return float(labels[top].mean())
 
 
+def accuracy_curves(passed, labels, max_k: int, orders: int = 5) -> list[np.ndarray]:
+    """Mean accuracy with the first k tests kept (k = 0 .. min(tests, max_k)) over random orders."""
+    out = []
+    for m, y in zip(passed, labels):
+        top = min(m.shape[1], max_k)
+        c = np.zeros(top + 1)
+        for r in range(orders):
+            o = np.random.default_rng(10_000 + r).permutation(m.shape[1])[:top]
+            c += [codet_accuracy(m[:, o[:k]], y) for k in range(top + 1)]
+        out.append(c / orders)
+    return out
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     from scipy.stats import spearmanr
 
@@ -96,17 +109,39 @@ def auc_hard(lam_hat: np.ndarray, lam: np.ndarray, thresh: float = 0.1) -> float
     return float(roc_auc_score(lam < thresh, -lam_hat))
 
 
-def cv_predict(problems, lam, first, folds: int, seed: int, use_exec: bool) -> np.ndarray:
-    """Out-of-fold λ̂ of the LLM-free estimator."""
-    rng = np.random.default_rng(seed)
-    fold = rng.permutation(len(problems)) % folds
-    out = np.zeros(len(problems))
+def fit_predict(problems, lam, first, tr, te) -> np.ndarray:
+    """λ̂ for problems ``te`` from the LLM-free estimator fitted on problems ``tr`` only."""
+    est = make_estimator("features").fit([problems[i] for i in tr], lam[tr], passed=[first[i] for i in tr])
+    return est.predict([problems[i] for i in te], passed=[first[i] for i in te])
+
+
+def cv_predict(problems, lam, first, curves, folds: int, seed: int, max_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold λ̂ and predicted gain curves. The curves of a held-out problem come from
+    GainCurves fitted on the other folds against *their* λ̂ (inner cross-validation), so the
+    curve model learns what a given λ̂ is worth, estimation noise included."""
+    fold = np.random.default_rng(seed).permutation(len(problems)) % folds
+    lam_hat = np.zeros(len(problems))
+    gains = np.zeros((len(problems), max_k + 1))
     for f in range(folds):
         tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-        est = make_estimator("features")
-        est.fit([problems[i] for i in tr], lam[tr], passed=[first[i] for i in tr] if use_exec else None)
-        out[te] = est.predict([problems[i] for i in te], passed=[first[i] for i in te] if use_exec else None)
-    return out
+        lam_hat[te] = fit_predict(problems, lam, first, tr, te)
+        inner = np.random.default_rng(seed + 1).permutation(len(tr)) % folds
+        lam_in = np.zeros(len(tr))
+        for g in range(folds):
+            lam_in[inner == g] = fit_predict(problems, lam, first, tr[inner != g], tr[inner == g])
+        model = GainCurves(max_k=max_k).fit(lam_in, [curves[i] for i in tr])
+        gains[te] = model.predict(lam_hat[te])
+    return lam_hat, gains
+
+
+def oracle_curves(lam: np.ndarray, curves, folds: int, max_k: int) -> np.ndarray:
+    """Gain curves at the true λ, fitted on the other folds (the upper bound of the curve allocator)."""
+    fold = np.random.default_rng(12345).permutation(len(lam)) % folds
+    gains = np.zeros((len(lam), max_k + 1))
+    for f in range(folds):
+        tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        gains[te] = GainCurves(max_k=max_k).fit(lam[tr], [curves[i] for i in tr]).predict(lam[te])
+    return gains
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,19 +172,20 @@ def main(argv: list[str] | None = None) -> int:
     n_tests = np.array([m.shape[1] for m in passed])
     t0 = time.time()
 
-    methods = ("equal", "greedy-λ̂ (text)", "greedy-λ̂ (text+exec)", "greedy-λ (oracle)", "separation",
-               "separation×λ̂")
+    max_k = max(args.budgets) * 2
+    curves = accuracy_curves(passed, labels, max_k)
+    print(f"training curves ready ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+    methods = ("equal", "greedy-λ̂", "greedy-λ (oracle)", "separation", "curves-λ̂", "curves-λ (oracle)")
+    best_curves = oracle_curves(lam, curves, args.folds, max_k)
     acc = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
-    quality = {"text": [], "text+exec": []}
-    lam_text = cv_predict(problems, lam, None, args.folds, 0, use_exec=False)
+    quality = []
     for r in range(args.repeats):
         rng = np.random.default_rng(1000 + r)
         orders = [rng.permutation(t) for t in n_tests]
         cols = [m[:, o] for m, o in zip(passed, orders)]  # tests in this repeat's random order
         first = [c[:, :1] for c in cols]
-        lam_exec = cv_predict(problems, lam, first, args.folds, r, use_exec=True)
-        quality["text"].append((spearman(lam_text, lam), auc_hard(lam_text, lam)))
-        quality["text+exec"].append((spearman(lam_exec, lam), auc_hard(lam_exec, lam)))
+        lam_hat, hat_curves = cv_predict(problems, lam, first, curves, args.folds, r, max_k)
+        quality.append((spearman(lam_hat, lam), auc_hard(lam_hat, lam)))
 
         def reveal(req):
             return {i: cols[i][:, :k] for i, k in req.items()}
@@ -158,11 +194,11 @@ def main(argv: list[str] | None = None) -> int:
             total = b * n
             ks = {
                 "equal": allocate_equal(n, total, 1, n_tests, seed=r),
-                "greedy-λ̂ (text)": allocate_greedy(lam_text, total, 1, n_tests),
-                "greedy-λ̂ (text+exec)": allocate_greedy(lam_exec, total, 1, n_tests),
+                "greedy-λ̂": allocate_greedy(lam_hat, total, 1, n_tests),
                 "greedy-λ (oracle)": allocate_greedy(lam, total, 1, n_tests),
                 "separation": allocate_separation(reveal, n, total, 1, n_tests),
-                "separation×λ̂": allocate_separation(reveal, n, total, 1, n_tests, lam=lam_exec),
+                "curves-λ̂": allocate_curves(hat_curves, total, 1, n_tests),
+                "curves-λ (oracle)": allocate_curves(best_curves, total, 1, n_tests),
             }
             for m, k in ks.items():
                 acc[m][r, b_idx] = np.mean([codet_accuracy(cols[i][:, :k[i]], labels[i]) for i in range(n)])
@@ -187,11 +223,9 @@ def write_table(path: Path, acc, budgets, quality, args) -> str:
     for m, a in acc.items():
         if m != "equal":
             lines.append(f"| {m} | " + " | ".join(f"{x:+.2f}" for x in 100 * (a - base).mean(0)) + " |")
-    lines += ["", "Estimator quality (out-of-fold): Spearman with true λ, AUC for λ < 0.1", "",
-              "| estimator | Spearman | AUC(λ<0.1) |", "|---|---|---|"]
-    for name, q in quality.items():
-        q = np.asarray(q)
-        lines.append(f"| features ({name}) | {q[:, 0].mean():.3f} | {q[:, 1].mean():.3f} |")
+    q = np.asarray(quality)
+    lines += ["", "LLM-free estimator (prompt text + candidate self-consistency + first-round signals), "
+              f"out-of-fold: Spearman with true λ {q[:, 0].mean():.3f}, AUC for λ < 0.1 {q[:, 1].mean():.3f}"]
     text = "\n".join(lines) + "\n"
     path.write_text(text)
     return text
