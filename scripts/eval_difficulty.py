@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     max_k = max(args.budgets) * 2
     curves = accuracy_curves(passed, labels, max_k)
     print(f"training curves ready ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
-    methods = ("equal", "greedy-λ̂", "greedy-λ (oracle)", "separation", "curves-λ̂", "curves-λ (oracle)")
+    methods = ("equal", "greedy-λ̂", "greedy-λ (oracle)", "separation", "curves-λ̂", "curves-λ̂ hedged",
+               "curves-λ (oracle)")
     best_curves = oracle_curves(lam, curves, args.folds, max_k)
     acc = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
     quality = []
@@ -198,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                 "greedy-λ (oracle)": allocate_greedy(lam, total, 1, n_tests),
                 "separation": allocate_separation(reveal, n, total, 1, n_tests),
                 "curves-λ̂": allocate_curves(hat_curves, total, 1, n_tests),
+                # hedged: every problem keeps half the equal share; the curves place the rest
+                "curves-λ̂ hedged": allocate_curves(hat_curves, total, max(1, b // 2), n_tests),
                 "curves-λ (oracle)": allocate_curves(best_curves, total, 1, n_tests),
             }
             for m, k in ks.items():
