@@ -1,0 +1,317 @@
+"""The in-child test harness: exec the candidate once, run its tests, report every verdict.
+
+Runs inside the sandboxed child forked by the worker. Verdicts travel over the result channel
+(fd ``CHANNEL_FD``), opened by the worker before any untrusted code runs; each message carries
+a per-child random token the candidate does not know. Everything the harness relies on is bound
+here at import time (before the candidate runs); the state tests rely on (builtins, unittest, the
+harness and its guards) is snapshotted and checked after every test (executor.guards): a candidate
+that swaps it gets FAIL with a "tampering" detail instead of a PASS.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sys
+import time
+import traceback
+import unittest
+import unittest.case
+import unittest.loader
+import unittest.result
+import unittest.suite
+from types import FunctionType
+from typing import Any
+
+from executor import guards
+from executor.guards import CANDIDATE_MODULE, HELPERS, Snapshot, Tampering, guard_returns
+from executor.prepare import CANDIDATE_FILENAME, TEST_FILENAME, Prepared
+from executor.status import Status
+
+CHANNEL_FD = 3
+LOADED = -1  # status value of a successful "L" (candidate loaded) message
+
+# Bound before untrusted code runs: module attributes can be swapped, these references cannot.
+_encode = json.encoder.encode_basestring_ascii
+_dumps = json.dumps
+_loads = json.loads
+_write = os.write
+_fork = os.fork
+_getpid = os.getpid
+_waitpid = os.waitpid
+_exit = os._exit
+_clock = time.perf_counter
+_TestCase = unittest.case.TestCase
+_TestLoader = unittest.loader.TestLoader
+_TestSuite = unittest.suite.TestSuite
+_TestResult = unittest.result.TestResult
+_isinstance, _issubclass, _type, _len, _any = isinstance, issubclass, type, len, any
+
+_harness_pid = [0]  # set by child_main: the only process allowed to report
+
+
+def _send(message: str) -> None:
+    if _getpid() != _harness_pid[0]:  # a fork of the candidate that returned into the harness loop
+        _exit(0)
+    data = (message + "\n").encode()
+    while data:
+        data = data[_write(CHANNEL_FD, data):]
+
+
+def _flush_std() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+def _short(text: str, limit: int) -> str:
+    return text if _len(text) <= limit else "..." + text[-limit:]
+
+
+def _describe(exc: BaseException, limit: int) -> str:
+    """Exception type, message and the failing test line (the part of a traceback worth keeping)."""
+    line = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in (TEST_FILENAME, CANDIDATE_FILENAME):
+            line = f" (line {tb.tb_lineno} of {tb.tb_frame.f_code.co_filename})"
+        tb = tb.tb_next
+    try:
+        text = f"{_type(exc).__name__}: {exc}"
+    except BaseException:
+        text = _type(exc).__name__
+    return _short(text + line, limit)
+
+
+def _status_of(exc: BaseException) -> int:
+    if _isinstance(exc, (AssertionError, Tampering)):
+        return Status.FAIL
+    if _isinstance(exc, MemoryError):
+        return Status.MEMORY
+    return Status.ERROR
+
+
+class _CountingResult(_TestResult):
+    """A TestResult owned by the harness: successes are counted, not inferred."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.successes = 0
+
+    def addSuccess(self, test) -> None:  # noqa: N802 - unittest's name
+        self.successes += 1
+
+
+def _run_unittest(env: dict, prep: Prepared, limit: int) -> tuple[int, str]:
+    loader, suite, result = _TestLoader(), _TestSuite(), _CountingResult()
+    for name in prep.class_names:
+        cls = env.get(name)
+        if not (_isinstance(cls, _type) and _issubclass(cls, _TestCase)):
+            return Status.FAIL, f"tampering: test class {name} is not a unittest.TestCase"
+        suite.addTests(loader.loadTestsFromTestCase(cls))
+    suite.run(result)
+    problems = result.failures + result.errors
+    if result.successes == prep.n_methods == result.testsRun and not (
+        problems or result.skipped or result.expectedFailures or result.unexpectedSuccesses
+    ):
+        return Status.PASS, ""
+    if problems:
+        text = problems[0][1].strip().splitlines()
+        if result.failures:
+            status = Status.FAIL
+        else:  # the runner formats errors; MemoryError is still a memory verdict
+            status = Status.MEMORY if text and text[-1].startswith("MemoryError") else Status.ERROR
+        return status, _short("\n".join(text[-3:]), limit)
+    return Status.FAIL, (
+        f"{result.successes} of {prep.n_methods} test methods passed "
+        f"(ran {result.testsRun}, skipped {_len(result.skipped)})"
+    )
+
+
+def _test_view(ns: dict) -> dict:
+    """The namespace tests run in: the candidate's names, its functions behind return guards, and the
+    comparison guard the rewritten test code calls."""
+    view = dict(ns)
+    for name, value in ns.items():
+        if _isinstance(value, FunctionType) and value.__code__.co_filename == CANDIDATE_FILENAME:
+            view[name] = guard_returns(value)
+    view.update(HELPERS)
+    return view
+
+
+def _run_code(prep: Prepared, view: dict, entry_point: str | None, limit: int) -> tuple[int, str]:
+    env = dict(view)
+    try:
+        exec(prep.code, env)
+        if prep.kind == "check":
+            if not entry_point or entry_point not in view:
+                return Status.ERROR, f"candidate does not define {entry_point!r}"
+            env["check"](view[entry_point])
+        elif prep.kind == "unittest":
+            return _run_unittest(env, prep, limit)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: never a PASS
+        return _status_of(exc), _describe(exc, limit)
+    return Status.PASS, ""
+
+
+def _jsonable(value: Any) -> Any:
+    """Encode values JSON lacks so that call outputs compare structurally in the parent."""
+    if _isinstance(value, (set, frozenset)):
+        return {"__set__": sorted((_dumps(v, default=_jsonable, sort_keys=True) for v in value))}
+    if _isinstance(value, complex):
+        return {"__complex__": [value.real, value.imag]}
+    if _isinstance(value, bytes):
+        return {"__bytes__": value.hex()}
+    raise TypeError(f"return value of type {_type(value).__name__} cannot be compared")
+
+
+def _run_call(prep: Prepared, ns: dict, entry_point: str | None, limit: int) -> tuple[int, str, str | None]:
+    fn = ns.get(entry_point) if entry_point else None
+    if not callable(fn):
+        return Status.ERROR, f"candidate does not define {entry_point!r}", None
+    try:
+        value = fn(*_loads(prep.spec.args_json))
+        return Status.PASS, "", _dumps(value, default=_jsonable, sort_keys=True)
+    except BaseException as exc:
+        return _status_of(exc), _describe(exc, limit), None
+
+
+def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int) -> tuple[int, str, str | None]:
+    """Run the program once in a forked child with the test's input; return its stdout."""
+    in_path, out_path = f".in{j}", f".out{j}"
+    with open(in_path, "w") as f:
+        f.write(prep.spec.input)
+    pid = _fork()
+    if pid == 0:
+        code_ = 70
+        try:
+            os.dup2(os.open(in_path, os.O_RDONLY), 0)
+            os.dup2(os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+            sys.stdin = open(0, closefd=False)
+            sys.stdout = open(1, "w", closefd=False)
+            try:
+                exec(code, {"__name__": "__main__", "__builtins__": builtins})
+                code_ = 0
+            except SystemExit as e:
+                code_ = 0 if e.code in (None, 0) else 1
+                if not _isinstance(e.code, int):
+                    print(e.code, file=sys.stderr)
+            except MemoryError:
+                code_ = 4
+            except BaseException:
+                traceback.print_exc(limit=-3)
+                code_ = 3
+            _flush_std()
+        finally:
+            _exit(code_)
+    _, status = _waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        return Status.CRASH, f"program killed by signal {os.WTERMSIG(status)}", None
+    exit_code = os.WEXITSTATUS(status)
+    if exit_code == 4:
+        return Status.MEMORY, "MemoryError", None
+    if exit_code != 0:
+        return Status.ERROR, "uncaught exception" if exit_code == 3 else f"exit status {exit_code}", None
+    with open(out_path, "rb") as f:
+        out = f.read(output_limit + 1)
+    return Status.PASS, "", out.decode("utf-8", "replace")
+
+
+def _result_message(token: str, j: int, status: int, seconds: float, detail: str, output: str | None) -> str:
+    msg = f'{{"t":"{token}","k":"R","j":{j},"s":{int(status)},"sec":{seconds:.6f},"d":{_encode(detail)}'
+    if output is not None:
+        msg += f',"o":{_encode(output)}'
+    return msg + "}"
+
+
+def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_point: str | None,
+            detail_limit: int, output_limit: int) -> tuple[int, str, str | None]:
+    """Run test ``j`` in this process; the verdict (status, detail, output)."""
+    if prep.kind == "stdio":
+        return _run_stdio(candidate, prep, j, output_limit)
+    if prep.kind == "call":
+        return _run_call(prep, ns, entry_point, detail_limit)
+    status, detail = _run_code(prep, view, entry_point, detail_limit)
+    return status, detail, None
+
+
+def _checked(snapshot: Snapshot, verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
+    """A verdict reached while trusted state was swapped is a FAIL that says so (and the state is restored)."""
+    changed = snapshot.restore_and_diff()
+    if changed:
+        return Status.FAIL, _short("tampering: " + ", ".join(changed[:5]), limit), None
+    return verdict
+
+
+def _isolated(token: str, snapshot: Snapshot, limit: int, *args: Any) -> tuple[int, str, str | None]:
+    """``run_one`` in a forked grandchild (per-test isolation). Its verdict comes back over a pipe,
+    prefixed with the channel token and checked for tampering inside the grandchild itself."""
+    r, w = os.pipe()
+    pid = _fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            verdict = _checked(snapshot, run_one(*args), limit)
+            data = (token + _dumps([int(verdict[0]), verdict[1], verdict[2]])).encode()
+            while data:
+                data = data[_write(w, data):]
+            _flush_std()
+        finally:
+            _exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 1 << 16):
+        chunks.append(chunk)
+    os.close(r)
+    _, wstatus = _waitpid(pid, 0)
+    data = b"".join(chunks).decode("utf-8", "replace")
+    if data.startswith(token):
+        try:
+            status, detail, output = _loads(data[_len(token):])
+            return int(status), str(detail), output if output is None else str(output)
+        except (ValueError, TypeError):
+            pass
+    if data:
+        return Status.CRASH, "result pipe tampered with: verdict discarded", None
+    if os.WIFSIGNALED(wstatus):
+        return Status.CRASH, f"killed by signal {os.WTERMSIG(wstatus)}", None
+    return Status.ERROR, f"process exited with status {os.WEXITSTATUS(wstatus)} during the test", None
+
+
+def child_main(token: str, candidate: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
+               isolate: bool, detail_limit: int, output_limit: int) -> None:
+    """Body of the sandboxed child. Never returns: ends in ``os._exit``."""
+    try:
+        _harness_pid[0] = _getpid()
+        snapshot = Snapshot(builtins, sys.modules[__name__], guards, unittest, unittest.case, unittest.loader,
+                             unittest.suite, unittest.result, _TestCase, _TestLoader, _TestSuite, _TestResult,
+                             _CountingResult)
+        for name in [n for n in sys.modules if n == "executor" or n.startswith("executor.")]:
+            del sys.modules[name]  # the harness is not importable by name from candidate code
+        ns: dict = {"__name__": CANDIDATE_MODULE, "__builtins__": builtins}
+        if _any(p.kind != "stdio" for _, p in pending):
+            try:
+                exec(candidate, ns)
+            except BaseException as exc:
+                _flush_std()
+                _send(f'{{"t":"{token}","k":"L","s":{int(_status_of(exc))},"d":{_encode(_describe(exc, detail_limit))}}}')
+                return
+        _flush_std()
+        _send(f'{{"t":"{token}","k":"L","s":{LOADED},"d":""}}')
+        snapshot.restore_and_diff()  # undo what the candidate changed while loading
+        view = _test_view(ns)
+        for j, prep in pending:
+            start = _clock()
+            args = (candidate, prep, j, ns, view, entry_point, detail_limit, output_limit)
+            if isolate and prep.kind != "stdio":
+                verdict = _isolated(token, snapshot, detail_limit, *args)
+            else:
+                verdict = _checked(snapshot, run_one(*args), detail_limit)
+            seconds = _clock() - start
+            _flush_std()
+            _send(_result_message(token, j, verdict[0], seconds, verdict[1], verdict[2]))
+    finally:
+        _flush_std()
+        _exit(0)

@@ -1,0 +1,194 @@
+"""The Executor: problems in, PassMatrix out, with dedupe, caching and streaming across problems."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from executor.cache import CellCache, cell_key, config_digest, digest
+from executor.compare import blind, judge
+from executor.config import ExecutorConfig
+from executor.matrix import PassMatrix
+from executor.pool import Task, WorkerPool
+from executor.specs import TestSpec, as_test, canonical_json, test_to_json
+
+MAX_PROBLEMS_IN_FLIGHT = 256
+_QUEUE_TARGET_PER_WORKER = 4
+
+
+@dataclass
+class Job:
+    """One problem: candidates x tests. ``key`` comes back with its matrix."""
+
+    key: Any
+    candidates: Sequence[str]
+    tests: Sequence[Any]
+    entry_point: str | None = None
+
+
+def _unique(items: Sequence[Any], key: Callable[[Any], Any]) -> tuple[list[Any], np.ndarray]:
+    """Unique items in first-seen order and, per input position, the index of its unique item."""
+    first: dict[Any, int] = {}
+    uniq: list[Any] = []
+    index = np.empty(len(items), dtype=np.int64)
+    for pos, item in enumerate(items):
+        k = key(item)
+        if k not in first:
+            first[k] = len(uniq)
+            uniq.append(item)
+        index[pos] = first[k]
+    return uniq, index
+
+
+@dataclass
+class _Problem:
+    """A job being executed: work is done on unique candidates x unique tests, expanded at the end."""
+
+    job: Job
+    cand_index: np.ndarray
+    test_index: np.ndarray
+    candidates: list[str]
+    tests: list[TestSpec]
+    statuses: np.ndarray
+    seconds: np.ndarray
+    details: dict[tuple[int, int], str] = field(default_factory=dict)
+    outputs: dict[tuple[int, int], str] = field(default_factory=dict)
+    keys: list[list[str]] | None = None  # cache keys per unique cell
+    waiting: int = 0  # candidate tasks not finished yet
+
+    def record(self, ui: int, uj: int, status: int, seconds: float, detail: str, output: str | None) -> None:
+        self.statuses[ui, uj] = status
+        self.seconds[ui, uj] = seconds
+        if detail:
+            self.details[(ui, uj)] = detail
+        if output is not None:
+            self.outputs[(ui, uj)] = output
+
+    def expand(self) -> PassMatrix:
+        """The matrix in input order, duplicates filled in."""
+        ci, ti = self.cand_index, self.test_index
+        matrix = PassMatrix(self.statuses[np.ix_(ci, ti)], self.seconds[np.ix_(ci, ti)])
+        for source, target in ((self.details, matrix.details), (self.outputs, matrix.outputs)):
+            if source:
+                rows = {u: np.flatnonzero(ci == u) for u, _ in source}
+                cols = {u: np.flatnonzero(ti == u) for _, u in source}
+                for (ui, uj), value in source.items():
+                    for i in rows[ui]:
+                        for j in cols[uj]:
+                            target[(int(i), int(j))] = value
+        return matrix
+
+
+class Executor:
+    """Sandboxed multiprocess runner. Use as a context manager; the worker pool starts on entry."""
+
+    def __init__(self, config: ExecutorConfig | None = None, **overrides: Any) -> None:
+        self.config = dataclasses.replace(config or ExecutorConfig(), **overrides)
+        self._config_key = config_digest(self.config)
+        self._pool: WorkerPool | None = None
+        self._cache = CellCache(self.config.cache_path) if self.config.cache_path else None
+        self.stats = {"executed_cells": 0, "cached_cells": 0}
+
+    def __enter__(self) -> "Executor":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if self._pool is None:
+            self._pool = WorkerPool(self.config)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def run(self, candidates: Sequence[str], tests: Sequence[Any], entry_point: str | None = None) -> PassMatrix:
+        """Run one problem."""
+        for _, matrix in self.run_many([Job(None, candidates, tests, entry_point)]):
+            return matrix
+        raise AssertionError("unreachable")
+
+    def run_many(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None) -> Iterator[tuple[Any, PassMatrix]]:
+        """Stream (key, matrix) in input order while keeping every worker busy across problem boundaries.
+
+        ``progress`` is called with the number of cells each finished candidate (or cache hit) settles.
+        """
+        self.start()
+        pool = self._pool
+        assert pool is not None
+        jobs_iter = iter(jobs)
+        order: list[_Problem] = []  # problems not yet yielded, in input order
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(order) < MAX_PROBLEMS_IN_FLIGHT and \
+                        pool.queued < _QUEUE_TARGET_PER_WORKER * self.config.workers:
+                    job = next(jobs_iter, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    order.append(self._open(job, pool, progress))
+                while order and order[0].waiting == 0:
+                    problem = order.pop(0)
+                    yield problem.job.key, problem.expand()
+                if exhausted and not order:
+                    return
+                if pool.busy:
+                    for task, cells in pool.wait():
+                        self._close_task(task, cells, progress)
+        finally:
+            if pool.busy:
+                pool.cancel()
+
+    def _open(self, job: Job, pool: WorkerPool, progress: Callable[[int], None] | None) -> _Problem:
+        """Dedupe, fill from the cache, and submit one task per candidate with missing cells."""
+        if isinstance(job.candidates, str) or not all(isinstance(c, str) for c in job.candidates):
+            raise TypeError("candidates must be a sequence of strings")
+        specs = [as_test(t) for t in job.tests]
+        candidates, cand_index = _unique(list(job.candidates), lambda c: c)
+        tests, test_index = _unique(specs, lambda t: t)
+        shape = (len(candidates), len(tests))
+        problem = _Problem(job, cand_index, test_index, candidates, tests,
+                           np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.float32))
+        missing = np.ones(shape, dtype=bool)
+        if self._cache is not None and candidates and tests:
+            test_digests = [digest(canonical_json(test_to_json(t))) for t in tests]
+            problem.keys = [[cell_key(digest(c), td, self._config_key) for td in test_digests] for c in candidates]
+            hits = self._cache.get_many([k for row in problem.keys for k in row])
+            for ui, row in enumerate(problem.keys):
+                for uj, key in enumerate(row):
+                    if key in hits:
+                        problem.record(ui, uj, *hits[key])
+                        missing[ui, uj] = False
+            self.stats["cached_cells"] += len(hits)
+            if progress and hits:
+                progress(len(hits))
+        for ui, candidate in enumerate(candidates):
+            cols = np.flatnonzero(missing[ui])
+            if len(cols):
+                pool.submit(Task(candidate, job.entry_point, [blind(tests[j]) for j in cols], ref=(problem, ui, cols)))
+                problem.waiting += 1
+        return problem
+
+    def _close_task(self, task: Task, cells: list[tuple], progress: Callable[[int], None] | None) -> None:
+        problem, ui, cols = task.ref
+        rows = []
+        for uj, (status, seconds, detail, output) in zip(cols, cells):
+            status, detail = judge(problem.tests[uj], status, detail, output)
+            problem.record(ui, int(uj), status, seconds, detail, output)
+            if problem.keys is not None and task.attempts < 2:
+                rows.append((problem.keys[ui][uj], int(status), float(seconds), detail, output))
+        if rows and self._cache is not None:
+            self._cache.put_many(rows)
+        problem.waiting -= 1
+        self.stats["executed_cells"] += len(cells)
+        if progress:
+            progress(len(cells))

@@ -1,0 +1,342 @@
+"""A warm worker: receives one candidate with its tests at a time and supervises a sandboxed child.
+
+The worker pre-imports common modules, enters its namespaces once, and per candidate forks a
+child that execs the candidate once and runs the tests (``executor.harness``). Per-test
+deadlines are enforced from here: a silent child is killed together with everything it spawned,
+the cell is TIMEOUT, and a fresh child resumes at the next test.
+"""
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from multiprocess.connection import Connection
+
+from executor import harness, sandbox
+from executor.config import ExecutorConfig
+from executor.prepare import Prepared, compile_candidate, prepare
+from executor.specs import TestSpec
+from executor.status import Status
+
+PREIMPORTS = (
+    "abc", "array", "bisect", "calendar", "cmath", "collections", "copy", "dataclasses", "datetime",
+    "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "io", "itertools", "json", "math",
+    "numbers", "operator", "queue", "random", "re", "statistics", "string", "struct", "textwrap", "time",
+    "typing", "unittest",
+)
+Cell = tuple  # (status: int, seconds: float, detail: str, output: str | None)
+_PREPARED_CACHE = 20000
+
+
+@dataclass
+class _Outcome:
+    """How one supervised child ended, for the tests it did not finish."""
+
+    kind: str  # finished | load_failed | timeout | died | tampered
+    status: int = Status.ERROR
+    detail: str = ""
+
+
+def _preimport() -> None:
+    for name in PREIMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def main() -> None:
+    """Entry of a worker interpreter: ``argv`` = connection fd, worker index, owner pid, config JSON."""
+    fd, index, owner = (int(a) for a in sys.argv[1:4])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner handles Ctrl-C and stops us
+    sandbox.set_parent_death_signal()
+    if os.getppid() != owner:  # the owner died before we could ask to die with it
+        return
+    config = ExecutorConfig.from_dict(json.loads(sys.argv[4]))
+    serve(Connection(fd), config, index)
+
+
+def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
+    """Enter the namespaces (or fall back) and answer tasks until the owner says stop."""
+    _preimport()
+    real_root = os.getuid() == 0
+    try:
+        if not config.namespaces:
+            raise OSError("disabled by configuration (namespaces=False)")
+        sandbox.enter_namespaces(config.network)
+    except OSError as e:
+        print(f"coderm executor: namespaces unavailable ({e}); using process groups only", file=sys.stderr)
+        sandbox.become_subreaper()
+        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None).serve()
+        return
+    inner = os.fork()
+    if inner:  # outer: only mirrors the inner worker's life; killing it kills the namespace
+        os.waitpid(inner, 0)
+        os._exit(0)
+    try:
+        sandbox.set_parent_death_signal()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        private = sandbox.setup_inner(private_root=True, tmpfs_mb=512)
+        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None, private_tmp=private).serve()
+    finally:
+        os._exit(0)
+
+
+class Worker:
+    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None, private_tmp: bool = False) -> None:
+        self.conn = conn
+        self.config = config
+        self.uid = uid
+        self.private_tmp = private_tmp  # /tmp is the sandbox's own tmpfs: emptied after every candidate
+        self.devnull = os.open(os.devnull, os.O_RDWR)
+        self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                return
+            if message is None:
+                return
+            task_id, candidate, entry_point, tests = message
+            self.conn.send((task_id, self.run_candidate(candidate, entry_point, tests)))
+
+    def _prepare(self, spec: TestSpec) -> Prepared:
+        prep = self.prepared.get(spec)
+        if prep is None:
+            prep = self.prepared[spec] = prepare(spec)
+            if len(self.prepared) > _PREPARED_CACHE:
+                self.prepared.popitem(last=False)
+        return prep
+
+    def run_candidate(self, candidate: str, entry_point: str | None, tests: list[TestSpec]) -> list[Cell]:
+        """Verdicts of one candidate on ``tests``, in order. stdio/call tests arrive blinded (no expected
+        output) and come back PASS with their output when they ran: the parent judges them."""
+        cfg = self.config
+        preps = [self._prepare(t) for t in tests]
+        cells: list[Cell | None] = [None] * len(tests)
+        for j, prep in enumerate(preps):
+            if prep.kind == "invalid":
+                cells[j] = (Status.INVALID, 0.0, prep.error, None)
+        code, error = compile_candidate(candidate)
+        pending = [j for j, c in enumerate(cells) if c is None]
+        if code is None:
+            for j in pending:
+                cells[j] = (Status.ERROR, 0.0, error[: cfg.detail_limit], None)
+            pending = []
+        timeouts = 0
+        while pending:
+            outcome = self._supervise(code, entry_point, [(j, preps[j]) for j in pending], cells)
+            pending = [j for j in pending if cells[j] is None]
+            if outcome.kind == "finished" or not pending:
+                break
+            if outcome.kind in ("load_failed", "tampered"):
+                for j in pending:
+                    cells[j] = (outcome.status, 0.0, outcome.detail, None)
+                break
+            # timeout or death while running pending[0]
+            seconds = cfg.timeout if outcome.kind == "timeout" else 0.0
+            cells[pending.pop(0)] = (outcome.status, seconds, outcome.detail, None)
+            timeouts += outcome.status == Status.TIMEOUT
+            if timeouts >= cfg.max_timeouts:
+                for j in pending:
+                    cells[j] = (Status.SKIPPED, 0.0, f"not run: candidate already timed out {timeouts} times", None)
+                break
+        return cells  # type: ignore[return-value]
+
+    def _enter_child(self, tmpdir: str, chan_w: int, out_w: int, n_tests: int) -> None:
+        cfg = self.config
+        os.setsid()
+        sandbox.set_parent_death_signal()
+        os.dup2(self.devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(out_w, 2)
+        os.dup2(chan_w, harness.CHANNEL_FD)
+        os.closerange(harness.CHANNEL_FD + 1, 1 << 16)  # the pipe to our parent must not be reachable
+        os.chdir(tmpdir)
+        os.environ.clear()
+        os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=tmpdir, TMPDIR=tmpdir, LANG="C.UTF-8")
+        cpu = int(cfg.load_timeout + cfg.timeout * (n_tests + 1)) + 1
+        sandbox.limit_child(cfg.memory_mb, cfg.file_size_mb, cfg.open_files, cfg.processes, cpu)
+        if self.uid is not None:
+            sandbox.drop_privileges(self.uid)
+        sys.stdin = open(0, closefd=False)
+        sys.stdout = open(1, "w", closefd=False, encoding="utf-8", errors="replace")
+        sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="replace")
+
+    def _supervise(self, code: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
+                   cells: list) -> _Outcome:
+        """Run one child over ``pending``; fill ``cells`` for every verdict it reports."""
+        cfg = self.config
+        token = os.urandom(16).hex()
+        tmpdir = tempfile.mkdtemp(prefix="cell-")
+        if self.uid is not None:
+            os.chown(tmpdir, self.uid, self.uid)
+        chan_r, chan_w = os.pipe()
+        out_r, out_w = os.pipe()
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self._enter_child(tmpdir, chan_w, out_w, len(pending))
+                harness.child_main(token, code, entry_point, pending, cfg.isolation == "test",
+                                   cfg.detail_limit, cfg.output_limit)
+            finally:
+                os._exit(70)
+        os.close(chan_w)
+        os.close(out_w)
+        pidfd = os.pidfd_open(pid)
+        try:
+            return _Supervision(cfg, token, pending, cells).watch(pid, pidfd, chan_r, out_r)
+        finally:
+            sandbox.kill_all_but_self(pid)
+            for fd in (pidfd, chan_r, out_r):
+                os.close(fd)
+            if self.private_tmp:  # nothing a candidate leaves in the sandbox's /tmp reaches the next one
+                sandbox.empty_directory("/tmp")
+            else:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+class _Supervision:
+    """The parent side of one child: reads verdicts and output, enforces deadlines."""
+
+    def __init__(self, cfg: ExecutorConfig, token: str, pending: list[tuple[int, Prepared]], cells: list) -> None:
+        self.cfg, self.token, self.pending, self.cells = cfg, token, pending, cells
+        self.next = 0  # index into pending of the next verdict expected
+        self.loaded = False
+        self.buffer = b""
+        # a rolling tail, not cleared per test: several verdicts can arrive with one read of the
+        # output pipe, so output cannot be split between them reliably
+        self.output_tail = bytearray()
+
+    def watch(self, pid: int, pidfd: int, chan_r: int, out_r: int) -> _Outcome:
+        cfg = self.cfg
+        os.set_blocking(chan_r, False)
+        os.set_blocking(out_r, False)
+        selector = selectors.DefaultSelector()
+        for fd in (chan_r, out_r, pidfd):
+            selector.register(fd, selectors.EVENT_READ)
+        deadline = time.monotonic() + cfg.load_timeout
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    if not self.loaded:
+                        return _Outcome("load_failed", Status.TIMEOUT,
+                                        f"candidate did not load within {cfg.load_timeout}s")
+                    return _Outcome("timeout", Status.TIMEOUT, self._with_output(f"timed out after {cfg.timeout}s"))
+                for key, _ in selector.select(remaining):
+                    if key.fd == out_r:
+                        self._drain_output(out_r, selector)
+                    elif key.fd == chan_r:
+                        progress = (self.loaded, self.next)
+                        outcome = self._read_channel(chan_r, out_r, selector)
+                        if outcome:
+                            return outcome
+                        if (self.loaded, self.next) != progress:  # only a verdict buys more time
+                            deadline = time.monotonic() + cfg.timeout
+                    else:
+                        _, status = os.waitpid(pid, 0)
+                        return self._read_channel(chan_r, out_r, selector) or self._death(status)
+        finally:
+            selector.close()
+
+    def _drain_output(self, fd: int, selector: selectors.BaseSelector) -> None:
+        limit = self.cfg.detail_limit
+        while True:
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if not data:
+                _forget(selector, fd)
+                return
+            self.output_tail += data
+            if len(self.output_tail) > limit:
+                del self.output_tail[:-limit]
+
+    def _with_output(self, detail: str) -> str:
+        if self.output_tail:
+            detail += "\n--- output tail ---\n" + self.output_tail.decode("utf-8", "replace")
+        return detail[-self.cfg.detail_limit * 2:]
+
+    def _read_channel(self, chan_r: int, out_r: int, selector: selectors.BaseSelector) -> _Outcome | None:
+        """Consume every complete message; an outcome when the child is done or lied."""
+        while True:
+            try:
+                data = os.read(chan_r, 1 << 20)
+            except BlockingIOError:
+                break
+            if not data:
+                _forget(selector, chan_r)
+                break
+            self.buffer += data
+        *lines, self.buffer = self.buffer.split(b"\n")
+        if lines and out_r in selector.get_map():
+            self._drain_output(out_r, selector)
+        for line in lines:
+            outcome = self._handle(line)
+            if outcome:
+                return outcome
+        return None
+
+    def _handle(self, line: bytes) -> _Outcome | None:
+        try:
+            msg = json.loads(line)
+            valid = isinstance(msg, dict) and msg.get("t") == self.token and msg.get("k") in ("L", "R")
+        except ValueError:
+            valid = False
+        if not valid:
+            return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
+        if msg["k"] == "L":
+            if self.loaded:
+                return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
+            self.loaded = True
+            if msg["s"] != harness.LOADED:
+                return _Outcome("load_failed", _status(msg["s"]), self._with_output(str(msg.get("d", ""))))
+            return None
+        if not self.loaded or self.next >= len(self.pending) or msg.get("j") != self.pending[self.next][0]:
+            return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
+        j = msg["j"]
+        status, detail, output = _status(msg.get("s")), str(msg.get("d", "")), msg.get("o")
+        if status != Status.PASS:
+            detail = self._with_output(detail)
+        self.cells[j] = (status, float(msg.get("sec", 0.0)), detail, None if output is None else str(output))
+        self.next += 1
+        return _Outcome("finished") if self.next == len(self.pending) else None
+
+    def _death(self, wait_status: int) -> _Outcome:
+        where = "while loading the candidate" if not self.loaded else "during the test"
+        if os.WIFSIGNALED(wait_status):
+            sig = os.WTERMSIG(wait_status)
+            status = Status.TIMEOUT if sig == signal.SIGXCPU else Status.CRASH
+            detail = f"killed by {signal.Signals(sig).name} {where}" if sig in signal.valid_signals() else f"signal {sig}"
+        else:
+            status = Status.ERROR
+            detail = f"process exited with status {os.WEXITSTATUS(wait_status)} {where} before any verdict"
+        kind = "died" if self.loaded else "load_failed"
+        return _Outcome(kind, status, self._with_output(detail))
+
+
+def _forget(selector: selectors.BaseSelector, fd: int) -> None:
+    """Stop watching a pipe that reached EOF (it may be read again after the child's death)."""
+    if fd in selector.get_map():
+        selector.unregister(fd)
+
+
+def _status(value: Any) -> int:
+    """A status reported by the child; anything that is not a known status is a CRASH."""
+    return int(value) if isinstance(value, int) and value in Status._value2member_map_ else Status.CRASH
