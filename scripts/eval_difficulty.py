@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from coderm.aggregate import aggregate  # noqa: E402
 from difficulty import (GainCurves, allocate_curves, allocate_equal, allocate_greedy,  # noqa: E402
                         allocate_separation, make_estimator, pass_rates_from_labels)
 
@@ -72,15 +73,10 @@ def build_matrix(problems: list[dict], cache: str | None, workers: int, timeout:
 
 
 def codet_accuracy(passed: np.ndarray, labels: np.ndarray) -> float:
-    """Expected best-of-N accuracy of the CodeT rule: group candidates by passed-set, score a
-    group sqrt(size) x tests passed, pick uniformly among the top-scoring candidates."""
-    if passed.shape[1] == 0:
-        return float(labels.mean())
-    _, inv, counts = np.unique(passed, axis=0, return_inverse=True, return_counts=True)
-    inv = inv.reshape(-1)
-    scores = np.sqrt(counts[inv]) * passed.sum(axis=1)
-    top = scores == scores.max()
-    return float(labels[top].mean())
+    """Expected best-of-N accuracy of the CodeT rule (coderm.aggregate "codet": group candidates
+    by passed-set, score sqrt(group size) x tests passed), picking uniformly among the top."""
+    scores = aggregate("codet", passed)
+    return float(labels[scores == scores.max()].mean())
 
 
 def accuracy_curves(passed, labels, max_k: int, orders: int = 5) -> list[np.ndarray]:
