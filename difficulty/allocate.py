@@ -137,4 +137,5 @@ def allocate(lam: Sequence[float] | None, budget: float | None = None, lo: int |
     if method == "greedy":
         return allocate_greedy(lam, total, lo, hi)  # type: ignore[arg-type]
     raise BudgetError(f"unknown allocator {method!r}; expected 'equal' or 'greedy' "
-                      "('separation' runs at execution time: difficulty.separation.allocate_separation)")
+                      "(curves: difficulty.curves.allocate_curves; separation runs at execution time: "
+                      "difficulty.separation.allocate_separation)")

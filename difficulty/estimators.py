@@ -110,9 +110,9 @@ def _static_features(prompt: str, candidates: tuple[str, ...]) -> np.ndarray:
 
 class FeatureEstimator(Estimator):
     """LLM-free, CPU: prompt text features, candidate self-consistency (parsed, never run) and,
-    when given, first-round execution signals; a
-    standardised logistic regression fitted to soft λ targets (each problem enters as a
-    positive with weight λ and a negative with weight 1−λ: cross-entropy on soft labels)."""
+    when given, first-round execution signals, into a standardised logistic regression fitted
+    to soft λ targets (each problem enters as a positive with weight λ and a negative with
+    weight 1−λ: cross-entropy on soft labels)."""
 
     name = "features"
 
