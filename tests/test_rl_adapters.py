@@ -164,3 +164,22 @@ def test_rewards_match_official_labels_on_codet_humaneval(shared_data, rf):
             labels.append(float(label))
     rf_plain = RewardFunction(RewardConfig(executor=EXECUTOR, extract=ExtractConfig(join_prompt="never")))
     assert rf_plain(completions, tests=tests, entry_points=entry_points) == labels
+
+
+def test_generated_tests_are_made_once_per_prompt_and_combined_with_given():
+    calls = []
+
+    def generator(prompt):
+        calls.append(prompt)
+        return ["assert add(2, 3) == 5", "assert add(0, 0) == 0"]
+
+    rf_gen = RewardFunction(RewardConfig(tests="both", executor=EXECUTOR), test_generator=generator)
+    prompt = "def add(a, b):\n"
+    wrong = "def add(a, b):\n    return a * b\n"
+    for _ in range(2):  # two RL steps on the same prompt
+        results = rf_gen.score([HONEST, wrong], tests=[["assert add(1, 1) == 2"]] * 2, prompts=[prompt] * 2)
+    assert calls == [prompt]
+    assert [r.reward for r in results] == [1.0, pytest.approx(1 / 3)]  # a * b passes only add(0, 0) == 0
+    assert len(results[0].statuses) == 3
+    with pytest.raises(ValueError, match="needs a test_generator"):
+        RewardFunction(RewardConfig(tests="generated"))
