@@ -12,7 +12,7 @@ import pytest
 
 from executor import ExecutorConfig
 from coderm.rl import ExtractConfig, GroundTruthError, RewardConfig, RewardFunction
-from coderm.rl.adapters import VerlReward, trl_reward_func
+from coderm.rl.adapters import VerlReward, openrlhf_reward_func, trl_reward_func
 
 ROOT = Path(__file__).resolve().parents[1]
 # 1 s per test: tight limits flake on a loaded machine; one TIMEOUT skips the rest to keep loops cheap
@@ -184,3 +184,16 @@ def test_generated_tests_are_made_once_per_prompt_and_combined_with_given():
     assert len(results[0].statuses) == 3
     with pytest.raises(ValueError, match="needs a test_generator"):
         RewardFunction(RewardConfig(tests="generated"))
+
+
+def test_openrlhf_reward_func_file_loaded_like_openrlhf(rf):
+    """OpenRLHF with a .py --remote_rm_url: import the file, call reward_func(queries, prompts, labels)."""
+    spec = importlib.util.spec_from_file_location("reward_func", ROOT / "examples" / "openrlhf_reward_func.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.reward_func)
+    prompt = "<|user|>Write add(a, b).<|assistant|>"
+    queries = [prompt + c for c in batch()]
+    out = openrlhf_reward_func(rf)(queries, [prompt] * len(queries), [json.dumps(GT)] * len(queries))
+    check_scores(out["rewards"].tolist())
+    assert out["scores"].shape == out["rewards"].shape

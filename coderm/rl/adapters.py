@@ -7,7 +7,8 @@
   extra_info)`` -> float per sample, or with ``reward_model.reward_manager=batch`` the batch form
   ``compute_score(data_sources=, solution_strs=, ground_truths=, extra_infos=)`` -> list.
 - OpenRLHF ``--remote_rm_url``: POST ``{"query": [...], "prompts": [...], "labels": [...]}`` ->
-  ``{"rewards": [...]}`` (served by ``coderm serve``; the payload logic lives here).
+  ``{"rewards": [...]}`` (served by ``coderm serve``; the payload logic lives here), or a local
+  file whose ``reward_func(queries, prompts, labels)`` returns tensors.
 """
 from __future__ import annotations
 
@@ -75,23 +76,41 @@ class VerlReward:
 
 
 def openrlhf_reward(reward_fn: RewardFunction, payload: Any) -> dict[str, Any]:
-    """Answer an OpenRLHF remote-RM request.
-
-    ``query`` holds prompt + response as OpenRLHF rendered them; when ``prompts`` are sent the
-    prompt prefix is cut off so only the policy's response is scored. ``labels`` carry each
-    sample's tests (the dataset's ``--label_key`` column).
-    """
+    """Answer an OpenRLHF remote-RM HTTP request ``{"query", "prompts"?, "labels"}``."""
     if not isinstance(payload, dict):
         raise RequestError("request body must be a JSON object")
     queries = _str_list(payload, "query", required=True)
     prompts = _str_list(payload, "prompts", required=False, n=len(queries))
-    labels = payload.get("labels")
-    if not isinstance(labels, list) or len(labels) != len(queries):
-        raise RequestError("'labels' must be a list with one entry (the sample's tests) per query")
+    return _openrlhf_scores(reward_fn, queries, prompts, payload.get("labels"))
+
+
+def _openrlhf_scores(reward_fn: RewardFunction, queries: list[str], prompts: list[str] | None,
+                     labels: Any) -> dict[str, Any]:
+    """``query`` holds prompt + response as OpenRLHF rendered them; when ``prompts`` are sent the
+    prompt prefix is cut off so only the policy's response is scored. ``labels`` carry each
+    sample's tests (the dataset's ``--label_key`` column)."""
+    if not isinstance(labels, (list, tuple)) or len(labels) != len(queries):
+        raise RequestError("'labels' must be a list with one entry (the sample's tests) per query; "
+                           "start OpenRLHF with --label_key naming the tests column")
     responses = [q[len(p):] if p is not None and q.startswith(p) else q
                  for q, p in zip(queries, prompts or [None] * len(queries))]
-    rewards = reward_fn(responses, tests=labels)
+    rewards = reward_fn(responses, tests=list(labels))
     return {"rewards": rewards, "scores": rewards, "extra_logs": {"coderm_passrate": rewards}}
+
+
+def openrlhf_reward_func(reward_fn: RewardFunction | None = None) -> Callable[..., dict[str, Any]]:
+    """OpenRLHF's in-process form (``--remote_rm_url /path/to/file.py`` with ``reward_func``):
+    ``reward_func(queries, prompts, labels)`` -> {"rewards", "scores", "extra_logs"} as tensors."""
+    rf = reward_fn or RewardFunction()
+
+    def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], **kwargs: Any) -> dict[str, Any]:
+        import torch
+
+        out = _openrlhf_scores(rf, list(queries), list(prompts) if prompts is not None else None, labels)
+        rewards = torch.tensor(out["rewards"], dtype=torch.float32)
+        return {"rewards": rewards, "scores": rewards.clone(), "extra_logs": {"coderm_passrate": rewards.clone()}}
+
+    return reward_func
 
 
 def native_reward(reward_fn: RewardFunction, payload: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -71,8 +72,10 @@ class RewardResult:
                 "statuses": self.statuses, "error": self.error}
 
 
-_EXECUTORS: dict[ExecutorConfig, Any] = {}
-_EXECUTOR_LOCKS: dict[ExecutorConfig, threading.Lock] = {}
+# Keyed by (pid, config): a process forked after the pool started (a DataLoader worker, a Ray
+# actor) must start its own pool rather than talk to its parent's pipes.
+_EXECUTORS: dict[tuple[int, ExecutorConfig], Any] = {}
+_EXECUTOR_LOCKS: dict[tuple[int, ExecutorConfig], threading.Lock] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -81,23 +84,23 @@ def shared_executor(config: ExecutorConfig) -> tuple[Any, threading.Lock]:
     run_many drives one worker pool and is not re-entrant)."""
     from executor import Executor
 
+    key = (os.getpid(), config)
     with _REGISTRY_LOCK:
-        if config not in _EXECUTORS:
+        if key not in _EXECUTORS:
             ex = Executor(config)
             ex.start()
-            _EXECUTORS[config] = ex
-            _EXECUTOR_LOCKS[config] = threading.Lock()
-        return _EXECUTORS[config], _EXECUTOR_LOCKS[config]
+            _EXECUTORS[key] = ex
+            _EXECUTOR_LOCKS[key] = threading.Lock()
+        return _EXECUTORS[key], _EXECUTOR_LOCKS[key]
 
 
 @atexit.register
 def close_shared_executors() -> None:
-    """Stop every shared worker pool (also called by the server on shutdown)."""
+    """Stop this process's shared worker pools (also called by the server on shutdown)."""
     with _REGISTRY_LOCK:
-        for ex in _EXECUTORS.values():
-            ex.close()
-        _EXECUTORS.clear()
-        _EXECUTOR_LOCKS.clear()
+        for key in [k for k in _EXECUTORS if k[0] == os.getpid()]:
+            _EXECUTORS.pop(key).close()
+            _EXECUTOR_LOCKS.pop(key)
 
 
 class RewardFunction:
