@@ -29,6 +29,7 @@ class ExecutorConfig:
     detail_limit: int = 2000  # characters of output tail / error kept per failing cell
     isolation: str = "candidate"
     network: bool = False  # False: cut the network with a namespace where the kernel allows
+    namespaces: bool = True  # False: process groups + subreaper only (see the README's threat model)
     cache_path: str | None = None  # SQLite file; None disables the cache
 
     def __post_init__(self) -> None:

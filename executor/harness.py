@@ -3,15 +3,14 @@
 Runs inside the sandboxed child forked by the worker. Verdicts travel over the result channel
 (fd ``CHANNEL_FD``), opened by the worker before any untrusted code runs; each message carries
 a per-child random token the candidate does not know. Everything the harness relies on is bound
-here at import time (before the candidate runs), and the state tests rely on (builtins, unittest,
-this module) is snapshotted, restored before each test and checked after it: a candidate that
-swaps them gets FAIL with a "tampering" detail instead of a PASS.
+here at import time (before the candidate runs); the state tests rely on (builtins, unittest, the
+harness and its guards) is snapshotted and checked after every test (executor.guards): a candidate
+that swaps it gets FAIL with a "tampering" detail instead of a PASS.
 """
 from __future__ import annotations
 
 import builtins
 import json
-import operator
 import os
 import sys
 import time
@@ -21,16 +20,15 @@ import unittest.case
 import unittest.loader
 import unittest.result
 import unittest.suite
-from itertools import islice
 from types import FunctionType
-from operator import is_, itemgetter
 from typing import Any
 
-from executor.prepare import CANDIDATE_FILENAME, COMPARE_HELPER, COMPARE_OPS, TEST_FILENAME, Prepared
+from executor import guards
+from executor.guards import CANDIDATE_MODULE, HELPERS, Snapshot, Tampering, guard_returns
+from executor.prepare import CANDIDATE_FILENAME, TEST_FILENAME, Prepared
 from executor.status import Status
 
 CHANNEL_FD = 3
-CANDIDATE_MODULE = "__candidate__"  # __name__ of the candidate's namespace
 LOADED = -1  # status value of a successful "L" (candidate loaded) message
 
 # Bound before untrusted code runs: module attributes can be swapped, these references cannot.
@@ -39,6 +37,7 @@ _dumps = json.dumps
 _loads = json.loads
 _write = os.write
 _fork = os.fork
+_getpid = os.getpid
 _waitpid = os.waitpid
 _exit = os._exit
 _clock = time.perf_counter
@@ -46,151 +45,14 @@ _TestCase = unittest.case.TestCase
 _TestLoader = unittest.loader.TestLoader
 _TestSuite = unittest.suite.TestSuite
 _TestResult = unittest.result.TestResult
-_isinstance, _issubclass, _type, _len, _any, _all = isinstance, issubclass, type, len, any, all
+_isinstance, _issubclass, _type, _len, _any = isinstance, issubclass, type, len, any
 
-_COMPARE = {name: getattr(operator, name) for name in COMPARE_OPS if name not in ("in_", "not_in")}
-_COMPARE["in_"] = lambda a, b: a in b
-_COMPARE["not_in"] = lambda a, b: a not in b
-_PLAIN = frozenset({int, float, complex, str, bytes, bool, type(None)})
-_CONTAINERS = frozenset({list, tuple, set, frozenset})
-
-
-class Tampering(Exception):
-    """Raised when a value or the harness environment is caught lying."""
-
-
-class _Nobody:
-    """A fresh object no honest value compares equal to."""
-
-
-_RIGGABLE = frozenset({
-    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__contains__",
-    "__abs__", "__neg__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-    "__truediv__", "__rtruediv__", "__float__", "__int__", "__index__", "__round__",
-})
-_rigged_cache: dict = {}
-
-
-def _rigged(t: type) -> bool:
-    """A class written by the candidate that redefines how it compares or computes."""
-    verdict = _rigged_cache.get(t)
-    if verdict is None:
-        verdict = _any(
-            getattr(k, "__module__", None) == CANDIDATE_MODULE and _any(name in vars(k) for name in _RIGGABLE)
-            for k in getattr(t, "__mro__", ())
-        )
-        _rigged_cache[t] = verdict
-    return verdict
-
-
-def _lies(value: Any, depth: int = 0) -> bool:
-    """True for a value (or an element of one) that may fake its comparisons: an instance of a
-    candidate class redefining comparison/arithmetic, or anything equal to an unrelated object."""
-    t = _type(value)
-    if t in _PLAIN:
-        return False
-    if t in _CONTAINERS:
-        return depth < 4 and _any(_lies(v, depth + 1) for v in islice(value, 2000))
-    if t is dict:
-        return depth < 4 and _any(_lies(k, depth + 1) or _lies(v, depth + 1) for k, v in islice(value.items(), 2000))
-    if _rigged(t):
-        return True
-    probe = _Nobody()
-    try:
-        return bool(value == probe) or not bool(value != probe)
-    except Exception:
-        return False
-
-
-def _guarded_compare(ops: tuple, *operands: Any) -> bool:
-    """A rewritten comparison chain (``a == b``, ``x in xs``, ``a == b == c``) that refuses liars."""
-    for value in operands:
-        if _lies(value):
-            raise Tampering("a compared value fakes its comparisons")
-    left = operands[0]
-    for op, right in zip(ops, operands[1:]):
-        if not _COMPARE[op](left, right):
-            return False
-        left = right
-    return True
-
-
-def _guard_returns(fn: Any) -> Any:
-    """Wrap a candidate function as tests see it: a returned liar is tampering, not a PASS."""
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        value = fn(*args, **kwargs)
-        if _lies(value):
-            raise Tampering(f"{getattr(fn, '__name__', 'candidate')} returned a value that fakes its comparisons")
-        return value
-
-    guarded.__wrapped__ = fn
-    return guarded
-
-
-def _guard_assert_equal(original):
-    def assertEqual(self, first, second, msg=None):  # noqa: N802 - unittest's name
-        if _lies(first) or _lies(second):
-            raise Tampering("a compared value fakes its comparisons")
-        return original(self, first, second, msg)
-
-    return assertEqual
-
-
-for _name in ("assertEqual", "assertEquals", "assertListEqual", "assertTupleEqual", "assertDictEqual",
-              "assertSetEqual", "assertSequenceEqual", "assertCountEqual", "assertNotEqual"):
-    if hasattr(_TestCase, _name):
-        setattr(_TestCase, _name, _guard_assert_equal(getattr(_TestCase, _name)))
-
-_HELPERS = {COMPARE_HELPER: _guarded_compare}
-
-
-class _Snapshot:
-    """Attribute values of trusted objects, to restore after untrusted code ran and say what changed.
-
-    The common case (nothing changed) is checked at C speed: same number of attributes and every
-    saved value still the very same object.
-    """
-
-    def __init__(self, *owners: Any) -> None:
-        self.owners = owners
-        self.saved = [dict(vars(o)) for o in owners]
-        self.getters = [itemgetter(*saved) for saved in self.saved]
-        self.values = [getter(saved) for getter, saved in zip(self.getters, self.saved)]
-
-    def _intact(self) -> bool:
-        try:
-            return _all(
-                _len(vars(o)) == _len(saved) and _all(map(is_, getter(vars(o)), values))
-                for o, saved, getter, values in zip(self.owners, self.saved, self.getters, self.values)
-            )
-        except KeyError:
-            return False
-
-    def restore_and_diff(self) -> list[str]:
-        """Put every saved attribute back; return the names that had been changed."""
-        if self._intact():
-            return []
-        changed = []
-        for owner, saved in zip(self.owners, self.saved):
-            current = vars(owner)
-            label = getattr(owner, "__name__", "?")
-            for key in [k for k in current if k not in saved]:
-                changed.append(f"{label}.{key} added")
-                try:
-                    delattr(owner, key)
-                except (AttributeError, TypeError):
-                    pass
-            for key, value in saved.items():
-                if current.get(key, _Nobody) is not value:
-                    changed.append(f"{label}.{key} replaced")
-                    try:
-                        setattr(owner, key, value)
-                    except (AttributeError, TypeError):
-                        pass
-        return changed
+_harness_pid = [0]  # set by child_main: the only process allowed to report
 
 
 def _send(message: str) -> None:
+    if _getpid() != _harness_pid[0]:  # a fork of the candidate that returned into the harness loop
+        _exit(0)
     data = (message + "\n").encode()
     while data:
         data = data[_write(CHANNEL_FD, data):]
@@ -257,7 +119,10 @@ def _run_unittest(env: dict, prep: Prepared, limit: int) -> tuple[int, str]:
         return Status.PASS, ""
     if problems:
         text = problems[0][1].strip().splitlines()
-        status = Status.ERROR if result.errors and not result.failures else Status.FAIL
+        if result.failures:
+            status = Status.FAIL
+        else:  # the runner formats errors; MemoryError is still a memory verdict
+            status = Status.MEMORY if text and text[-1].startswith("MemoryError") else Status.ERROR
         return status, _short("\n".join(text[-3:]), limit)
     return Status.FAIL, (
         f"{result.successes} of {prep.n_methods} test methods passed "
@@ -271,8 +136,8 @@ def _test_view(ns: dict) -> dict:
     view = dict(ns)
     for name, value in ns.items():
         if _isinstance(value, FunctionType) and value.__code__.co_filename == CANDIDATE_FILENAME:
-            view[name] = _guard_returns(value)
-    view.update(_HELPERS)
+            view[name] = guard_returns(value)
+    view.update(HELPERS)
     return view
 
 
@@ -372,7 +237,7 @@ def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_
     return status, detail, None
 
 
-def _checked(snapshot: "_Snapshot", verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
+def _checked(snapshot: Snapshot, verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
     """A verdict reached while trusted state was swapped is a FAIL that says so (and the state is restored)."""
     changed = snapshot.restore_and_diff()
     if changed:
@@ -380,7 +245,7 @@ def _checked(snapshot: "_Snapshot", verdict: tuple[int, str, str | None], limit:
     return verdict
 
 
-def _isolated(token: str, snapshot: "_Snapshot", limit: int, *args: Any) -> tuple[int, str, str | None]:
+def _isolated(token: str, snapshot: Snapshot, limit: int, *args: Any) -> tuple[int, str, str | None]:
     """``run_one`` in a forked grandchild (per-test isolation). Its verdict comes back over a pipe,
     prefixed with the channel token and checked for tampering inside the grandchild itself."""
     r, w = os.pipe()
@@ -419,8 +284,12 @@ def child_main(token: str, candidate: Any, entry_point: str | None, pending: lis
                isolate: bool, detail_limit: int, output_limit: int) -> None:
     """Body of the sandboxed child. Never returns: ends in ``os._exit``."""
     try:
-        snapshot = _Snapshot(builtins, sys.modules[__name__], unittest, unittest.case, unittest.loader,
-                             unittest.suite, unittest.result, _TestCase, _TestLoader, _TestSuite, _TestResult)
+        _harness_pid[0] = _getpid()
+        snapshot = Snapshot(builtins, sys.modules[__name__], guards, unittest, unittest.case, unittest.loader,
+                             unittest.suite, unittest.result, _TestCase, _TestLoader, _TestSuite, _TestResult,
+                             _CountingResult)
+        for name in [n for n in sys.modules if n == "executor" or n.startswith("executor.")]:
+            del sys.modules[name]  # the harness is not importable by name from candidate code
         ns: dict = {"__name__": CANDIDATE_MODULE, "__builtins__": builtins}
         if _any(p.kind != "stdio" for _, p in pending):
             try:

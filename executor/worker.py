@@ -21,6 +21,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from multiprocess.connection import Connection
+
 from executor import harness, sandbox
 from executor.config import ExecutorConfig
 from executor.prepare import Prepared, compile_candidate, prepare
@@ -54,13 +56,24 @@ def _preimport() -> None:
             pass
 
 
-def worker_entry(conn: Any, config: ExecutorConfig, index: int) -> None:
-    """Process target of a pool worker (see executor.pool)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+def main() -> None:
+    """Entry of a worker interpreter: ``argv`` = connection fd, worker index, owner pid, config JSON."""
+    fd, index, owner = (int(a) for a in sys.argv[1:4])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner handles Ctrl-C and stops us
     sandbox.set_parent_death_signal()
+    if os.getppid() != owner:  # the owner died before we could ask to die with it
+        return
+    config = ExecutorConfig.from_dict(json.loads(sys.argv[4]))
+    serve(Connection(fd), config, index)
+
+
+def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
+    """Enter the namespaces (or fall back) and answer tasks until the owner says stop."""
     _preimport()
     real_root = os.getuid() == 0
     try:
+        if not config.namespaces:
+            raise OSError("disabled by configuration (namespaces=False)")
         sandbox.enter_namespaces(config.network)
     except OSError as e:
         print(f"coderm executor: namespaces unavailable ({e}); using process groups only", file=sys.stderr)
@@ -74,17 +87,18 @@ def worker_entry(conn: Any, config: ExecutorConfig, index: int) -> None:
     try:
         sandbox.set_parent_death_signal()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        sandbox.setup_inner(private_root=True, tmpfs_mb=512)
-        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None).serve()
+        private = sandbox.setup_inner(private_root=True, tmpfs_mb=512)
+        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None, private_tmp=private).serve()
     finally:
         os._exit(0)
 
 
 class Worker:
-    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None) -> None:
+    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None, private_tmp: bool = False) -> None:
         self.conn = conn
         self.config = config
         self.uid = uid
+        self.private_tmp = private_tmp  # /tmp is the sandbox's own tmpfs: emptied after every candidate
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
 
@@ -190,7 +204,10 @@ class Worker:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
                 os.close(fd)
-            shutil.rmtree(tmpdir, ignore_errors=True)
+            if self.private_tmp:  # nothing a candidate leaves in the sandbox's /tmp reaches the next one
+                sandbox.empty_directory("/tmp")
+            else:
+                shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 class _Supervision:
@@ -201,6 +218,8 @@ class _Supervision:
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
         self.buffer = b""
+        # a rolling tail, not cleared per test: several verdicts can arrive with one read of the
+        # output pipe, so output cannot be split between them reliably
         self.output_tail = bytearray()
 
     def watch(self, pid: int, pidfd: int, chan_r: int, out_r: int) -> _Outcome:
@@ -296,7 +315,6 @@ class _Supervision:
         if status != Status.PASS:
             detail = self._with_output(detail)
         self.cells[j] = (status, float(msg.get("sec", 0.0)), detail, None if output is None else str(output))
-        self.output_tail.clear()
         self.next += 1
         return _Outcome("finished") if self.next == len(self.pending) else None
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,27 +17,27 @@ from executor import Executor, ExecutorConfig
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def processes_with(marker: str) -> list[int]:
-    """Pids whose command line carries ``marker``: workers and candidate processes are forks of the
-    owner, so they all share its command line."""
+def processes_of(owner: int) -> list[int]:
+    """The owner and its workers (their command line names the owner's pid), and the candidate
+    processes, which are forks of a worker and so share its command line."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if marker.encode() in f.read():
-                        found.append(int(entry))
+                    argv = f.read().split(b"\0")
             except OSError:
-                pass
+                continue
+            if int(entry) == owner or (b"executor.worker" in b" ".join(argv) and str(owner).encode() in argv):
+                found.append(int(entry))
     return found
 
 
-def start_owner(tmp_path: Path, marker: str, n_fast: int) -> subprocess.Popen:
+def start_owner(tmp_path: Path, n_fast: int) -> subprocess.Popen:
     """A Python process that runs fast candidates (cached) and then one that sleeps forever."""
     script = textwrap.dedent(f"""
         import sys
         from executor import Executor, ExecutorConfig
-        # {marker}
         fast = [f"def f(x):\\n    return x + {{k}}\\n" for k in range({n_fast})]
         slow = "import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(600)\\ndef f(x):\\n    time.sleep(600)\\n"
         cfg = ExecutorConfig(workers=2, timeout=300, cache_path={str(tmp_path / 'c.sqlite')!r})
@@ -47,7 +46,7 @@ def start_owner(tmp_path: Path, marker: str, n_fast: int) -> subprocess.Popen:
             print("fast done", flush=True)
             ex.run([slow], ["assert f(1) == 2"], entry_point="f")
     """)
-    return subprocess.Popen([sys.executable, "-c", script, marker], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    return subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
@@ -62,15 +61,14 @@ def wait_gone(pred, timeout: float = 10.0) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_stopping_the_owner_leaves_no_process(tmp_path, sig):
-    marker = f"coderm-lifecycle-{uuid.uuid4().hex}"
-    owner = start_owner(tmp_path, marker, n_fast=6)
+    owner = start_owner(tmp_path, n_fast=6)
     assert owner.stdout.readline().strip() == "fast done"
     time.sleep(1.0)  # the slow candidate and its setsid grandchild are running now
     # owner, 2 x (worker + its namespace init), the slow candidate and its setsid grandchild
-    assert len(processes_with(marker)) >= 7
+    assert len(processes_of(owner.pid)) >= 7
     owner.send_signal(sig)
     owner.wait(timeout=20)
-    assert wait_gone(lambda: processes_with(marker)), "workers or candidates outlived their owner"
+    assert wait_gone(lambda: processes_of(owner.pid)), "workers or candidates outlived their owner"
     if sig == signal.SIGKILL:  # cells finished before the kill are cached and not recomputed
         fast = [f"def f(x):\n    return x + {k}\n" for k in range(6)]
         cfg = ExecutorConfig(workers=1, timeout=300, cache_path=str(tmp_path / "c.sqlite"))
