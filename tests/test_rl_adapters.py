@@ -186,6 +186,11 @@ def test_generated_tests_are_made_once_per_prompt_and_combined_with_given():
         RewardFunction(RewardConfig(tests="generated"))
 
 
+def test_aggregator_is_a_coderm_aggregate_name():
+    with pytest.raises(ValueError, match="aggregator must be one of passrate"):
+        RewardConfig(aggregator="best")
+
+
 def test_openrlhf_reward_func_file_loaded_like_openrlhf(rf):
     """OpenRLHF with a .py --remote_rm_url: import the file, call reward_func(queries, prompts, labels)."""
     spec = importlib.util.spec_from_file_location("reward_func", ROOT / "examples" / "openrlhf_reward_func.py")

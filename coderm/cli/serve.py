@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=None, help="sandbox worker processes (default: CPU count)")
     p.add_argument("--timeout", type=float, default=1.0, help="seconds per test")
     p.add_argument("--memory-mb", type=int, default=None, help="memory limit per sandboxed program")
+    p.add_argument("--aggregator", default="passrate",
+                   help="coderm.aggregate name: passrate (default, fraction of tests passed) or a vote across "
+                        "the completions of one problem in a request (codet, coderm, ...)")
     p.add_argument("--block", default="last", choices=("last", "first", "longest", "all"),
                    help="which fenced code block of a completion to run")
     p.add_argument("--join-prompt", default="auto", choices=("auto", "always", "never"),
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.memory_mb is not None:
         overrides["memory_mb"] = args.memory_mb
     try:
-        config = RewardConfig(executor=dataclasses.replace(DEFAULT_EXECUTOR, **overrides),
+        config = RewardConfig(aggregator=args.aggregator, executor=dataclasses.replace(DEFAULT_EXECUTOR, **overrides),
                               extract=ExtractConfig(block=args.block, join_prompt=args.join_prompt))
     except ValueError as e:
         print(f"coderm serve: {e}", file=sys.stderr)

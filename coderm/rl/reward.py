@@ -14,9 +14,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
-from executor import ExecutorConfig, PassMatrix, Status
+from executor import ExecutorConfig, Status
+from coderm.aggregate import NAMES as AGGREGATORS
+from coderm.aggregate import aggregate
 from coderm.rl.extract import ExtractConfig, extract_code
 from coderm.rl.ground_truth import GroundTruthError, parse_tests
 
@@ -33,7 +33,9 @@ class RewardConfig:
 
     ``tests``: "given" (ground-truth tests carried by each sample), "generated" (from the
     ``test_generator`` of the RewardFunction, once per distinct prompt per run), or "both".
-    ``aggregator``: "passrate" = fraction of the sample's tests passed.
+    ``aggregator``: a coderm.aggregate name. "passrate" (default) = fraction of the sample's tests
+    passed, each completion on its own; the voting aggregators ("codet", "coderm", ...) score a
+    completion against the other completions of the same problem in the batch (a GRPO group).
     """
 
     tests: str = "given"
@@ -45,17 +47,7 @@ class RewardConfig:
         if self.tests not in TEST_SOURCES:
             raise ValueError(f"tests must be one of {TEST_SOURCES}, got {self.tests!r}")
         if self.aggregator not in AGGREGATORS:
-            raise ValueError(f"aggregator must be one of {sorted(AGGREGATORS)}, got {self.aggregator!r}")
-
-
-def _passrate(matrix: PassMatrix) -> np.ndarray:
-    """Fraction of tests each candidate passed (empty test set -> 0)."""
-    if matrix.statuses.shape[1] == 0:
-        return np.zeros(matrix.statuses.shape[0])
-    return matrix.passed.mean(axis=1)
-
-
-AGGREGATORS: dict[str, Callable[[PassMatrix], np.ndarray]] = {"passrate": _passrate}
+            raise ValueError(f"aggregator must be one of {', '.join(AGGREGATORS)}, got {self.aggregator!r}")
 
 
 @dataclass
@@ -119,7 +111,6 @@ class RewardFunction:
             raise ValueError(f"tests={self.config.tests!r} needs a test_generator")
         self.test_generator = test_generator
         self._generated: dict[str, list[Any]] = {}
-        self._aggregate = AGGREGATORS[self.config.aggregator]
 
     def __call__(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
                  prompts: Sequence[Any] | None = None, entry_points: Sequence[str | None] | None = None) -> list[float]:
@@ -181,7 +172,7 @@ class RewardFunction:
                 for key, (sample_tests, entry_point, members) in groups.items()]
         with lock:
             for key, matrix in executor.run_many(jobs):
-                rewards = self._aggregate(matrix)
+                rewards = aggregate(self.config.aggregator, matrix.passed, matrix=matrix)
                 for row, (i, code) in enumerate(groups[key][2]):
                     statuses = [Status(int(s)).name for s in matrix.statuses[row]]
                     results[i] = RewardResult(float(rewards[row]), code, statuses)
