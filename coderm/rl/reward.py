@@ -102,15 +102,28 @@ class RewardFunction:
     :func:`parse_tests` accepts. ``prompts``: per sample (for prompt joining and generated
     tests). ``entry_points``: per sample, the function under test (None for stdin/stdout).
     ``test_generator``: prompt -> list of tests, called once per distinct prompt per run.
+    ``executor``: anything with the Executor's ``run_many`` (e.g. a RayExecutor); by default the
+    process-wide executor for ``config.executor``.
     """
 
     def __init__(self, config: RewardConfig | None = None,
-                 test_generator: Callable[[str], list[Any]] | None = None) -> None:
+                 test_generator: Callable[[str], list[Any]] | None = None, executor: Any = None) -> None:
         self.config = config or RewardConfig()
+        self.executor = executor
+        self._executor_lock = threading.Lock()
         if self.config.tests != "given" and test_generator is None:
             raise ValueError(f"tests={self.config.tests!r} needs a test_generator")
         self.test_generator = test_generator
         self._generated: dict[str, list[Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:  # picklable for Ray / verl reward workers
+        state = dict(self.__dict__)
+        del state["_executor_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._executor_lock = threading.Lock()
 
     def __call__(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
                  prompts: Sequence[Any] | None = None, entry_points: Sequence[str | None] | None = None) -> list[float]:
@@ -167,7 +180,10 @@ class RewardFunction:
     def _run(self, groups: dict, results: list[RewardResult | None]) -> None:
         from executor import Job
 
-        executor, lock = shared_executor(self.config.executor)
+        if self.executor is not None:
+            executor, lock = self.executor, self._executor_lock
+        else:
+            executor, lock = shared_executor(self.config.executor)
         jobs = [Job(key, [code for _, code in members], sample_tests, entry_point)
                 for key, (sample_tests, entry_point, members) in groups.items()]
         with lock:
