@@ -8,7 +8,7 @@ multiprocessing Manager, one Process that execs the program and runs the tests u
 alarms, a global join timeout, then the Manager is shut down; samples are scored one after
 another as verl's NaiveRewardManager does. It runs unsandboxed (cheaper than coderm's sandbox).
 
-    nice python scripts/bench_reward.py --batches 4 --baseline-batches 1
+    nice python scripts/bench_reward.py --batches 3
 """
 from __future__ import annotations
 
@@ -150,8 +150,10 @@ def report(name: str, seconds: list[float], n: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--batches", type=int, default=4, help="batches for coderm and the server")
-    ap.add_argument("--baseline-batches", type=int, default=1, help="batches for the (slow) baseline")
+    ap.add_argument("--batches", type=int, default=3, help="batches for coderm, the server and the baseline")
+    ap.add_argument("--baseline-batches", type=int, default=None,
+                    help="fewer batches for the slow baseline (default: all); the ratio then compares "
+                         "coderm on those same batches")
     ap.add_argument("--problems-per-batch", type=int, default=16)
     ap.add_argument("--candidates", type=int, default=16, help="completions per problem in a batch")
     ap.add_argument("--tests", type=int, default=20)
@@ -159,8 +161,8 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1.0, help="seconds per test (both sides)")
     args = ap.parse_args()
 
-    batches = load_batches(args.data, max(args.batches, args.baseline_batches), args.problems_per_batch,
-                           args.candidates, args.tests)
+    n_base = min(args.baseline_batches or args.batches, args.batches)
+    batches = load_batches(args.data, args.batches, args.problems_per_batch, args.candidates, args.tests)
     n = len(batches[0]["completions"])
     print(f"{len(batches)} batches x {n} completions x {args.tests} tests; workers={args.workers}, "
           f"cpus={os.cpu_count()}, timeout={args.timeout}s per test")
@@ -184,14 +186,16 @@ def main() -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
 
-    base_s, base_r = timed(lambda b: baseline_batch(b, args.timeout), batches[:args.baseline_batches])
+    base_s, base_r = timed(lambda b: baseline_batch(b, args.timeout), batches[:n_base])
 
-    ours = report("coderm RewardFunction", ours_s, n)
-    srv = report("coderm serve (HTTP)", srv_s, n)
+    report("coderm RewardFunction", ours_s, n)
+    report("coderm serve (HTTP)", srv_s, n)
     base_rate = report("prime_code-style", base_s, n)
-    print(f"ratio rewards/s  coderm/baseline = {ours / base_rate:.1f}x   server/baseline = {srv / base_rate:.1f}x")
+    ours, srv = (n * n_base / sum(s[:n_base]) for s in (ours_s, srv_s))
+    print(f"ratio rewards/s on the same {n_base} batch(es): coderm/baseline = {ours / base_rate:.1f}x   "
+          f"server/baseline = {srv / base_rate:.1f}x")
     print(f"server rewards identical to library rewards: {srv_r == ours_r}")
-    same = np.abs(np.array(ours_r[:args.baseline_batches]) - np.array(base_r)) < 1e-9
+    same = np.abs(np.array(ours_r[:n_base]) - np.array(base_r)) < 1e-9
     print(f"baseline rewards identical on {same.mean():.1%} of samples")
 
 
