@@ -71,6 +71,13 @@ def test_parse_tests_shapes():
     assert ep is None and stdio[1] == {"type": "stdio", "input": "2\n", "output": "4\n"}
 
 
+def test_parse_tests_accepts_numpy_arrays_from_parquet():
+    np = pytest.importorskip("numpy")
+    tests = np.array(["assert f(1) == 1", "assert f(2) == 2"], dtype=object)
+    assert parse_tests(tests) == (["assert f(1) == 1", "assert f(2) == 2"], None)
+    assert parse_tests({"tests": tests, "entry_point": "f"})[0] == ["assert f(1) == 1", "assert f(2) == 2"]
+
+
 @pytest.mark.parametrize("bad, reason", [
     ("[1, 2", "do not parse"),
     ({"x": 1}, "needs 'tests'"),

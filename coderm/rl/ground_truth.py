@@ -24,7 +24,7 @@ def parse_tests(ground_truth: Any) -> tuple[list[Any], str | None]:
     "outputs": [...]}`` (stdin/stdout pairs); a JSON string of any of these; or a plain string of
     test code (one test).
     """
-    value = ground_truth
+    value = _plain(ground_truth)
     if isinstance(value, (bytes, bytearray)):
         value = value.decode()
     if isinstance(value, str):
@@ -60,6 +60,17 @@ def parse_tests(ground_truth: Any) -> tuple[list[Any], str | None]:
         except (TypeError, ValueError, KeyError) as e:
             raise GroundTruthError(f"test {k} is invalid: {e}") from None
     return value, entry_point
+
+
+def _plain(x: Any) -> Any:
+    """numpy arrays (how parquet list columns come back in verl) -> Python lists, recursively."""
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes, bytearray)):
+        return _plain(x.tolist())
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
 
 
 def _text(x: Any) -> str:
