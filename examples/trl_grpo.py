@@ -4,6 +4,11 @@ The dataset needs a ``prompt`` column and a ``tests`` column (each row: a list o
 or {"type": "stdio"|"call", ...} objects, or a JSON string of one), plus ``entry_point`` for
 function-level problems. TRL passes those columns to the reward function as keyword lists.
 
+Under accelerate/DeepSpeed every rank calls the reward function in its own process and so
+starts its own sandbox pool: give each rank a share of the CPUs
+(``RewardConfig(executor=ExecutorConfig(workers=os.cpu_count() // world_size))``) or point all
+ranks at one ``coderm serve``.
+
     pip install trl 'coderm[serve]'
     python examples/trl_grpo.py --model Qwen/Qwen2.5-Coder-0.5B-Instruct --problems problems.jsonl
 """

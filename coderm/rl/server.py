@@ -67,7 +67,9 @@ def create_app(reward_fn: RewardFunction | None = None, max_body_bytes: int = 32
 
     async def read_json(request: Request) -> Any:
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > max_body_bytes):
+        if declared is not None and not declared.isdigit():
+            raise _Reject(400, f"bad Content-Length header {declared!r}")
+        if declared is not None and int(declared) > max_body_bytes:
             raise _Reject(413, f"request body over the limit of {max_body_bytes} bytes")
         body = bytearray()
         async for chunk in request.stream():  # also bounds chunked bodies without a length
