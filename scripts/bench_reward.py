@@ -1,0 +1,203 @@
+"""Reward throughput for RL: coderm's RewardFunction, its HTTP server over loopback, and a
+verl-prime_code-style baseline, side by side on the same batches.
+
+Batches: 256 completions x 20 tests from CodeT's HumanEval file (CodeGen-16B candidates, the
+generated asserts; 16 problems x 16 candidates per batch, so batches hold real duplicates,
+loopers and crashers). The baseline does what verl's prime_code does per sample: a
+multiprocessing Manager, one Process that execs the program and runs the tests under per-test
+alarms, a global join timeout, then the Manager is shut down; samples are scored one after
+another as verl's NaiveRewardManager does. It runs unsandboxed (cheaper than coderm's sandbox).
+
+    nice python scripts/bench_reward.py --batches 3
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from executor import ExecutorConfig  # noqa: E402
+from coderm.rl import ExtractConfig, RewardConfig, RewardFunction  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
+
+
+def load_batches(path: Path, n_batches: int, problems_per_batch: int, cands: int, n_tests: int) -> list[dict]:
+    """Each batch: parallel lists completions / tests / entry_points (256 samples by default)."""
+    problems = []
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            p = json.loads(line)
+            tests = list(dict.fromkeys(p["tests"]))[:n_tests]
+            if len(tests) == n_tests:
+                problems.append(p | {"tests": tests})
+    need = n_batches * problems_per_batch
+    if len(problems) < need:
+        raise SystemExit(f"{path}: only {len(problems)} problems with {n_tests} tests, need {need}")
+    batches = []
+    for b in range(n_batches):
+        batch: dict[str, list] = {"completions": [], "tests": [], "entry_points": []}
+        for p in problems[b * problems_per_batch:(b + 1) * problems_per_batch]:
+            for cand in p["candidates"][:cands]:
+                batch["completions"].append(cand)
+                batch["tests"].append(p["tests"])
+                batch["entry_points"].append(p["entry_point"])
+        batches.append(batch)
+    return batches
+
+
+# ---- baseline: verl prime_code style (Manager + one process per sample) ----
+
+def _alarm(signum, frame):
+    raise TimeoutError
+
+
+def _run_sample(code: str, tests: list[str], timeout: float, result) -> None:
+    sys.stdout = sys.stderr = open(os.devnull, "w")
+    signal.signal(signal.SIGALRM, _alarm)
+    env: dict = {}
+    try:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        exec(code, env)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    except BaseException:
+        result.extend([False] * len(tests))
+        return
+    for test in tests:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            exec(test, env)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            result.append(True)
+        except BaseException:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            result.append(False)
+
+
+def baseline_score(code: str, tests: list[str], timeout: float) -> float:
+    manager = multiprocessing.Manager()
+    try:
+        result = manager.list()
+        p = multiprocessing.Process(target=_run_sample, args=(code, tests, timeout, result))
+        p.start()
+        p.join(timeout * (len(tests) + 1) + 1)
+        if p.is_alive():
+            p.kill()
+            p.join()
+        passed = list(result)
+    finally:
+        manager.shutdown()
+    return sum(passed) / len(tests) if len(passed) == len(tests) else 0.0
+
+
+def baseline_batch(batch: dict, timeout: float) -> list[float]:
+    return [baseline_score(c, t, timeout) for c, t in zip(batch["completions"], batch["tests"])]
+
+
+# ---- coderm server over loopback ----
+
+def start_server(workers: int, timeout: float) -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "coderm", "serve", "--port", str(port), "--workers", str(workers),
+                             "--timeout", str(timeout), "--join-prompt", "never"], cwd=ROOT,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            if time.time() > deadline or proc.poll() is not None:
+                raise SystemExit("coderm serve did not start")
+            time.sleep(0.2)
+
+
+def timed(fn, batches: list[dict]) -> tuple[list[float], list[list[float]]]:
+    seconds, rewards = [], []
+    for batch in batches:
+        start = time.perf_counter()
+        rewards.append(fn(batch))
+        seconds.append(time.perf_counter() - start)
+    return seconds, rewards
+
+
+def report(name: str, seconds: list[float], n: int) -> float:
+    rate = n * len(seconds) / sum(seconds)
+    print(f"{name:<22} batches={len(seconds):<3} p50={np.percentile(seconds, 50):7.3f}s "
+          f"p99={np.percentile(seconds, 99):7.3f}s  rewards/s={rate:9.1f}")
+    return rate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--batches", type=int, default=3, help="batches for coderm, the server and the baseline")
+    ap.add_argument("--baseline-batches", type=int, default=None,
+                    help="fewer batches for the slow baseline (default: all); the ratio then compares "
+                         "coderm on those same batches")
+    ap.add_argument("--problems-per-batch", type=int, default=16)
+    ap.add_argument("--candidates", type=int, default=16, help="completions per problem in a batch")
+    ap.add_argument("--tests", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--timeout", type=float, default=1.0, help="seconds per test (both sides)")
+    args = ap.parse_args()
+
+    n_base = min(args.baseline_batches or args.batches, args.batches)
+    batches = load_batches(args.data, args.batches, args.problems_per_batch, args.candidates, args.tests)
+    n = len(batches[0]["completions"])
+    print(f"{len(batches)} batches x {n} completions x {args.tests} tests; workers={args.workers}, "
+          f"cpus={os.cpu_count()}, timeout={args.timeout}s per test")
+
+    rf = RewardFunction(RewardConfig(executor=ExecutorConfig(workers=args.workers, timeout=args.timeout,
+                                                             cache_path=None),
+                                     extract=ExtractConfig(join_prompt="never")))
+    rf(["def f():\n    return 1\n"], tests=[["assert f() == 1"]])  # start the worker pool outside the timing
+    ours_s, ours_r = timed(lambda b: rf(b["completions"], tests=b["tests"], entry_points=b["entry_points"]),
+                           batches[:args.batches])
+
+    import httpx
+
+    proc, base = start_server(args.workers, args.timeout)
+    try:
+        with httpx.Client(timeout=600) as client:
+            client.post(f"{base}/reward", json={"completions": ["x = 1\n"], "tests": [["assert x == 1"]]})
+            srv_s, srv_r = timed(lambda b: client.post(f"{base}/reward", json=b).json()["rewards"],
+                                 batches[:args.batches])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+
+    base_s, base_r = timed(lambda b: baseline_batch(b, args.timeout), batches[:n_base])
+
+    report("coderm RewardFunction", ours_s, n)
+    report("coderm serve (HTTP)", srv_s, n)
+    base_rate = report("prime_code-style", base_s, n)
+    ours, srv = (n * n_base / sum(s[:n_base]) for s in (ours_s, srv_s))
+    print(f"ratio rewards/s on the same {n_base} batch(es): coderm/baseline = {ours / base_rate:.1f}x   "
+          f"server/baseline = {srv / base_rate:.1f}x")
+    print(f"server rewards identical to library rewards: {srv_r == ours_r}")
+    same = np.abs(np.array(ours_r[:n_base]) - np.array(base_r)) < 1e-9
+    print(f"baseline rewards identical on {same.mean():.1%} of samples")
+
+
+if __name__ == "__main__":
+    main()

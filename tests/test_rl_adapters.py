@@ -1,0 +1,204 @@
+"""RewardFunction and the TRL / verl adapters, called the way each framework calls them.
+
+Reward hacking is the threat: every hostile completion below must score 0 while the honest
+completions in the same batch score 1.
+"""
+import gzip
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from executor import ExecutorConfig
+from coderm.rl import ExtractConfig, GroundTruthError, RewardConfig, RewardFunction
+from coderm.rl.adapters import VerlReward, openrlhf_reward_func, trl_reward_func
+
+ROOT = Path(__file__).resolve().parents[1]
+# 1 s per test: tight limits flake on a loaded machine; one TIMEOUT skips the rest to keep loops cheap
+EXECUTOR = ExecutorConfig(workers=2, timeout=1.0, max_timeouts=1, load_timeout=5.0, cache_path=None)
+TESTS = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", {"type": "call", "args": [2, 2], "expected": 4}]
+GT = {"tests": TESTS, "entry_point": "add"}  # a call test needs the entry point
+
+HONEST = "def add(a, b):\n    return a + b\n"
+HOSTILE = {
+    "sys.exit before asserts": "import sys\ndef add(a, b):\n    sys.exit(0)\n",
+    "sys.exit at import": "import sys\nsys.exit(0)\ndef add(a, b):\n    return 0\n",
+    "os._exit": "import os\ndef add(a, b):\n    os._exit(0)\n",
+    "always-equal object": "class E:\n    def __eq__(self, o):\n        return True\n    def __ne__(self, o):\n"
+                           "        return False\n    __hash__ = object.__hash__\ndef add(a, b):\n    return E()\n",
+    "prints OK": "def add(a, b):\n    print('OK')\n    print('All tests passed')\n",
+    "infinite loop": "def add(a, b):\n    while True:\n        pass\n",
+    "memory bomb": "def add(a, b):\n    x = bytearray(1 << 36)\n    return a + b\n",
+}
+
+
+def fenced(code: str) -> str:
+    return f"Here is my solution:\n```python\n{code}```\nDone."
+
+
+@pytest.fixture(scope="module")
+def rf():
+    return RewardFunction(RewardConfig(executor=EXECUTOR))
+
+
+def batch():
+    """Honest completions at both ends and between the hostile ones, all for one problem."""
+    codes = [HONEST, *HOSTILE.values(), HONEST.replace("a + b", "b + a")]
+    return [fenced(c) for c in codes]
+
+
+def check_scores(scores):
+    assert len(scores) == len(HOSTILE) + 2
+    assert scores[0] == 1.0 and scores[-1] == 1.0, scores
+    for name, score in zip(HOSTILE, scores[1:-1]):
+        assert score == 0.0, f"{name} scored {score}"
+
+
+def test_reward_function_details_and_order(rf):
+    results = rf.score(batch(), tests=[GT] * (len(HOSTILE) + 2))
+    check_scores([r.reward for r in results])
+    assert results[0].statuses == ["PASS"] * 3
+    loop = results[1 + list(HOSTILE).index("infinite loop")]
+    assert loop.statuses[0] == "TIMEOUT"
+
+
+def test_partial_credit_mixed_problems_and_empty_cases(rf):
+    half = "def add(a, b):\n    return a + b if a > 1 else 0\n"  # passes tests 1 and 2 only
+    sq = "def sq(x):\n    return x * x\n"
+    results = rf.score([half, sq, "no code here", sq],
+                       tests=[GT, {"tests": ["assert sq(3) == 9"], "entry_point": "sq"}, GT, []])
+    assert results[0].reward == pytest.approx(2 / 3)
+    assert results[1].reward == 1.0
+    assert results[2].reward == 0.0 and results[2].statuses == ["ERROR"] * 3  # prose is not a program
+    assert results[3].reward == 0.0 and results[3].error == "no tests"
+
+
+def test_bad_ground_truth_names_the_sample(rf):
+    with pytest.raises(GroundTruthError, match="sample 1"):
+        rf([HONEST, HONEST], tests=[GT, "[not json"])
+    with pytest.raises(ValueError, match="tests has 1 items for 2"):
+        rf([HONEST, HONEST], tests=[GT])
+
+
+def test_trl_reward_func_as_grpo_trainer_calls_it(rf):
+    """GRPOTrainer: rows repeated num_generations times; every column except prompt/completion
+    becomes a keyword list; conversational completions are [{"role": "assistant", "content": ...}]."""
+    reward = trl_reward_func(rf)
+    completions_text = batch()
+    row = {"prompt": [{"role": "user", "content": "write add"}], "tests": json.dumps(TESTS), "entry_point": "add"}
+    inputs = [dict(row) for _ in completions_text]
+    prompts = [x["prompt"] for x in inputs]
+    completions = [[{"role": "assistant", "content": c}] for c in completions_text]
+    keys = [k for k in inputs[0] if k not in ("prompt", "completion")]
+    reward_kwargs = {k: [x[k] for x in inputs] for k in keys}
+    scores = reward(prompts=prompts, completions=completions, completion_ids=[[0]] * len(inputs),
+                    trainer_state=None, **reward_kwargs)
+    assert reward.__name__ == "coderm_reward"
+    check_scores(scores)
+
+
+def test_trl_completion_style_prompt_joining(rf):
+    prompt = "def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n"
+    reward = trl_reward_func(rf)
+    scores = reward(prompts=[prompt, prompt], completions=["    return a + b\n", "    import os; os._exit(0)\n"],
+                    tests=[TESTS, TESTS], entry_point=["add", "add"])
+    assert scores == [1.0, 0.0]
+
+
+def test_trl_missing_column_is_a_clear_error(rf):
+    with pytest.raises(ValueError, match="column 'tests' not found"):
+        trl_reward_func(rf)(prompts=["p"], completions=["x"], answer=["1"])
+
+
+def load_verl_example():
+    """How verl loads custom_reward_function.path: spec_from_file_location + getattr(name)."""
+    spec = importlib.util.spec_from_file_location("custom_module", ROOT / "examples" / "verl_reward.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_verl_example_loads_like_verl_does():
+    module = load_verl_example()
+    assert callable(module.compute_score) and callable(module.compute_score_batch)
+
+
+def test_verl_single_and_batch_forms(rf):
+    verl = VerlReward(rf)
+    gt = json.dumps({"tests": TESTS, "entry_point": "add"})
+    # NaiveRewardManager: keyword call per sample
+    single = [verl.compute_score(data_source="coderm", solution_str=s, ground_truth=gt, extra_info={"index": i})
+              for i, s in enumerate(batch())]
+    check_scores(single)
+    # BatchRewardManager: plural keywords, extra reward_kwargs passed through
+    n = len(HOSTILE) + 2
+    scores = verl.compute_score_batch(data_sources=["coderm"] * n, solution_strs=batch(), ground_truths=[gt] * n,
+                                      extra_infos=[{"entry_point": "add"}] * n)
+    check_scores(scores)
+
+
+def test_verl_prime_code_style_stdio_ground_truth(rf):
+    gt = json.dumps({"inputs": ["2 3\n", "10 -4\n"], "outputs": ["5\n", "6\n"]})
+    good = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+    cheat = "```python\nimport sys\nprint('5')\nsys.exit(0)\n```"
+    assert VerlReward(rf).compute_score_batch(["apps", "apps"], [good, cheat], [gt, gt], None) == [1.0, 0.5]
+
+
+def test_rewards_match_official_labels_on_codet_humaneval(shared_data, rf):
+    """Real data: CodeGen candidates scored with HumanEval's official check() reproduce the labels."""
+    official = {}
+    with gzip.open(shared_data / "humaneval" / "HumanEval.jsonl.gz", "rt") as f:
+        for line in f:
+            p = json.loads(line)
+            official[p["task_id"]] = p["test"] + f"\ncheck({p['entry_point']})\n"
+    rows = []
+    with gzip.open(shared_data / "codet" / "humaneval_codegen16b.problems.jsonl.gz", "rt") as f:
+        for line, _ in zip(f, range(3)):
+            rows.append(json.loads(line))
+    completions, tests, entry_points, labels = [], [], [], []
+    for p in rows:
+        for cand, label in list(zip(p["candidates"], p["labels"]))[:8]:
+            completions.append(cand)
+            tests.append([official[p["task_id"]]])
+            entry_points.append(p["entry_point"])
+            labels.append(float(label))
+    rf_plain = RewardFunction(RewardConfig(executor=EXECUTOR, extract=ExtractConfig(join_prompt="never")))
+    assert rf_plain(completions, tests=tests, entry_points=entry_points) == labels
+
+
+def test_generated_tests_are_made_once_per_prompt_and_combined_with_given():
+    calls = []
+
+    def generator(prompt):
+        calls.append(prompt)
+        return ["assert add(2, 3) == 5", "assert add(0, 0) == 0"]
+
+    rf_gen = RewardFunction(RewardConfig(tests="both", executor=EXECUTOR), test_generator=generator)
+    prompt = "def add(a, b):\n"
+    wrong = "def add(a, b):\n    return a * b\n"
+    for _ in range(2):  # two RL steps on the same prompt
+        results = rf_gen.score([HONEST, wrong], tests=[["assert add(1, 1) == 2"]] * 2, prompts=[prompt] * 2)
+    assert calls == [prompt]
+    assert [r.reward for r in results] == [1.0, pytest.approx(1 / 3)]  # a * b passes only add(0, 0) == 0
+    assert len(results[0].statuses) == 3
+    with pytest.raises(ValueError, match="needs a test_generator"):
+        RewardFunction(RewardConfig(tests="generated"))
+
+
+def test_aggregator_is_a_coderm_aggregate_name():
+    with pytest.raises(ValueError, match="aggregator must be one of passrate"):
+        RewardConfig(aggregator="best")
+
+
+def test_openrlhf_reward_func_file_loaded_like_openrlhf(rf):
+    """OpenRLHF with a .py --remote_rm_url: import the file, call reward_func(queries, prompts, labels)."""
+    spec = importlib.util.spec_from_file_location("reward_func", ROOT / "examples" / "openrlhf_reward_func.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.reward_func)
+    prompt = "<|user|>Write add(a, b).<|assistant|>"
+    queries = [prompt + c for c in batch()]
+    out = openrlhf_reward_func(rf)(queries, [prompt] * len(queries), [json.dumps(GT)] * len(queries))
+    check_scores(out["rewards"].tolist())
+    assert out["scores"].shape == out["rewards"].shape

@@ -1,0 +1,90 @@
+"""Code extraction and ground-truth parsing for RL rewards."""
+import json
+
+import pytest
+
+from coderm.rl import ExtractConfig, GroundTruthError, extract_code, parse_tests
+
+CHAT = """Let me think. A first draft:
+```python
+def add(a, b):
+    return a - b
+```
+That is wrong; fixed:
+```python
+def add(a, b):
+    return a + b
+```
+And an example run:
+```text
+3
+```
+"""
+
+
+def test_last_python_block_is_taken_and_text_blocks_ignored():
+    assert extract_code(CHAT) == "def add(a, b):\n    return a + b\n"
+
+
+def test_first_and_all_blocks():
+    assert "a - b" in extract_code(CHAT, config=ExtractConfig(block="first"))
+    both = extract_code(CHAT, config=ExtractConfig(block="all"))
+    assert both.index("a - b") < both.index("a + b") and "3\n" not in both.split("a + b")[1]
+
+
+def test_unclosed_fence_from_a_truncated_completion_still_yields_code():
+    assert extract_code("Here:\n```python\ndef f():\n    return 1\n") == "def f():\n    return 1\n"
+
+
+def test_conversational_completion_uses_last_assistant_message():
+    messages = [{"role": "user", "content": "```python\nx = 0\n```"},
+                {"role": "assistant", "content": "```py\nx = 1\n```"}]
+    assert extract_code(messages) == "x = 1\n"
+    assert extract_code([{"content": "```\ny = 2\n```"}]) == "y = 2\n"  # TRL messages may omit the role
+
+
+def test_prompt_joining_modes():
+    prompt = "def add(a, b):\n    \"\"\"Sum.\"\"\"\n"
+    body = "    return a + b\n"
+    assert extract_code(body, prompt, "add") == prompt + body  # auto: body does not define add
+    assert extract_code("def add(a, b):\n    return a + b\n", prompt, "add").startswith("def add(a, b):\n    return")
+    assert extract_code(body, prompt, "add", ExtractConfig(join_prompt="never")) == body
+    assert extract_code("x = 1\n", "import os\n", None, ExtractConfig(join_prompt="always")) == "import os\nx = 1\n"
+
+
+def test_require_fence_and_empty():
+    assert extract_code("def f(): pass", config=ExtractConfig(require_fence=True)) == ""
+    assert extract_code("   \n") == ""
+    with pytest.raises(ValueError):
+        ExtractConfig(block="middle")
+    with pytest.raises(TypeError):
+        extract_code(42)
+
+
+def test_parse_tests_shapes():
+    tests = ["assert f(1) == 1", {"type": "call", "args": [2], "expected": 2}]
+    assert parse_tests(tests) == (tests, None)
+    assert parse_tests(json.dumps(tests)) == (tests, None)
+    assert parse_tests({"tests": tests, "entry_point": "f"}) == (tests, "f")
+    assert parse_tests("assert f(1) == 1") == (["assert f(1) == 1"], None)
+    stdio, ep = parse_tests(json.dumps({"inputs": ["1\n", "2\n"], "outputs": ["1\n", "4\n"]}))
+    assert ep is None and stdio[1] == {"type": "stdio", "input": "2\n", "output": "4\n"}
+
+
+def test_parse_tests_accepts_numpy_arrays_from_parquet():
+    np = pytest.importorskip("numpy")
+    tests = np.array(["assert f(1) == 1", "assert f(2) == 2"], dtype=object)
+    assert parse_tests(tests) == (["assert f(1) == 1", "assert f(2) == 2"], None)
+    assert parse_tests({"tests": tests, "entry_point": "f"})[0] == ["assert f(1) == 1", "assert f(2) == 2"]
+
+
+@pytest.mark.parametrize("bad, reason", [
+    ("[1, 2", "do not parse"),
+    ({"x": 1}, "needs 'tests'"),
+    ([{"type": "call", "args": 3, "expected": 1}], "test 0 is invalid"),
+    ({"inputs": ["1"], "outputs": []}, "same length"),
+    (7, "must be a list"),
+])
+def test_parse_tests_rejects_with_reason(bad, reason):
+    with pytest.raises(GroundTruthError, match=reason):
+        parse_tests(bad)
