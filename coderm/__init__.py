@@ -18,6 +18,8 @@ _EXPORTS = {
     "ValidationError": "coderm.model",
     "Config": "coderm.config",
     "load_config": "coderm.config",
+    "RewardFunction": "coderm.rl",
+    "RewardConfig": "coderm.rl",
 }
 
 __all__ = sorted(_EXPORTS)

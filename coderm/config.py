@@ -27,6 +27,9 @@ class Config:
     aggregator: str | None = None  # None: coderm.aggregate.DEFAULT
     mined_tests: str = "absent"  # add tests mined from the prompt: only when none are given | always | never
     generator: dict | None = None  # test-generator settings for coderm.generate; None: no model is called
+    budget: float | None = None  # average tests per problem (difficulty.plan_budget); None: every test
+    allocator: str | None = None  # budget split: equal | greedy | curves; None: equal, or greedy with a model
+    difficulty_model: str | None = None  # estimator file from `coderm difficulty train` (predicted pass rates)
     cache: str | None = DEFAULT_CACHE  # SQLite cell cache shared across runs; None disables it
     skip_invalid: bool = False  # report invalid input lines and go on instead of stopping (exit 2)
     quiet: bool = False  # no progress bar, no summary
@@ -37,11 +40,17 @@ class Config:
             raise ConfigError(f"mined_tests must be one of {', '.join(MINED_TESTS_MODES)}, got {self.mined_tests!r}")
         if self.generator is not None and not isinstance(self.generator, dict):
             raise ConfigError("generator must be a mapping of generator settings or null")
+        if self.budget is not None and not self.budget > 0:
+            raise ConfigError(f"budget must be a positive number of tests per problem, got {self.budget!r}")
         if not isinstance(self.executor, dict):
             raise ConfigError("executor must be a mapping of executor options")
         if "cache_path" in self.executor:
             raise ConfigError("set the cell cache with the top-level key 'cache', not executor.cache_path")
         self.executor_config()  # fail early on unknown or invalid executor options
+
+    def generation_cache(self) -> str | None:
+        """Raw generations are cached next to the cell cache (reruns do not regenerate)."""
+        return str(Path(self.cache).parent / "generations") if self.cache else None
 
     def executor_config(self) -> ExecutorConfig:
         try:
@@ -71,7 +80,8 @@ class Config:
     def fingerprint(self, aggregator: str) -> str:
         """Digest of everything that can change a score line (a resumed run must match it)."""
         verdict = self.executor_config().verdict_key()
-        key = {"aggregator": aggregator, "mined_tests": self.mined_tests, "generator": self.generator, "executor": verdict}
+        key = {"aggregator": aggregator, "mined_tests": self.mined_tests, "generator": self.generator, "executor": verdict,
+               "budget": [self.budget, self.allocator, self.difficulty_model]}
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -20,7 +20,7 @@ from executor.status import Status
 if TYPE_CHECKING:
     from executor import Executor
 
-GENERATE_BATCH = 32  # problems per generate_tests call: large enough for batched inference, small enough to stream
+PLAN_BATCH = 256  # problems per generate_tests call and per budget allocation: batched, yet streamed
 
 
 @dataclass
@@ -55,7 +55,7 @@ def build_tests(problem: Problem, mode: str, generated: list[str] | None = None)
     return tests
 
 
-def load_generator(generator: dict) -> Callable[[list[Problem]], dict[str, list[str]]]:
+def load_generator(generator: dict, cache_dir: str | None = None) -> Callable[[list[Problem]], dict[str, list[str]]]:
     """problems -> {task_id: generated tests} for a config's ``generator`` section.
 
     Raises ConfigError when coderm.generate is not installed or the section is invalid, so a
@@ -69,22 +69,38 @@ def load_generator(generator: dict) -> Callable[[list[Problem]], dict[str, list[
         settings = GeneratorConfig.from_dict(generator)
     except GeneratorError as e:
         raise ConfigError(str(e)) from None
-    return lambda problems: generate_tests([p.to_json() for p in problems], settings)
+    return lambda problems: generate_tests([p.to_json() for p in problems], settings, cache_dir=cache_dir)
+
+
+def plan_tests(batch: list[tuple[Problem, list[Any]]], config: Config) -> list[tuple[Problem, list[Any]]]:
+    """Keep the first k tests of each problem, k allocated by difficulty.plan_budget under ``config.budget``.
+
+    The budget holds on average over each batch, so a file of any length is still streamed.
+    """
+    from difficulty import plan_budget
+    from difficulty.allocate import BudgetError
+
+    try:
+        keep = plan_budget(
+            [{"task_id": p.task_id, "prompt": p.prompt, "entry_point": p.entry_point, "candidates": p.candidates,
+              "tests": tests} for p, tests in batch],
+            config.budget, config.difficulty_model, allocator=config.allocator, min_tests=0,
+        )
+    except BudgetError as e:
+        raise ConfigError(f"budget: {e}") from None
+    return [(p, tests[:keep[p.task_id]]) for p, tests in batch]
 
 
 def with_tests(problems: Iterable[Problem], config: Config) -> Iterator[tuple[Problem, list[Any]]]:
-    """Pair every problem with the tests it will run, calling the generator in batches when configured."""
+    """Pair every problem with the tests it will run: given, generated (in batches, when configured)
+    and mined, then cut to the test budget when one is set."""
     problems = iter(problems)
-    if config.generator is None:
-        for problem in problems:
-            yield problem, build_tests(problem, config.mined_tests)
-        return
-    generate = load_generator(config.generator)
-    while batch := list(islice(problems, GENERATE_BATCH)):
-        need = [p for p in batch if not p.tests]
+    generate = load_generator(config.generator, config.generation_cache()) if config.generator is not None else None
+    while batch := list(islice(problems, PLAN_BATCH)):
+        need = [p for p in batch if not p.tests] if generate else []
         generated = generate(need) if need else {}
-        for problem in batch:
-            yield problem, build_tests(problem, config.mined_tests, generated.get(problem.task_id))
+        planned = [(p, build_tests(p, config.mined_tests, generated.get(p.task_id))) for p in batch]
+        yield from plan_tests(planned, config) if config.budget is not None else planned
 
 
 def _columns(matrix: PassMatrix, cols: np.ndarray) -> PassMatrix:

@@ -215,3 +215,19 @@ def test_bad_generator_section_exits_2_before_writing(tmp_path):
     r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--config", "g.yaml", cwd=tmp_path)
     assert r.returncode == 2 and "temprature" in r.stderr and "Traceback" not in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.yaml"]
+
+
+def test_budget_keeps_the_allocated_number_of_tests(tmp_path, shared_data):
+    needs_runtime()
+    src = tmp_path / "he.jsonl"
+    with gzip.open(shared_data / "codet" / "humaneval_codegen16b.problems.jsonl.gz", "rt") as f, open(src, "w") as g:
+        for _, line in zip(range(4), f):
+            p = json.loads(line)
+            p["candidates"], p["labels"] = p["candidates"][:10], p["labels"][:10]
+            g.write(json.dumps(p) + "\n")
+    r = coderm("score", "--problems", src, "--out", "s.jsonl", "--budget", "3", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    n_tests = [s["n_tests"] for s in lines(tmp_path / "s.jsonl")]
+    assert sum(n_tests) == 12 and max(n_tests) <= 3  # equal split: 3 each (minus tests INVALID everywhere)
+    bad = coderm("score", "--problems", src, "--out", "t.jsonl", "--budget", "-1", cwd=tmp_path)
+    assert bad.returncode == 2 and "budget" in bad.stderr and not (tmp_path / "t.jsonl").exists()

@@ -7,7 +7,7 @@ import pytest
 
 from coderm.config import Config, ConfigError
 from coderm.model import Problem
-from coderm.pipeline import GENERATE_BATCH, build_tests, score_matrix, score_stream, with_tests
+from coderm.pipeline import PLAN_BATCH, build_tests, score_matrix, score_stream, with_tests
 from executor.matrix import PassMatrix
 from executor.status import Status
 
@@ -71,17 +71,17 @@ def test_generator_hook_is_called_in_batches_for_problems_without_tests(monkeypa
 
     calls = []
 
-    def generate_tests(problems, settings):
+    def generate_tests(problems, settings, cache_dir=None):
         calls.append(([p["task_id"] for p in problems], settings))
         return {p["task_id"]: [f"assert f() == {p['task_id']}"] for p in problems}
 
     monkeypatch.setattr(coderm.generate, "generate_tests", generate_tests)
-    problems = [Problem(str(i), "", ["x"], "f", ["assert True"] if i % 2 else None) for i in range(GENERATE_BATCH + 3)]
+    problems = [Problem(str(i), "", ["x"], "f", ["assert True"] if i % 2 else None) for i in range(PLAN_BATCH + 3)]
     config = Config(generator={"backend": "openai", "model": "m", "n": 4}, mined_tests="never")
     paired = list(with_tests(problems, config))
     assert [p.task_id for p, _ in paired] == [p.task_id for p in problems]
     assert paired[0][1] == ["assert f() == 0"] and paired[1][1] == ["assert True"]
-    assert [len(ids) for ids, _ in calls] == [GENERATE_BATCH // 2, 2]  # 32 + 3 problems, even ids lack tests
+    assert [len(ids) for ids, _ in calls] == [PLAN_BATCH // 2, 2]  # a full batch + 3 problems, even ids lack tests
     assert all(settings.n == 4 and settings.model == "m" for _, settings in calls)
 
 

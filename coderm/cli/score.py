@@ -57,7 +57,25 @@ def register(subparsers) -> None:
     p.add_argument("--mined-tests", choices=MINED_TESTS_MODES,
                    help="add tests mined from the prompt: only for problems without tests (absent), always, never "
                         "(config: mined_tests)")
+    p.add_argument("--generator", metavar="FILE",
+                   help="YAML with a 'generator' section (e.g. configs/coderm-8b.yaml): generate tests for problems "
+                        "that have none (config: generator)")
+    p.add_argument("--budget", type=float, metavar="B",
+                   help="average tests per problem, allocated by difficulty (config: budget; default: every test)")
+    p.add_argument("--allocator", metavar="NAME", help="budget split: equal | greedy | curves (config: allocator)")
+    p.add_argument("--difficulty-model", metavar="FILE",
+                   help="estimator from `coderm difficulty train` for the allocator (config: difficulty_model)")
     p.set_defaults(handler=run)
+
+
+def generator_section(path: str | None) -> dict | None:
+    """The ``generator`` mapping of a YAML file given with --generator."""
+    if path is None:
+        return None
+    section = load_config(path).generator
+    if section is None:
+        raise ConfigError(f"{path}: no 'generator' section")
+    return section
 
 
 def config_from_args(args: argparse.Namespace, **extra) -> Config:
@@ -73,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     from coderm.pipeline import load_generator, resolve_aggregator, score_stream
 
     try:
-        config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests)
+        config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests,
+                                  generator=generator_section(args.generator), budget=args.budget,
+                                  allocator=args.allocator, difficulty_model=args.difficulty_model)
         aggregator = resolve_aggregator(config.aggregator)
         if config.generator is not None:
             load_generator(config.generator)
