@@ -183,7 +183,9 @@ def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int) -> tuple[in
     in_path, out_path = f".in{j}", f".out{j}"
     with open(in_path, "w") as f:
         f.write(prep.spec.input)
-    pid = _fork()
+    pid = _fork_or_none()
+    if pid is None:
+        return Status.CRASH, "fork failed: process limit reached", None
     if pid == 0:
         code_ = 70
         try:
@@ -237,23 +239,56 @@ def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_
     return status, detail, None
 
 
-def _checked(snapshot: Snapshot, verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
-    """A verdict reached while trusted state was swapped is a FAIL that says so (and the state is restored)."""
-    changed = snapshot.restore_and_diff()
-    if changed:
-        return Status.FAIL, _short("tampering: " + ", ".join(changed[:5]), limit), None
-    return verdict
+class TrustedState:
+    """Snapshots of what tests rely on, taken once in the worker before any candidate runs.
+
+    The core (builtins, the harness, its guards) is checked after every test; unittest's modules and
+    classes only around unittest tests, the only ones that use them (restored before such a test,
+    checked after it), which keeps the per-test check small for assert-style tests.
+    """
+
+    def __init__(self) -> None:
+        self.core = Snapshot(builtins, sys.modules[__name__], guards, _CountingResult)
+        self.unit = Snapshot(unittest, unittest.case, unittest.loader, unittest.suite, unittest.result,
+                             _TestCase, _TestLoader, _TestSuite, _TestResult)
+
+    def reset(self) -> None:
+        self.core.restore_and_diff()
+        self.unit.restore_and_diff()
+
+    def before(self, prep: Prepared) -> None:
+        if prep.kind == "unittest":
+            self.unit.restore_and_diff()
+
+    def checked(self, prep: Prepared, verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
+        """A verdict reached while trusted state was swapped is a FAIL that says so (the state is restored)."""
+        changed = self.core.restore_and_diff() + (self.unit.restore_and_diff() if prep.kind == "unittest" else [])
+        if changed:
+            return Status.FAIL, _short("tampering: " + ", ".join(changed[:5]), limit), None
+        return verdict
 
 
-def _isolated(token: str, snapshot: Snapshot, limit: int, *args: Any) -> tuple[int, str, str | None]:
+def _fork_or_none() -> int | None:
+    """fork(), or None when the process limit refuses it (reported as a CRASH of the cell)."""
+    try:
+        return _fork()
+    except OSError:
+        return None
+
+
+def _isolated(token: str, state: TrustedState, limit: int, *args: Any) -> tuple[int, str, str | None]:
     """``run_one`` in a forked grandchild (per-test isolation). Its verdict comes back over a pipe,
     prefixed with the channel token and checked for tampering inside the grandchild itself."""
     r, w = os.pipe()
-    pid = _fork()
+    pid = _fork_or_none()
+    if pid is None:
+        os.close(r)
+        os.close(w)
+        return Status.CRASH, "fork failed: process limit reached", None
     if pid == 0:
         try:
             os.close(r)
-            verdict = _checked(snapshot, run_one(*args), limit)
+            verdict = state.checked(args[1], run_one(*args), limit)
             data = (token + _dumps([int(verdict[0]), verdict[1], verdict[2]])).encode()
             while data:
                 data = data[_write(w, data):]
@@ -281,13 +316,10 @@ def _isolated(token: str, snapshot: Snapshot, limit: int, *args: Any) -> tuple[i
 
 
 def child_main(token: str, candidate: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
-               isolate: bool, detail_limit: int, output_limit: int) -> None:
+               isolate: bool, detail_limit: int, output_limit: int, state: TrustedState) -> None:
     """Body of the sandboxed child. Never returns: ends in ``os._exit``."""
     try:
         _harness_pid[0] = _getpid()
-        snapshot = Snapshot(builtins, sys.modules[__name__], guards, unittest, unittest.case, unittest.loader,
-                             unittest.suite, unittest.result, _TestCase, _TestLoader, _TestSuite, _TestResult,
-                             _CountingResult)
         for name in [n for n in sys.modules if n == "executor" or n.startswith("executor.")]:
             del sys.modules[name]  # the harness is not importable by name from candidate code
         ns: dict = {"__name__": CANDIDATE_MODULE, "__builtins__": builtins}
@@ -300,15 +332,16 @@ def child_main(token: str, candidate: Any, entry_point: str | None, pending: lis
                 return
         _flush_std()
         _send(f'{{"t":"{token}","k":"L","s":{LOADED},"d":""}}')
-        snapshot.restore_and_diff()  # undo what the candidate changed while loading
+        state.reset()  # undo what the candidate changed while loading
         view = _test_view(ns)
         for j, prep in pending:
             start = _clock()
+            state.before(prep)
             args = (candidate, prep, j, ns, view, entry_point, detail_limit, output_limit)
             if isolate and prep.kind != "stdio":
-                verdict = _isolated(token, snapshot, detail_limit, *args)
+                verdict = _isolated(token, state, detail_limit, *args)
             else:
-                verdict = _checked(snapshot, run_one(*args), detail_limit)
+                verdict = state.checked(prep, run_one(*args), detail_limit)
             seconds = _clock() - start
             _flush_std()
             _send(_result_message(token, j, verdict[0], seconds, verdict[1], verdict[2]))

@@ -61,7 +61,9 @@ class WorkerPool:
         fd = child_conn.fileno()
         path = [os.getcwd() if p == "" else p for p in sys.path]
         # a minimal environment: the caller's variables (API keys, tokens) never enter a worker's memory
-        env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join(path)}
+        # and a fixed hash seed, so set/dict order (and so a verdict) is the same on every run
+        env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join(path),
+               "PYTHONHASHSEED": "0"}
         argv = [sys.executable, "-c", WORKER_MAIN, str(fd), str(index), str(os.getpid()),
                 json.dumps(dataclasses.asdict(self.config))]
         process = subprocess.Popen(argv, pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)

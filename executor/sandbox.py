@@ -27,7 +27,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
-SANDBOX_UID_BASE = 61000  # each worker's children run as their own uid (RLIMIT_NPROC is per uid)
+_SANDBOX_UIDS = (1 << 20, 1 << 30)  # far above real accounts
 
 
 def _check(ret: int, what: str) -> None:
@@ -185,6 +185,13 @@ def limit_child(memory_mb: int, file_size_mb: int, open_files: int, processes: i
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
             pass
+
+
+def sandbox_uid() -> int:
+    """A uid of its own for one worker's children: RLIMIT_NPROC counts per uid, machine-wide, so a
+    fork bomb in another worker (or another executor) must not use up this one's processes."""
+    low, high = _SANDBOX_UIDS
+    return low + int.from_bytes(os.urandom(4), "big") % (high - low)
 
 
 def drop_privileges(uid: int) -> None:

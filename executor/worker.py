@@ -78,7 +78,7 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
     except OSError as e:
         print(f"coderm executor: namespaces unavailable ({e}); using process groups only", file=sys.stderr)
         sandbox.become_subreaper()
-        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None).serve()
+        Worker(conn, config, uid=sandbox.sandbox_uid() if real_root else None).serve()
         return
     inner = os.fork()
     if inner:  # outer: only mirrors the inner worker's life; killing it kills the namespace
@@ -88,7 +88,7 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
         sandbox.set_parent_death_signal()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         private = sandbox.setup_inner(tmpfs_mb=512, site_packages=config.site_packages)
-        Worker(conn, config, uid=sandbox.SANDBOX_UID_BASE + index if real_root else None, private_tmp=private).serve()
+        Worker(conn, config, uid=sandbox.sandbox_uid() if real_root else None, private_tmp=private).serve()
     finally:
         os._exit(0)
 
@@ -99,6 +99,7 @@ class Worker:
         self.config = config
         self.uid = uid
         self.private_tmp = private_tmp  # /tmp is the sandbox's own tmpfs: emptied after every candidate
+        self.state = harness.TrustedState()  # taken before any candidate runs; every child inherits it
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
 
@@ -192,7 +193,7 @@ class Worker:
             try:
                 self._enter_child(tmpdir, chan_w, out_w, len(pending))
                 harness.child_main(token, code, entry_point, pending, cfg.isolation == "test",
-                                   cfg.detail_limit, cfg.output_limit)
+                                   cfg.detail_limit, cfg.output_limit, self.state)
             finally:
                 os._exit(70)
         os.close(chan_w)
