@@ -1,0 +1,33 @@
+"""coderm: unit tests (given, mined or generated) turned into reward scores for code candidates.
+
+    import coderm
+    r = coderm.rerank(prompt, candidates, tests, entry_point="f")   # scores, ranking, best, matrix
+    rewards = coderm.score_batch(completions, tests, entry_points="f")  # one float per completion
+
+Names are imported on first use so ``import coderm`` stays light (no numpy, no worker pool).
+"""
+from __future__ import annotations
+
+_EXPORTS = {
+    "rerank": "coderm.api",
+    "score_batch": "coderm.api",
+    "RerankResult": "coderm.api",
+    "close": "coderm.api",
+    "Problem": "coderm.model",
+    "ScoreResult": "coderm.model",
+    "ValidationError": "coderm.model",
+    "Config": "coderm.config",
+    "load_config": "coderm.config",
+}
+
+__all__ = sorted(_EXPORTS)
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'coderm' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

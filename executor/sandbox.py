@@ -14,10 +14,10 @@ import ctypes.util
 import os
 import platform
 import resource
+import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
@@ -27,16 +27,6 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 SANDBOX_UID_BASE = 61000  # each worker's children run as their own uid (RLIMIT_NPROC is per uid)
-
-
-@dataclass(frozen=True)
-class Containment:
-    """Which layers are active in a worker (reported in `coderm execute --check-sandbox` style output)."""
-
-    pid_namespace: bool = False
-    network_namespace: bool = False
-    private_root: bool = False
-    unprivileged_uid: bool = False
 
 
 def _check(ret: int, what: str) -> None:
@@ -116,6 +106,18 @@ def _build_private_root(tmpfs_mb: int) -> None:
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+def empty_directory(path: str) -> None:
+    """Remove everything inside ``path`` (not following links)."""
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
 def enter_namespaces(network: bool) -> tuple[int, int]:
     """Unshare user (when not root), pid, mount and network namespaces.
 
@@ -176,20 +178,25 @@ def drop_privileges(uid: int) -> None:
 def kill_all_but_self(group: int | None) -> None:
     """End every process a candidate started and reap them all.
 
-    As init of a pid namespace, ``kill(-1)`` reaches every other process in it. Without one, kill the
-    child's process group and then every remaining child of ours (we are a subreaper, so escaped
-    grandchildren were reparented to us). Repeated until nothing is left, since a fork bomb can
-    still be creating processes while the first signals land.
+    As init of a pid namespace, ``kill(-1)`` reaches every other process in it, and every one of
+    them is our descendant: kill and reap until no child is left (repeating the kill, since a fork
+    bomb can still be creating processes while the first signals land). Without a namespace, kill
+    the child's process group and then every remaining child of ours (we are a subreaper, so escaped
+    grandchildren were reparented to us).
     """
-    for attempt in range(1000):
-        if os.getpid() == 1:
+    if os.getpid() == 1:
+        while True:
             _signal(os.kill, -1)
-        else:
-            if group is not None:
-                _signal(os.killpg, group)
-            for pid in _children():
-                _signal(os.killpg, pid)
-                _signal(os.kill, pid)
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+    for attempt in range(1000):
+        if group is not None:
+            _signal(os.killpg, group)
+        for pid in _children():
+            _signal(os.killpg, pid)
+            _signal(os.kill, pid)
         if _reap_all_ready():
             return
         time.sleep(0.0005 * min(attempt + 1, 20))

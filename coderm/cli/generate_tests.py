@@ -1,0 +1,97 @@
+"""`coderm generate-tests`: fill the `tests` of contract problems with generated unit tests."""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coderm" / "generations"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("generate-tests", help="generate unit tests for problems with a test-generator model",
+                              description="Generate unit tests for each problem (JSONL contract) and write the "
+                                          "problems back with `tests` filled. Raw generations are cached, so a "
+                                          "rerun only generates what is missing.")
+    p.add_argument("--problems", required=True, help="input JSONL (.gz ok), one problem per line")
+    p.add_argument("--out", required=True, help="output JSONL: the problems with generated tests")
+    p.add_argument("--config", required=True, help="YAML config with a `generator:` section (e.g. configs/coderm-8b.yaml)")
+    p.add_argument("--model", help="override generator.model (a local path or a served model name)")
+    p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where raw generations are cached (default: %(default)s)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the generation cache")
+    p.add_argument("--overwrite", action="store_true", help="also replace tests that problems already have")
+    p.set_defaults(handler=run)
+
+
+def read_problems(path: str) -> list[dict]:
+    """Contract problems; a bad line raises ValueError naming the file and line."""
+    opener = gzip.open if path.endswith(".gz") else open
+    problems = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                problem = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{lineno}: not JSON: {err.msg}") from None
+            if not isinstance(problem, dict):
+                raise ValueError(f"{path}:{lineno}: a problem must be a JSON object")
+            for name in ("task_id", "prompt"):
+                if not isinstance(problem.get(name), str):
+                    raise ValueError(f"{path}:{lineno}: field {name!r} must be a string")
+            if problem.get("entry_point") is not None and not isinstance(problem["entry_point"], str):
+                raise ValueError(f"{path}:{lineno}: field 'entry_point' must be a string or null")
+            problems.append(problem)
+    return problems
+
+
+def load_generator_section(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("generator"), dict):
+        raise ValueError(f"{path}: needs a `generator:` mapping")
+    return data["generator"]
+
+
+def run(args: argparse.Namespace) -> int:
+    from coderm.generate import GeneratorError, generate_tests
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        problems = read_problems(args.problems)
+        section = load_generator_section(args.config)
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        print(f"coderm generate-tests: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.model:
+        section = {**section, "model": args.model}
+    todo = [p for p in problems if args.overwrite or not p.get("tests")]
+    try:
+        generated = generate_tests(todo, section, cache_dir=None if args.no_cache else args.cache_dir)
+    except (GeneratorError, ValueError) as err:
+        print(f"coderm generate-tests: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with open(args.out, "w", encoding="utf-8") as f:
+        for problem in problems:
+            if problem["task_id"] in generated:
+                meta = dict(problem.get("meta") or {})
+                meta["generated_tests"] = [{"model": p.model, "sample": p.sample_index, "prompt_hash": p.prompt_hash}
+                                           for p in generated.provenance[problem["task_id"]]]
+                problem = {**problem, "tests": generated[problem["task_id"]], "meta": meta}
+            f.write(json.dumps(problem) + "\n")
+    report = generated.report
+    print(f"coderm generate-tests: {len(problems) - len(todo)} problems kept their tests; {report.summary()}",
+          file=sys.stderr)
+    if report.prompts_generated and report.prompts_failed == report.prompts_generated:
+        print("coderm generate-tests: every generation request failed (see the warnings above)", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK

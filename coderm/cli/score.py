@@ -1,0 +1,143 @@
+"""`coderm score`: problems JSONL in, one score line per problem out (DESIGN.md contract)."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+
+from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from coderm.config import DEFAULT_CACHE, MINED_TESTS_MODES, Config, ConfigError, load_config
+from coderm.jsonl import ResumableOutput, ResumeError, read_problems
+from coderm.model import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from executor import Executor
+
+DESCRIPTION = "Score and rank the candidates of every problem with its tests (given, mined from the prompt, or generated)."
+EXAMPLES = """examples:
+  coderm score --problems coderm/examples/example.problems.jsonl --out scores.jsonl
+  coderm score --problems problems.jsonl.gz --out scores.jsonl --aggregator codet --workers 8
+  coderm eval --problems problems.jsonl.gz --scores scores.jsonl
+
+Input: one JSON problem per line {task_id, prompt, entry_point, candidates, tests?, labels?, meta?}.
+Output: one line per problem, same order: {task_id, scores, ranking, best, n_tests, stats}.
+A run that is killed leaves OUT.partial; running the same command again continues from it.
+Exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 130 interrupted (partial output kept).
+"""
+
+# Records maker: (problems, executor, config) -> (task_id, JSON line) in input order.
+MakeRecords = Callable[[Iterable[Problem], "Executor", Config], Iterator[tuple[str, dict]]]
+
+
+def add_io_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that run problems through the executor."""
+    parser.add_argument("--problems", required=True, metavar="FILE", help="problems JSONL (.gz ok)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="output JSONL (.gz ok), written atomically")
+    parser.add_argument("--config", metavar="FILE", help="YAML config (see configs/default.yaml); flags override it")
+    parser.add_argument("--workers", type=int, metavar="N", help="sandboxed worker processes (config: executor.workers)")
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds per test (config: executor.timeout)")
+    parser.add_argument("--cache", metavar="PATH", help=f"SQLite cell cache (config: cache; default {DEFAULT_CACHE})")
+    parser.add_argument("--no-cache", action="store_true", help="run every cell, cache nothing (config: cache: null)")
+    parser.add_argument("--skip-invalid", action="store_true", default=None,
+                        help="report invalid problem lines and go on (config: skip_invalid)")
+    parser.add_argument("--quiet", action="store_true", default=None, help="no progress bar or summary (config: quiet)")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("score", help="score and rank candidates with tests", description=DESCRIPTION,
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_io_options(p)
+    from coderm.aggregate import DEFAULT, NAMES
+
+    p.add_argument("--aggregator", metavar="NAME",
+                   help=f"pass matrix -> scores: {', '.join(NAMES)} (config: aggregator; default {DEFAULT})")
+    p.add_argument("--mined-tests", choices=MINED_TESTS_MODES,
+                   help="add tests mined from the prompt: only for problems without tests (absent), always, never "
+                        "(config: mined_tests)")
+    p.set_defaults(handler=run)
+
+
+def config_from_args(args: argparse.Namespace, **extra) -> Config:
+    """Defaults <- --config file <- flags."""
+    config = load_config(args.config)
+    if args.no_cache:
+        config = dataclasses.replace(config, cache=None)
+    return config.with_overrides(workers=args.workers, timeout=args.timeout, cache=args.cache,
+                                 skip_invalid=args.skip_invalid, quiet=args.quiet, **extra)
+
+
+def run(args: argparse.Namespace) -> int:
+    from coderm.pipeline import load_generator, resolve_aggregator, score_stream
+
+    try:
+        config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests)
+        aggregator = resolve_aggregator(config.aggregator)
+        if config.generator is not None:
+            load_generator(config.generator)
+    except ConfigError as e:
+        return fail(e, EXIT_BAD_INPUT)
+    except ImportError as e:
+        return fail(f"the aggregators are not installed ({e})", EXIT_FAILURE)
+
+    def records(problems: Iterable[Problem], executor: "Executor", config: Config) -> Iterator[tuple[str, dict]]:
+        for scored in score_stream(problems, config, executor, aggregator):
+            yield scored.problem.task_id, scored.result.to_json()
+
+    return run_to_file(args, config, config.fingerprint(aggregator), records, verb="scored")
+
+
+def fail(message: object, code: int) -> int:
+    print(f"coderm: error: {message}", file=sys.stderr)
+    return code
+
+
+def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make_records: MakeRecords, verb: str) -> int:
+    """Validate all input first (bad input: exit 2, nothing written), then write records resumably."""
+    from tqdm import tqdm
+
+    from executor import Executor
+
+    invalid: list[ValidationError] = []
+
+    def report(error: ValidationError) -> None:
+        invalid.append(error)
+        print(f"coderm: skipped invalid line: {error}", file=sys.stderr)
+
+    try:
+        order = [p.task_id for _, p in read_problems(args.problems, report if config.skip_invalid else None)]
+    except ValidationError as e:
+        hint = " (use --skip-invalid to skip such lines)" if e.line is not None else ""
+        return fail(f"{e}{hint}", EXIT_BAD_INPUT)
+    out_path = Path(args.out)
+    if not out_path.parent.is_dir():
+        return fail(f"{args.out}: the output directory does not exist", EXIT_BAD_INPUT)
+    try:
+        out = ResumableOutput(out_path, fingerprint)
+    except ResumeError as e:
+        return fail(e, EXIT_BAD_INPUT)
+    resumed = len(out.done.intersection(order))
+    todo = (p for _, p in read_problems(args.problems, (lambda e: None) if config.skip_invalid else None)
+            if p.task_id not in out.done)
+    start = time.perf_counter()
+    try:
+        with Executor(config.executor_config()) as executor, \
+                tqdm(total=len(order) - resumed, disable=config.quiet, unit="problem", file=sys.stderr) as bar:
+            for task_id, record in make_records(todo, executor, config):
+                out.write(task_id, record)
+                bar.update(1)
+            cells = dict(executor.stats)
+        out.finish(order)
+    finally:
+        out.close()
+    if not config.quiet:
+        parts = [f"{verb} {len(order)} problems"]
+        if resumed:
+            parts.append(f"{resumed} kept from {out.partial.name}")
+        if invalid:
+            parts.append(f"{len(invalid)} invalid lines skipped")
+        print(f"coderm: {', '.join(parts)} in {time.perf_counter() - start:.1f}s; cells executed "
+              f"{cells['executed_cells']}, from cache {cells['cached_cells']} -> {args.out}", file=sys.stderr)
+    return EXIT_OK

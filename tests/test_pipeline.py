@@ -1,0 +1,112 @@
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coderm.config import Config, ConfigError
+from coderm.model import Problem
+from coderm.pipeline import GENERATE_BATCH, build_tests, score_matrix, score_stream, with_tests
+from executor.matrix import PassMatrix
+from executor.status import Status
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "coderm" / "examples" / "example.problems.jsonl"
+P, F, I, S = Status.PASS, Status.FAIL, Status.INVALID, Status.SKIPPED
+
+
+def example_problems() -> list[Problem]:
+    return [Problem.from_json(json.loads(line)) for line in EXAMPLE.read_text().splitlines()]
+
+
+def matrix(rows) -> PassMatrix:
+    statuses = np.array(rows, dtype=np.uint8).reshape(len(rows), -1 if rows else 0)
+    return PassMatrix(statuses, np.full(statuses.shape, 0.5, dtype=np.float32))
+
+
+def problem(n: int, tests=None) -> Problem:
+    return Problem("t", "", [f"c{i}" for i in range(n)], "f", tests)
+
+
+def test_score_matrix_drops_tests_invalid_everywhere_and_ranks_stably():
+    pytest.importorskip("coderm.aggregate")
+    m = matrix([[P, I, F, S], [F, I, P, S], [P, I, P, F], [P, I, F, S]])
+    r = score_matrix(problem(4), m, "passrate")
+    assert r.n_tests == 3 and r.stats["invalid_tests"] == 1
+    assert r.scores == pytest.approx([1 / 3, 1 / 3, 2 / 3, 1 / 3])
+    assert r.ranking == [2, 0, 1, 3] and r.best == 2
+    assert r.stats["executed_pairs"] == 13  # 16 cells, 3 SKIPPED
+    assert r.stats["seconds"] == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("rows, n, why", [([], 0, "no candidates"), ([[I, I], [I, I]], 2, "no usable tests"),
+                                         ([[], []], 2, "no usable tests")])
+def test_no_candidates_or_no_usable_tests_give_uniform_scores(rows, n, why):
+    pytest.importorskip("coderm.aggregate")
+    m = matrix(rows) if rows and rows[0] else PassMatrix.empty(n, 0)
+    r = score_matrix(problem(n), m, "codet")
+    assert r.scores == [0.0] * n and r.ranking == list(range(n))
+    assert r.best == (0 if n else None) and r.n_tests == 0 and r.stats["uniform"] == why
+
+
+def test_build_tests_modes():
+    given = problem(1, ["assert f() == 1"])
+    assert build_tests(given, "absent") == ["assert f() == 1"]
+    assert build_tests(given, "never", ["assert f() > 0"]) == ["assert f() == 1", "assert f() > 0"]
+    bare = Problem("t", 'def f():\n    """\n    >>> f()\n    1\n    """\n', ["x"], "f")
+    assert build_tests(bare, "never") == []
+
+
+def test_mined_tests_join_problems_without_tests():
+    vowels = next(p for p in example_problems() if p.tests is None)
+    mined = build_tests(vowels, "absent")
+    assert "assert count_vowels('banana') == 3" in mined
+    given = problem(1, ["assert f() == 1"])
+    given.prompt = ">>> f()\n1\n"
+    assert build_tests(given, "always") == ["assert f() == 1", "assert f() == 1"]
+
+
+def test_generator_hook_is_called_in_batches_for_problems_without_tests(monkeypatch):
+    import coderm.generate
+
+    calls = []
+
+    def generate_tests(problems, settings):
+        calls.append(([p["task_id"] for p in problems], settings))
+        return {p["task_id"]: [f"assert f() == {p['task_id']}"] for p in problems}
+
+    monkeypatch.setattr(coderm.generate, "generate_tests", generate_tests)
+    problems = [Problem(str(i), "", ["x"], "f", ["assert True"] if i % 2 else None) for i in range(GENERATE_BATCH + 3)]
+    config = Config(generator={"backend": "openai", "model": "m", "n": 4}, mined_tests="never")
+    paired = list(with_tests(problems, config))
+    assert [p.task_id for p, _ in paired] == [p.task_id for p in problems]
+    assert paired[0][1] == ["assert f() == 0"] and paired[1][1] == ["assert True"]
+    assert [len(ids) for ids, _ in calls] == [GENERATE_BATCH // 2, 2]  # 32 + 3 problems, even ids lack tests
+    assert all(settings.n == 4 and settings.model == "m" for _, settings in calls)
+
+
+def test_bad_generator_settings_are_config_errors(monkeypatch):
+    with pytest.raises(ConfigError, match="unknown field"):
+        list(with_tests([problem(1)], Config(generator={"backend": "openai", "temprature": 0.2})))
+    monkeypatch.setitem(sys.modules, "coderm.generate", None)  # import of it fails
+    with pytest.raises(ConfigError, match="coderm.generate is not installed"):
+        list(with_tests([problem(1)], Config(generator={"backend": "openai"})))
+
+
+def test_score_stream_on_the_example_keeps_input_order():
+    pytest.importorskip("coderm.aggregate")
+    from executor import Executor, ExecutorConfig
+
+    problems = example_problems()
+    with Executor(ExecutorConfig(workers=2, timeout=2.0)) as ex:
+        scored = list(score_stream(problems, Config(cache=None, mined_tests="never"), ex, "passrate"))
+    assert [s.problem.task_id for s in scored] == [p.task_id for p in problems]
+    by_id = {s.problem.task_id: s for s in scored}
+    assert by_id["example/clamp"].result.scores == [1.0, 0.25, 1.0, 1.0, 0.5]
+    assert by_id["example/sum_pairs"].result.scores == [1.0, 1.0, 0.0]
+    assert by_id["example/count_vowels"].result.stats["uniform"] == "no usable tests"
+    for s in scored:
+        assert s.matrix.shape == (len(s.problem.candidates), len(s.tests))
+        labels = np.array(s.problem.labels)
+        if s.result.n_tests:  # on the example every correct candidate passes everything it is given
+            assert (np.array(s.result.scores)[labels] == 1.0).all()
