@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    config = ExecutorConfig(workers=args.workers, timeout=args.timeout, load_timeout=args.timeout, cache_path=None)
+    config = ExecutorConfig(workers=args.workers, timeout=args.timeout, load_timeout=args.timeout, cache_path=None,
+                            site_packages=True)  # the labelling environment had boto3 and requests
     start = time.perf_counter()
     with Executor(config) as ex:
         found, checked = mismatches(ex, jobs)

@@ -29,7 +29,7 @@ def jobs(shared_data):
 
 @pytest.fixture(scope="module")
 def executor():
-    with Executor(ExecutorConfig(workers=2, timeout=10.0, load_timeout=10.0)) as ex:
+    with Executor(ExecutorConfig(workers=2, timeout=10.0, load_timeout=10.0, site_packages=True)) as ex:
         yield ex
 
 
