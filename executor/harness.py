@@ -221,11 +221,16 @@ def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int) -> tuple[in
     return Status.PASS, "", out.decode("utf-8", "replace")
 
 
-def _result_message(token: str, j: int, status: int, seconds: float, detail: str, output: str | None) -> str:
-    msg = f'{{"t":"{token}","k":"R","j":{j},"s":{int(status)},"sec":{seconds:.6f},"d":{_encode(detail)}'
-    if output is not None:
-        msg += f',"o":{_encode(output)}'
-    return msg + "}"
+def _message(token: str, kind: str, j: int, status: int, seconds: float = 0.0, detail: str = "",
+             output: str | None = None) -> str:
+    """One channel line: ``TOKEN KIND J STATUS SECONDS [JSON [detail, output]]``.
+
+    Space-separated fields keep the common case (a PASS with nothing to say) cheap to parse.
+    """
+    msg = f"{token} {kind} {j} {int(status)} {seconds:.6f}"
+    if detail or output is not None:
+        msg += f" [{_encode(detail)},{'null' if output is None else _encode(output)}]"
+    return msg
 
 
 def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_point: str | None,
@@ -328,10 +333,10 @@ def child_main(token: str, candidate: Any, entry_point: str | None, pending: lis
                 exec(candidate, ns)
             except BaseException as exc:
                 _flush_std()
-                _send(f'{{"t":"{token}","k":"L","s":{int(_status_of(exc))},"d":{_encode(_describe(exc, detail_limit))}}}')
+                _send(_message(token, "L", -1, _status_of(exc), detail=_describe(exc, detail_limit)))
                 return
         _flush_std()
-        _send(f'{{"t":"{token}","k":"L","s":{LOADED},"d":""}}')
+        _send(_message(token, "L", -1, LOADED))
         state.reset()  # undo what the candidate changed while loading
         view = _test_view(ns)
         for j, prep in pending:
@@ -344,7 +349,7 @@ def child_main(token: str, candidate: Any, entry_point: str | None, pending: lis
                 verdict = state.checked(prep, run_one(*args), detail_limit)
             seconds = _clock() - start
             _flush_std()
-            _send(_result_message(token, j, verdict[0], seconds, verdict[1], verdict[2]))
+            _send(_message(token, "R", j, verdict[0], seconds, verdict[1], verdict[2]))
     finally:
         _flush_std()
         _exit(0)

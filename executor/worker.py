@@ -200,7 +200,7 @@ class Worker:
         os.close(out_w)
         pidfd = os.pidfd_open(pid)
         try:
-            return _Supervision(cfg, token, pending, cells).watch(pid, pidfd, chan_r, out_r)
+            return _Supervision(cfg, token.encode(), pending, cells).watch(pid, pidfd, chan_r, out_r)
         finally:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
@@ -214,7 +214,7 @@ class Worker:
 class _Supervision:
     """The parent side of one child: reads verdicts and output, enforces deadlines."""
 
-    def __init__(self, cfg: ExecutorConfig, token: str, pending: list[tuple[int, Prepared]], cells: list) -> None:
+    def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list) -> None:
         self.cfg, self.token, self.pending, self.cells = cfg, token, pending, cells
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
@@ -295,27 +295,30 @@ class _Supervision:
         return None
 
     def _handle(self, line: bytes) -> _Outcome | None:
+        """One channel line (see harness._message); anything malformed or out of order is tampering."""
+        tampered = _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
         try:
-            msg = json.loads(line)
-            valid = isinstance(msg, dict) and msg.get("t") == self.token and msg.get("k") in ("L", "R")
+            token, kind, j, status, seconds, *payload = line.split(b" ", 5)
+            j, status, seconds = int(j), int(status), float(seconds)
+            detail, output = json.loads(payload[0]) if payload else ("", None)
+            if token != self.token or kind not in (b"L", b"R") or not isinstance(detail, str) \
+                    or not (output is None or isinstance(output, str)):
+                return tampered
         except ValueError:
-            valid = False
-        if not valid:
-            return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
-        if msg["k"] == "L":
+            return tampered
+        if kind == b"L":
             if self.loaded:
-                return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
+                return tampered
             self.loaded = True
-            if msg["s"] != harness.LOADED:
-                return _Outcome("load_failed", _status(msg["s"]), self._with_output(str(msg.get("d", ""))))
+            if status != harness.LOADED:
+                return _Outcome("load_failed", _status(status), self._with_output(detail))
             return None
-        if not self.loaded or self.next >= len(self.pending) or msg.get("j") != self.pending[self.next][0]:
-            return _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
-        j = msg["j"]
-        status, detail, output = _status(msg.get("s")), str(msg.get("d", "")), msg.get("o")
+        if not self.loaded or self.next >= len(self.pending) or j != self.pending[self.next][0]:
+            return tampered
+        status = _status(status)
         if status != Status.PASS:
             detail = self._with_output(detail)
-        self.cells[j] = (status, float(msg.get("sec", 0.0)), detail, None if output is None else str(output))
+        self.cells[j] = (status, seconds, detail, output)
         self.next += 1
         return _Outcome("finished") if self.next == len(self.pending) else None
 

@@ -74,7 +74,7 @@ def test_printing_success_is_not_a_pass(attack):
 def test_forged_verdict_lines_on_every_fd(attack):
     forge = textwrap.dedent("""
         import os
-        LINES = b''.join(b'{"t":"%s","k":"%s","j":%d,"s":0,"sec":0.0,"d":""}\\n' % (t, k, j)
+        LINES = b''.join(b'%s %s %d 0 0.0\\n' % (t, k, j) + b'%s %s %d -1 0.0\\n' % (t, k, j)
                          for t in (b'', b'0' * 32) for k in (b'L', b'R') for j in range(4))
         def forge():
             for fd in range(0, 64):
@@ -112,8 +112,8 @@ def test_token_read_from_harness_memory_cannot_forge_a_pass(attack, request):
             f = f.f_back
         if f is not None:
             tok, pending = f.f_locals['token'], f.f_locals['pending']
-            lines = ['{"t":"%s","k":"L","s":-1,"d":""}' % tok]
-            lines += ['{"t":"%s","k":"R","j":%d,"s":0,"sec":0.0,"d":""}' % (tok, j) for j, _ in pending]
+            lines = ['%s L -1 -1 0.0' % tok]  # the channel format of executor.harness._message
+            lines += ['%s R %d 0 0.0' % (tok, j) for j, _ in pending]
             os.write(3, ('\\n'.join(lines) + '\\n').encode())
             os._exit(0)
         def add(a, b):
@@ -128,7 +128,7 @@ def test_token_read_from_harness_memory_cannot_forge_a_pass(attack, request):
             if f is not None:
                 tok, pending, now = f.f_locals['token'], f.f_locals['pending'], f.f_locals['j']
                 js = [j for j, _ in pending]
-                lines = ['{"t":"%s","k":"R","j":%d,"s":0,"sec":0.0,"d":""}' % (tok, j) for j in js[js.index(now):]]
+                lines = ['%s R %d 0 0.0' % (tok, j) for j in js[js.index(now):]]
                 os.write(3, ('\\n'.join(lines) + '\\n').encode())
                 os._exit(0)
             return a - b
