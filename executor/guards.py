@@ -7,6 +7,7 @@ restored around every test, any change reported as tampering.
 """
 from __future__ import annotations
 
+import builtins
 import decimal
 import fractions
 import operator
@@ -177,6 +178,31 @@ for _name in ("assertEqual", "assertEquals", "assertListEqual", "assertTupleEqua
         setattr(_TestCase, _name, _guard_assert_equal(getattr(_TestCase, _name)))
 
 HELPERS = MappingProxyType({COMPARE_HELPER: _guarded_compare})
+
+
+class BuiltinsWatch:
+    """The builtins a test's code (or the harness) looks up must still be the originals, or still absent.
+
+    Checking only those names keeps the per-test check to a few lookups instead of every builtin.
+    """
+
+    def __init__(self) -> None:
+        self.saved = dict(vars(builtins))
+
+    def changes(self, names: Any) -> list[str]:
+        """Restore the builtins among ``names`` and say which had been swapped or added."""
+        current = vars(builtins)
+        changed = []
+        for name in names:
+            original = self.saved.get(name, _Nobody)
+            if current.get(name, _Nobody) is not original:
+                if original is _Nobody:
+                    changed.append(f"builtins.{name} added")
+                    del current[name]
+                else:
+                    changed.append(f"builtins.{name} replaced")
+                    current[name] = original
+        return changed
 
 
 class Snapshot:

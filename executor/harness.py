@@ -24,8 +24,8 @@ from types import FunctionType
 from typing import Any
 
 from executor import guards
-from executor.guards import CANDIDATE_MODULE, HELPERS, Snapshot, Tampering, guard_returns
-from executor.prepare import CANDIDATE_FILENAME, TEST_FILENAME, Prepared
+from executor.guards import CANDIDATE_MODULE, HELPERS, BuiltinsWatch, Snapshot, Tampering, guard_returns
+from executor.prepare import CANDIDATE_FILENAME, TEST_FILENAME, Prepared, code_names
 from executor.status import Status
 
 CHANNEL_FD = 3
@@ -245,20 +245,26 @@ def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_
 
 
 class TrustedState:
-    """Snapshots of what tests rely on, taken once in the worker before any candidate runs.
+    """What tests rely on, captured once in the worker before any candidate runs.
 
-    The core (builtins, the harness, its guards) is checked after every test; unittest's modules and
-    classes only around unittest tests, the only ones that use them (restored before such a test,
-    checked after it), which keeps the per-test check small for assert-style tests.
+    After the candidate loads, builtins and unittest are restored whole. Around each test, the
+    builtins its code looks up (and those the harness itself uses) must be untouched; unittest's
+    modules and classes are restored before and checked after unittest tests, the only ones using
+    them. The harness modules themselves are removed from sys.modules before the candidate runs.
     """
 
     def __init__(self) -> None:
-        self.core = Snapshot(builtins, sys.modules[__name__], guards, _CountingResult)
+        self.loaded = Snapshot(builtins, _CountingResult)
         self.unit = Snapshot(unittest, unittest.case, unittest.loader, unittest.suite, unittest.result,
                              _TestCase, _TestLoader, _TestSuite, _TestResult)
+        self.builtins = BuiltinsWatch()
+        self.harness_names = frozenset().union(*(
+            code_names(f.__code__) for module in (sys.modules[__name__], guards)
+            for f in vars(module).values() if _isinstance(f, FunctionType)
+        )) & frozenset(vars(builtins))
 
     def reset(self) -> None:
-        self.core.restore_and_diff()
+        self.loaded.restore_and_diff()
         self.unit.restore_and_diff()
 
     def before(self, prep: Prepared) -> None:
@@ -267,7 +273,9 @@ class TrustedState:
 
     def checked(self, prep: Prepared, verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
         """A verdict reached while trusted state was swapped is a FAIL that says so (the state is restored)."""
-        changed = self.core.restore_and_diff() + (self.unit.restore_and_diff() if prep.kind == "unittest" else [])
+        changed = self.builtins.changes(self.harness_names | prep.names)
+        if prep.kind == "unittest":
+            changed += self.unit.restore_and_diff()
         if changed:
             return Status.FAIL, _short("tampering: " + ", ".join(changed[:5]), limit), None
         return verdict

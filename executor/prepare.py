@@ -29,6 +29,7 @@ class Prepared:
     code: Any = None  # compiled code object (code tests) or None
     n_methods: int = 0  # unittest: test methods the loader must run
     class_names: tuple[str, ...] = ()  # unittest: the TestCase classes the test defines
+    names: frozenset[str] = frozenset()  # every name the test's code looks up (its builtins are watched)
     spec: TestSpec | None = None
     error: str = ""  # why the test is invalid
 
@@ -112,7 +113,16 @@ def prepare_code_test(code: str) -> Prepared:
         compiled = compile(tree, TEST_FILENAME, "exec")
     except (SyntaxError, ValueError) as e:
         return Prepared("invalid", error=f"test does not compile: {type(e).__name__}: {e}")
-    return Prepared(kind, compiled, n_methods, tuple(classes))
+    return Prepared(kind, compiled, n_methods, tuple(classes), code_names(compiled))
+
+
+def code_names(code: Any) -> frozenset[str]:
+    """Names a code object (and the code nested in it) looks up as globals, builtins or attributes."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= code_names(const)
+    return frozenset(names)
 
 
 def prepare(spec: TestSpec) -> Prepared:
