@@ -108,3 +108,11 @@ def load_config(path: str | Path | None = None) -> Config:
         return Config(**{**values, "executor": values.get("executor") or {}})
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
+
+
+def load_generator_section(path: str | Path) -> dict:
+    """The ``generator`` mapping of a YAML config (e.g. configs/coderm-8b.yaml); ConfigError if absent."""
+    section = load_config(path).generator
+    if section is None:
+        raise ConfigError(f"{path}: no 'generator' section")
+    return section

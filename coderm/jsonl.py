@@ -58,6 +58,14 @@ def read_json_lines(path: str | os.PathLike, on_error: ErrorHandler | None = Non
         raise ValidationError(f"cannot read file: {e}", path=str(path), line=number + 1) from None
 
 
+def read_objects(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
+    """``(line_number, object)`` for every non-blank line; anything but a JSON object raises ValidationError."""
+    for number, value in read_json_lines(path):
+        if not isinstance(value, dict):
+            raise ValidationError(f"expected a JSON object, got {type(value).__name__}", path=str(path), line=number)
+        yield number, value
+
+
 def _report(error: ValidationError, on_error: ErrorHandler | None) -> None:
     if on_error is None:
         raise error

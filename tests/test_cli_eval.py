@@ -1,20 +1,9 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "coderm" / "examples" / "example.problems.jsonl"
-
-
-def coderm(*args, cwd) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "coderm", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=240)
+from cli import EXAMPLE, coderm
 
 
 def score_line(task_id: str, scores: list[float]) -> str:

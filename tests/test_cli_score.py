@@ -12,14 +12,7 @@ import yaml
 from coderm.config import Config, load_config
 from executor.config import ExecutorConfig
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "coderm" / "examples" / "example.problems.jsonl"
-
-
-def coderm(*args, cwd) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "coderm", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=240)
+from cli import EXAMPLE, ROOT, coderm
 
 
 def lines(path) -> list[dict]:

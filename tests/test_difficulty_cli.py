@@ -42,7 +42,7 @@ def test_bad_inputs_exit_2_with_location(problems_file, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(problems_file.read_text().splitlines()[0] + "\n{not json\n")
     assert main(["difficulty", "train", "--problems", str(bad), "--out", str(tmp_path / "m.pkl")]) == 2
-    assert f"{bad}:2: not valid JSON" in capsys.readouterr().err
+    assert f"{bad}:2: malformed JSON" in capsys.readouterr().err
 
     nolabels = tmp_path / "nolabels.jsonl"
     nolabels.write_text(json.dumps({"task_id": "x/1", "prompt": "def f(): pass", "candidates": ["pass"]}) + "\n")

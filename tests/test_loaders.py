@@ -251,5 +251,5 @@ def test_bad_input_names_file_line_and_field(tmp_path):
     with pytest.raises(LoaderError, match="no such file"):
         list(load("humaneval", inputs=str(tmp_path / "missing.jsonl")))
     path.write_bytes(b'{"task_id": "\xff"}\n')
-    with pytest.raises(LoaderError, match="not UTF-8"):
+    with pytest.raises(LoaderError, match="not valid UTF-8"):
         list(load("humaneval", inputs=str(path)))

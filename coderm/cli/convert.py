@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import sys
-import tempfile
+from collections.abc import Iterator
+from itertools import islice
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.jsonl import write_atomic
 
 EXAMPLES = """examples:
   coderm convert --from humaneval --input HumanEval.jsonl.gz --samples samples.jsonl --out he.jsonl
@@ -112,35 +113,26 @@ def run(args) -> int:
     if not os.path.isdir(out_dir):
         print(f"error: --out {args.out}: directory {out_dir} does not exist", file=sys.stderr)
         return EXIT_BAD_INPUT
-    fd, tmp = tempfile.mkstemp(prefix=".convert-", suffix=".tmp", dir=out_dir)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would otherwise end up on the output
-    count = 0
     try:
         problems = load(args.source, **kwargs)
-        opener = gzip.open if args.out.endswith(".gz") else open
-        with opener(tmp, "wt", encoding="utf-8") as f, tqdm(
-            desc=f"convert {args.source}", unit="problem", disable=args.quiet, file=sys.stderr
-        ) as bar:
-            try:
-                for problem in problems if args.limit != 0 else ():
-                    f.write(json.dumps(problem, ensure_ascii=False) + "\n")
-                    count += 1
-                    bar.update()
-                    if count == args.limit:
-                        break
-            finally:
-                problems.close()  # loaders are generators; this releases an executor they hold
-        os.replace(tmp, args.out)
     except LoaderError as e:
-        os.unlink(tmp)
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BaseException:
-        os.unlink(tmp)
-        raise
+
+    def lines() -> Iterator[str]:
+        with tqdm(desc=f"convert {args.source}", unit="problem", disable=args.quiet, file=sys.stderr) as bar:
+            try:
+                for problem in islice(problems, args.limit):
+                    yield json.dumps(problem, ensure_ascii=False) + "\n"
+                    bar.update()
+            finally:
+                problems.close()  # loaders are generators; this releases an executor they hold
+
+    try:
+        count = write_atomic(args.out, lines())
+    except LoaderError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not args.quiet:
         print(f"wrote {count} problems to {args.out}", file=sys.stderr)
     return EXIT_OK

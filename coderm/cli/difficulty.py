@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 from pathlib import Path
@@ -10,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.jsonl import read_objects
+from coderm.model import ValidationError
 
 
 class InputError(ValueError):
@@ -17,22 +18,15 @@ class InputError(ValueError):
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """Problems or matrices, one JSON object per line (.gz allowed); errors name file and line."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    opener = gzip.open if path.suffix == ".gz" else open
+    """Problems or matrices, one JSON object with a task_id per line (.gz allowed); errors name file and line."""
     rows = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict) or "task_id" not in row:
+    try:
+        for n, row in read_objects(path):
+            if "task_id" not in row:
                 raise InputError(f"{path}:{n}: expected an object with a task_id")
             rows.append(row)
+    except ValidationError as e:
+        raise InputError(str(e)) from None
     return rows
 
 

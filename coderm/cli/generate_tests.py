@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-import yaml
-
 from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from coderm.config import load_generator_section
+from coderm.jsonl import read_objects, write_atomic
+from coderm.model import ValidationError
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coderm" / "generations"
 
@@ -32,34 +32,16 @@ def register(subparsers) -> None:
 
 
 def read_problems(path: str) -> list[dict]:
-    """Contract problems; a bad line raises ValueError naming the file and line."""
-    opener = gzip.open if path.endswith(".gz") else open
+    """Contract problems; a bad line raises ValidationError naming the file, line and field."""
     problems = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                problem = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{lineno}: not JSON: {err.msg}") from None
-            if not isinstance(problem, dict):
-                raise ValueError(f"{path}:{lineno}: a problem must be a JSON object")
-            for name in ("task_id", "prompt"):
-                if not isinstance(problem.get(name), str):
-                    raise ValueError(f"{path}:{lineno}: field {name!r} must be a string")
-            if problem.get("entry_point") is not None and not isinstance(problem["entry_point"], str):
-                raise ValueError(f"{path}:{lineno}: field 'entry_point' must be a string or null")
-            problems.append(problem)
+    for lineno, problem in read_objects(path):
+        for name in ("task_id", "prompt"):
+            if not isinstance(problem.get(name), str):
+                raise ValidationError("must be a string", path=path, line=lineno, field=name)
+        if problem.get("entry_point") is not None and not isinstance(problem["entry_point"], str):
+            raise ValidationError("must be a string or null", path=path, line=lineno, field="entry_point")
+        problems.append(problem)
     return problems
-
-
-def load_generator_section(path: str) -> dict:
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
-    if not isinstance(data, dict) or not isinstance(data.get("generator"), dict):
-        raise ValueError(f"{path}: needs a `generator:` mapping")
-    return data["generator"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         problems = read_problems(args.problems)
         section = load_generator_section(args.config)
-    except (OSError, ValueError, yaml.YAMLError) as err:
+    except (OSError, ValueError) as err:
         print(f"coderm generate-tests: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.model:
@@ -80,14 +62,15 @@ def run(args: argparse.Namespace) -> int:
     except (GeneratorError, ValueError) as err:
         print(f"coderm generate-tests: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    with open(args.out, "w", encoding="utf-8") as f:
-        for problem in problems:
-            if problem["task_id"] in generated:
-                meta = dict(problem.get("meta") or {})
-                meta["generated_tests"] = [{"model": p.model, "sample": p.sample_index, "prompt_hash": p.prompt_hash}
-                                           for p in generated.provenance[problem["task_id"]]]
-                problem = {**problem, "tests": generated[problem["task_id"]], "meta": meta}
-            f.write(json.dumps(problem) + "\n")
+    def with_generated(problem: dict) -> dict:
+        if problem["task_id"] not in generated:
+            return problem
+        meta = dict(problem.get("meta") or {})
+        meta["generated_tests"] = [{"model": p.model, "sample": p.sample_index, "prompt_hash": p.prompt_hash}
+                                   for p in generated.provenance[problem["task_id"]]]
+        return {**problem, "tests": generated[problem["task_id"]], "meta": meta}
+
+    write_atomic(args.out, (json.dumps(with_generated(p)) + "\n" for p in problems))
     report = generated.report
     print(f"coderm generate-tests: {len(problems) - len(todo)} problems kept their tests; {report.summary()}",
           file=sys.stderr)

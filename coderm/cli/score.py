@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
-from coderm.config import DEFAULT_CACHE, MINED_TESTS_MODES, Config, ConfigError, load_config
+from coderm.config import DEFAULT_CACHE, MINED_TESTS_MODES, Config, ConfigError, load_config, load_generator_section
 from coderm.jsonl import ResumableOutput, ResumeError, read_problems
 from coderm.model import Problem, ValidationError
 
@@ -68,15 +68,6 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
-def generator_section(path: str | None) -> dict | None:
-    """The ``generator`` mapping of a YAML file given with --generator."""
-    if path is None:
-        return None
-    section = load_config(path).generator
-    if section is None:
-        raise ConfigError(f"{path}: no 'generator' section")
-    return section
-
 
 def config_from_args(args: argparse.Namespace, **extra) -> Config:
     """Defaults <- --config file <- flags."""
@@ -92,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests,
-                                  generator=generator_section(args.generator), budget=args.budget,
+                                  generator=load_generator_section(args.generator) if args.generator else None, budget=args.budget,
                                   allocator=args.allocator, difficulty_model=args.difficulty_model)
         aggregator = resolve_aggregator(config.aggregator)
         if config.generator is not None:

@@ -8,22 +8,16 @@ through ``datasets`` in streaming mode, so nothing is downloaded whole or cached
 """
 from __future__ import annotations
 
-import gzip
-import json
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from coderm.jsonl import read_objects
+from coderm.model import ValidationError
+
 
 class LoaderError(ValueError):
     """Bad or missing input for a loader; the message names the file, line and field."""
-
-
-def open_text(path: str, mode: str = "rt"):
-    """Open a text file, transparently gzip-compressed when the name ends in ``.gz``."""
-    if path.endswith(".gz"):
-        return gzip.open(path, mode, encoding="utf-8")
-    return open(path, mode, encoding="utf-8")
 
 
 def is_local(source: str) -> bool:
@@ -35,24 +29,10 @@ def is_local(source: str) -> bool:
 
 def read_jsonl(path: str) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, record)`` from a local JSONL(.gz) file, one line at a time."""
-    if not os.path.isfile(path):
-        raise LoaderError(f"{path}: no such file")
-    with open_text(path) as f:
-        try:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise LoaderError(f"{path}:{number}: malformed JSON ({e.msg})") from None
-                if not isinstance(record, dict):
-                    raise LoaderError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
-                yield number, record
-        except UnicodeDecodeError as e:
-            raise LoaderError(f"{path}: not UTF-8 text ({e.reason})") from None
-        except (OSError, EOFError) as e:  # truncated or not-really-gzip files
-            raise LoaderError(f"{path}: cannot read ({e})") from None
+    try:
+        yield from read_objects(path)
+    except ValidationError as e:
+        raise LoaderError(str(e)) from None
 
 
 def read_records(source: str, split: str = "test") -> Iterator[tuple[str, dict]]:

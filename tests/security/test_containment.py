@@ -27,7 +27,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 
 from executor import Status
 
