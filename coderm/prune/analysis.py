@@ -112,10 +112,12 @@ def _cannot_return(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return True
 
 
-def lint(tree: ast.Module, entry_point: str | None) -> Lint:
-    """pyflakes as a library call plus entry-point checks (function-level problems only)."""
+def lint(tree: ast.Module, entry_point: str | None, undefined_names: bool = True) -> Lint:
+    """pyflakes as a library call plus entry-point checks (function-level problems only).
+    ``undefined_names=False`` skips pyflakes, the costly part, for callers that only need the rest."""
     result = Lint()
-    for msg in checker.Checker(tree, filename="<candidate>").messages:
+    found = checker.Checker(tree, filename="<candidate>").messages if undefined_names else []
+    for msg in found:
         if isinstance(msg, (messages.UndefinedName, messages.UndefinedLocal)):
             result.undefined_names.append(str(msg.message_args[0]))
         else:
