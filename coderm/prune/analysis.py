@@ -26,59 +26,51 @@ def parse(code: str) -> ast.Module | None:
         return None
 
 
-class _Normalizer(ast.NodeTransformer):
-    """Drop docstrings and rename local identifiers to positional names, so that programs
-    differing only in comments, formatting, docstrings or local variable names share one key."""
+_SKIPPED_FIELDS = {"annotation", "returns", "type_comment", "ctx", "lineno", "col_offset", "end_lineno",
+                   "end_col_offset", "kind", "type_ignores"}
 
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
 
-    def _local(self, name: str) -> str:
-        return self.names.setdefault(name, f"v{len(self.names)}")
-
-    def _strip_docstring(self, node: ast.AST) -> None:
-        body = getattr(node, "body", None)
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-
-    def visit_Module(self, node: ast.Module) -> ast.AST:
-        self._strip_docstring(node)
-        return self.generic_visit(node)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        self._strip_docstring(node)
-        node.returns = None  # annotations do not change behaviour
-        return self.generic_visit(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
-        self._strip_docstring(node)
-        return self.generic_visit(node)
-
-    def visit_arg(self, node: ast.arg) -> ast.AST:
-        node.arg = self._local(node.arg)
-        node.annotation = None
-        return node
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        # Names bound in the program (args, assignments) are renamed; free names (builtins, imports
-        # used before binding) keep theirs because their identity matters.
-        if isinstance(node.ctx, ast.Store) or node.id in self.names:
-            node.id = self._local(node.id)
-        return node
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
-        node.annotation = ast.Constant(None)
-        return self.generic_visit(node)
+def _has_docstring(body: list) -> bool:
+    return bool(body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+        and isinstance(body[0].value.value, str)
 
 
 def normalized_key(tree: ast.Module) -> str:
-    """Digest of the normalized AST (the tree is copied, not modified)."""
-    copy = ast.parse(ast.unparse(tree))
-    dumped = ast.dump(_Normalizer().visit(copy), annotate_fields=False)
-    return hashlib.blake2b(dumped.encode(), digest_size=16).hexdigest()
+    """Digest of the AST with docstrings and annotations dropped and bound names renamed to positional
+    ones, so programs differing only in comments, formatting, docstrings or local names share a key.
+    Free names (builtins, imports used before binding) keep theirs because their identity matters.
+    One read-only walk: the tree is not modified."""
+    names: dict[str, str] = {}
+    out: list[str] = []
+
+    def local(name: str) -> str:
+        return names.setdefault(name, f"v{len(names)}")
+
+    def visit(value) -> None:
+        if isinstance(value, list):
+            out.append("[")
+            for v in value:
+                visit(v)
+            out.append("]")
+        elif isinstance(value, ast.AST):
+            out.append(type(value).__name__ + "(")
+            for name, field in ast.iter_fields(value):
+                if name in _SKIPPED_FIELDS:
+                    continue
+                if name == "body" and isinstance(value, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                                                         ast.ClassDef)) and _has_docstring(field):
+                    field = field[1:]
+                if isinstance(value, ast.Name) and name == "id" and (isinstance(value.ctx, ast.Store) or field in names):
+                    field = local(field)
+                elif isinstance(value, ast.arg) and name == "arg":
+                    field = local(field)
+                visit(field)
+            out.append(")")
+        else:
+            out.append(repr(value))
+
+    visit(tree)
+    return hashlib.blake2b("".join(out).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
