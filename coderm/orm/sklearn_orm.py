@@ -26,7 +26,7 @@ FORMAT = "coderm-sklearn-orm/1"
 
 
 def _model(c: float) -> Pipeline:
-    return make_pipeline(MaxAbsScaler(), LogisticRegression(C=c, max_iter=2000, class_weight="balanced"))
+    return make_pipeline(MaxAbsScaler(), LogisticRegression(C=c, solver="liblinear", class_weight="balanced"))
 
 
 @dataclass
