@@ -18,7 +18,7 @@ class ExecutorConfig:
     """
 
     workers: int = max(1, os.cpu_count() or 1)
-    timeout: float = 2.0  # seconds per test, enforced from outside the child
+    timeout: float = 1.0  # seconds per test, enforced from outside the child (CodeRM uses 1 s too)
     load_timeout: float = 5.0  # seconds to exec the candidate itself
     max_timeouts: int = 3  # after this many TIMEOUT cells a candidate's remaining tests are SKIPPED
     memory_mb: int = 2048  # RLIMIT_AS of each sandboxed child
@@ -29,6 +29,7 @@ class ExecutorConfig:
     detail_limit: int = 2000  # characters of output tail / error kept per failing cell
     isolation: str = "candidate"
     network: bool = False  # False: cut the network with a namespace where the kernel allows
+    namespaces: bool = True  # False: process groups + subreaper only (see the README's threat model)
     cache_path: str | None = None  # SQLite file; None disables the cache
 
     def __post_init__(self) -> None:

@@ -3,9 +3,9 @@
 Runs inside the sandboxed child forked by the worker. Verdicts travel over the result channel
 (fd ``CHANNEL_FD``), opened by the worker before any untrusted code runs; each message carries
 a per-child random token the candidate does not know. Everything the harness relies on is bound
-here at import time (before the candidate runs), and the state tests rely on (builtins, unittest,
-this module) is snapshotted, restored before each test and checked after it: a candidate that
-swaps them gets FAIL with a "tampering" detail instead of a PASS.
+here at import time (before the candidate runs); the state tests rely on (builtins, unittest, the
+harness and its guards) is snapshotted and checked after every test (executor.guards): a candidate
+that swaps it gets FAIL with a "tampering" detail instead of a PASS.
 """
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ import unittest.case
 import unittest.loader
 import unittest.result
 import unittest.suite
-from itertools import islice
+from types import FunctionType
 from typing import Any
 
-from executor.prepare import CANDIDATE_FILENAME, EQ_HELPER, NE_HELPER, TEST_FILENAME, Prepared
+from executor import guards
+from executor.guards import CANDIDATE_MODULE, HELPERS, Snapshot, Tampering, guard_returns
+from executor.prepare import CANDIDATE_FILENAME, TEST_FILENAME, Prepared
 from executor.status import Status
 
 CHANNEL_FD = 3
@@ -35,6 +37,7 @@ _dumps = json.dumps
 _loads = json.loads
 _write = os.write
 _fork = os.fork
+_getpid = os.getpid
 _waitpid = os.waitpid
 _exit = os._exit
 _clock = time.perf_counter
@@ -44,93 +47,12 @@ _TestSuite = unittest.suite.TestSuite
 _TestResult = unittest.result.TestResult
 _isinstance, _issubclass, _type, _len, _any = isinstance, issubclass, type, len, any
 
-_PLAIN = frozenset({int, float, complex, str, bytes, bool, type(None)})
-_CONTAINERS = frozenset({list, tuple, set, frozenset})
-
-
-class Tampering(Exception):
-    """Raised when a value or the harness environment is caught lying."""
-
-
-class _Nobody:
-    """A fresh object no honest value compares equal to."""
-
-
-def _lies(value: Any, depth: int = 0) -> bool:
-    """True for a value (or an element of one) that claims equality with an unrelated object."""
-    t = _type(value)
-    if t in _PLAIN:
-        return False
-    if t in _CONTAINERS:
-        return depth < 4 and _any(_lies(v, depth + 1) for v in islice(value, 2000))
-    if t is dict:
-        return depth < 4 and _any(_lies(k, depth + 1) or _lies(v, depth + 1) for k, v in islice(value.items(), 2000))
-    probe = _Nobody()
-    try:
-        return bool(value == probe) or not bool(value != probe)
-    except Exception:
-        return False
-
-
-def _guarded_eq(a: Any, b: Any) -> bool:
-    if _lies(a) or _lies(b):
-        raise Tampering("a compared value claims equality with everything")
-    return a == b
-
-
-def _guarded_ne(a: Any, b: Any) -> bool:
-    if _lies(a) or _lies(b):
-        raise Tampering("a compared value claims equality with everything")
-    return a != b
-
-
-def _guard_assert_equal(original):
-    def assertEqual(self, first, second, msg=None):  # noqa: N802 - unittest's name
-        if _lies(first) or _lies(second):
-            raise Tampering("a compared value claims equality with everything")
-        return original(self, first, second, msg)
-
-    return assertEqual
-
-
-for _name in ("assertEqual", "assertEquals", "assertListEqual", "assertTupleEqual", "assertDictEqual",
-              "assertSetEqual", "assertSequenceEqual", "assertCountEqual", "assertNotEqual"):
-    if hasattr(_TestCase, _name):
-        setattr(_TestCase, _name, _guard_assert_equal(getattr(_TestCase, _name)))
-
-_HELPERS = {EQ_HELPER: _guarded_eq, NE_HELPER: _guarded_ne}
-
-
-class _Snapshot:
-    """Attribute values of trusted objects, to restore before each test and compare after it."""
-
-    def __init__(self, *owners: Any) -> None:
-        self.owners = owners
-        self.saved = [dict(vars(o)) for o in owners]
-
-    def restore_and_diff(self) -> list[str]:
-        """Put every saved attribute back; return the names that had been changed."""
-        changed = []
-        for owner, saved in zip(self.owners, self.saved):
-            current = vars(owner)
-            label = getattr(owner, "__name__", "?")
-            for key in [k for k in current if k not in saved]:
-                changed.append(f"{label}.{key} added")
-                try:
-                    delattr(owner, key)
-                except (AttributeError, TypeError):
-                    pass
-            for key, value in saved.items():
-                if current.get(key, _Nobody) is not value:
-                    changed.append(f"{label}.{key} replaced")
-                    try:
-                        setattr(owner, key, value)
-                    except (AttributeError, TypeError):
-                        pass
-        return changed
+_harness_pid = [0]  # set by child_main: the only process allowed to report
 
 
 def _send(message: str) -> None:
+    if _getpid() != _harness_pid[0]:  # a fork of the candidate that returned into the harness loop
+        _exit(0)
     data = (message + "\n").encode()
     while data:
         data = data[_write(CHANNEL_FD, data):]
@@ -197,7 +119,10 @@ def _run_unittest(env: dict, prep: Prepared, limit: int) -> tuple[int, str]:
         return Status.PASS, ""
     if problems:
         text = problems[0][1].strip().splitlines()
-        status = Status.ERROR if result.errors and not result.failures else Status.FAIL
+        if result.failures:
+            status = Status.FAIL
+        else:  # the runner formats errors; MemoryError is still a memory verdict
+            status = Status.MEMORY if text and text[-1].startswith("MemoryError") else Status.ERROR
         return status, _short("\n".join(text[-3:]), limit)
     return Status.FAIL, (
         f"{result.successes} of {prep.n_methods} test methods passed "
@@ -205,15 +130,25 @@ def _run_unittest(env: dict, prep: Prepared, limit: int) -> tuple[int, str]:
     )
 
 
-def _run_code(prep: Prepared, ns: dict, entry_point: str | None, limit: int) -> tuple[int, str]:
-    env = dict(ns)
-    env.update(_HELPERS)
+def _test_view(ns: dict) -> dict:
+    """The namespace tests run in: the candidate's names, its functions behind return guards, and the
+    comparison guard the rewritten test code calls."""
+    view = dict(ns)
+    for name, value in ns.items():
+        if _isinstance(value, FunctionType) and value.__code__.co_filename == CANDIDATE_FILENAME:
+            view[name] = guard_returns(value)
+    view.update(HELPERS)
+    return view
+
+
+def _run_code(prep: Prepared, view: dict, entry_point: str | None, limit: int) -> tuple[int, str]:
+    env = dict(view)
     try:
         exec(prep.code, env)
         if prep.kind == "check":
-            if not entry_point or entry_point not in ns:
+            if not entry_point or entry_point not in view:
                 return Status.ERROR, f"candidate does not define {entry_point!r}"
-            env["check"](ns[entry_point])
+            env["check"](view[entry_point])
         elif prep.kind == "unittest":
             return _run_unittest(env, prep, limit)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: never a PASS
@@ -291,26 +226,35 @@ def _result_message(token: str, j: int, status: int, seconds: float, detail: str
     return msg + "}"
 
 
-def run_one(kind_code: Any, prep: Prepared, j: int, ns: dict, entry_point: str | None,
+def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_point: str | None,
             detail_limit: int, output_limit: int) -> tuple[int, str, str | None]:
     """Run test ``j`` in this process; the verdict (status, detail, output)."""
     if prep.kind == "stdio":
-        return _run_stdio(kind_code, prep, j, output_limit)
+        return _run_stdio(candidate, prep, j, output_limit)
     if prep.kind == "call":
         return _run_call(prep, ns, entry_point, detail_limit)
-    status, detail = _run_code(prep, ns, entry_point, detail_limit)
+    status, detail = _run_code(prep, view, entry_point, detail_limit)
     return status, detail, None
 
 
-def _isolated(fn, *args) -> tuple[int, str, str | None]:
-    """Run ``fn`` in a forked grandchild (per-test isolation); its verdict comes back over a pipe."""
+def _checked(snapshot: Snapshot, verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
+    """A verdict reached while trusted state was swapped is a FAIL that says so (and the state is restored)."""
+    changed = snapshot.restore_and_diff()
+    if changed:
+        return Status.FAIL, _short("tampering: " + ", ".join(changed[:5]), limit), None
+    return verdict
+
+
+def _isolated(token: str, snapshot: Snapshot, limit: int, *args: Any) -> tuple[int, str, str | None]:
+    """``run_one`` in a forked grandchild (per-test isolation). Its verdict comes back over a pipe,
+    prefixed with the channel token and checked for tampering inside the grandchild itself."""
     r, w = os.pipe()
     pid = _fork()
     if pid == 0:
         try:
             os.close(r)
-            status, detail, output = fn(*args)
-            data = _dumps([int(status), detail, output]).encode()
+            verdict = _checked(snapshot, run_one(*args), limit)
+            data = (token + _dumps([int(verdict[0]), verdict[1], verdict[2]])).encode()
             while data:
                 data = data[_write(w, data):]
             _flush_std()
@@ -322,21 +266,31 @@ def _isolated(fn, *args) -> tuple[int, str, str | None]:
         chunks.append(chunk)
     os.close(r)
     _, wstatus = _waitpid(pid, 0)
-    try:
-        status, detail, output = _loads(b"".join(chunks))
-        return int(status), str(detail), output if output is None else str(output)
-    except (ValueError, TypeError):
-        if os.WIFSIGNALED(wstatus):
-            return Status.CRASH, f"killed by signal {os.WTERMSIG(wstatus)}", None
-        return Status.ERROR, f"process exited with status {os.WEXITSTATUS(wstatus)} during the test", None
+    data = b"".join(chunks).decode("utf-8", "replace")
+    if data.startswith(token):
+        try:
+            status, detail, output = _loads(data[_len(token):])
+            return int(status), str(detail), output if output is None else str(output)
+        except (ValueError, TypeError):
+            pass
+    if data:
+        return Status.CRASH, "result pipe tampered with: verdict discarded", None
+    if os.WIFSIGNALED(wstatus):
+        return Status.CRASH, f"killed by signal {os.WTERMSIG(wstatus)}", None
+    return Status.ERROR, f"process exited with status {os.WEXITSTATUS(wstatus)} during the test", None
 
 
 def child_main(token: str, candidate: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
                isolate: bool, detail_limit: int, output_limit: int) -> None:
     """Body of the sandboxed child. Never returns: ends in ``os._exit``."""
     try:
-        snapshot = _Snapshot(builtins, sys.modules[__name__], unittest, _TestCase, _TestLoader, _TestSuite, _TestResult)
-        ns: dict = {"__name__": "__candidate__", "__builtins__": builtins}
+        _harness_pid[0] = _getpid()
+        snapshot = Snapshot(builtins, sys.modules[__name__], guards, unittest, unittest.case, unittest.loader,
+                             unittest.suite, unittest.result, _TestCase, _TestLoader, _TestSuite, _TestResult,
+                             _CountingResult)
+        for name in [n for n in sys.modules if n == "executor" or n.startswith("executor.")]:
+            del sys.modules[name]  # the harness is not importable by name from candidate code
+        ns: dict = {"__name__": CANDIDATE_MODULE, "__builtins__": builtins}
         if _any(p.kind != "stdio" for _, p in pending):
             try:
                 exec(candidate, ns)
@@ -346,20 +300,18 @@ def child_main(token: str, candidate: Any, entry_point: str | None, pending: lis
                 return
         _flush_std()
         _send(f'{{"t":"{token}","k":"L","s":{LOADED},"d":""}}')
+        snapshot.restore_and_diff()  # undo what the candidate changed while loading
+        view = _test_view(ns)
         for j, prep in pending:
-            snapshot.restore_and_diff()
             start = _clock()
+            args = (candidate, prep, j, ns, view, entry_point, detail_limit, output_limit)
             if isolate and prep.kind != "stdio":
-                status, detail, output = _isolated(run_one, candidate, prep, j, ns, entry_point, detail_limit, output_limit)
+                verdict = _isolated(token, snapshot, detail_limit, *args)
             else:
-                status, detail, output = run_one(candidate, prep, j, ns, entry_point, detail_limit, output_limit)
+                verdict = _checked(snapshot, run_one(*args), detail_limit)
             seconds = _clock() - start
-            changed = snapshot.restore_and_diff()
-            if changed:
-                status, output = Status.FAIL, None
-                detail = _short("tampering: " + ", ".join(changed[:5]), detail_limit)
             _flush_std()
-            _send(_result_message(token, j, status, seconds, detail, output))
+            _send(_result_message(token, j, verdict[0], seconds, verdict[1], verdict[2]))
     finally:
         _flush_std()
         _exit(0)

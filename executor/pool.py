@@ -1,28 +1,31 @@
 """Parent side of the worker pool: dispatch candidate tasks, replace dead workers, retry once.
 
-Built on ``multiprocess`` processes and pipes rather than ``Pool``, because a Pool loses the task
-of a worker that dies; here the lost task is resubmitted once and then marked CRASH.
+Workers are fresh interpreters (``python -c 'from executor.worker import main; main()'``) talking
+over ``multiprocess`` connections, not forks of the caller: a fork would hand every candidate a copy
+of the caller's memory (other problems' expected outputs, a training process's model) and a spawn
+context would re-import the caller's ``__main__``. Not ``Pool`` either: a Pool loses the task of a
+worker that dies; here the lost task is resubmitted once and then marked CRASH.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import subprocess
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import multiprocess as mp
-from multiprocess.connection import wait
+from multiprocess.connection import Pipe, wait
 
 from executor.config import ExecutorConfig
 from executor.specs import TestSpec
 from executor.status import Status
-from executor.worker import worker_entry
 
 IN_FLIGHT_PER_WORKER = 2  # one running, one waiting in the pipe so a worker never idles
-# fork, not spawn/forkserver: those re-import the caller's __main__, which breaks unguarded scripts
-# and notebooks; a worker only enters its namespaces and serves, it never returns to parent code.
-_CONTEXT = "fork"
+WORKER_MAIN = "from executor.worker import main; main()"
 
 
 @dataclass
@@ -40,25 +43,30 @@ class Task:
 @dataclass
 class _Slot:
     index: int
-    process: Any
+    process: subprocess.Popen
     conn: Any
+    sentinel: int  # a pidfd: readable once the worker has exited
     in_flight: dict[int, tuple[Task, float]] = field(default_factory=dict)  # task_id -> (task, deadline)
 
 
 class WorkerPool:
     def __init__(self, config: ExecutorConfig) -> None:
         self.config = config
-        self.context = mp.get_context(_CONTEXT)
         self.queue: deque[Task] = deque()
         self.slots = [self._start(i) for i in range(config.workers)]
         self._next_id = 0
 
     def _start(self, index: int) -> _Slot:
-        parent_conn, child_conn = self.context.Pipe()
-        process = self.context.Process(target=worker_entry, args=(child_conn, self.config, index), daemon=True)
-        process.start()
+        parent_conn, child_conn = Pipe()
+        fd = child_conn.fileno()
+        path = [os.getcwd() if p == "" else p for p in sys.path]
+        # a minimal environment: the caller's variables (API keys, tokens) never enter a worker's memory
+        env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join(path)}
+        argv = [sys.executable, "-c", WORKER_MAIN, str(fd), str(index), str(os.getpid()),
+                json.dumps(dataclasses.asdict(self.config))]
+        process = subprocess.Popen(argv, pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)
         child_conn.close()
-        return _Slot(index, process, parent_conn)
+        return _Slot(index, process, parent_conn, os.pidfd_open(process.pid))
 
     def _task_budget(self, task: Task) -> float:
         """Seconds after which a worker that has not answered is presumed stuck (its own deadlines failed)."""
@@ -85,7 +93,7 @@ class WorkerPool:
             slot = min(self.slots, key=lambda s: len(s.in_flight))
             if len(slot.in_flight) >= IN_FLIGHT_PER_WORKER:
                 break
-            if not slot.process.is_alive():
+            if slot.process.poll() is not None:
                 given_up += self._replace(slot, "worker process died")
                 continue
             task = self.queue.popleft()
@@ -109,7 +117,7 @@ class WorkerPool:
             for slot in self.slots:
                 if slot.in_flight:
                     by_handle[slot.conn] = slot
-                    by_handle[slot.process.sentinel] = slot
+                    by_handle[slot.sentinel] = slot
             now = time.monotonic()
             next_deadline = min(d for s in self.slots for _, d in s.in_flight.values())
             ready = wait(list(by_handle), timeout=max(0.0, next_deadline - now))
@@ -137,7 +145,7 @@ class WorkerPool:
 
     def _replace(self, slot: _Slot, reason: str) -> list[tuple[Task, list[tuple]]]:
         """Start a new worker in the slot; resubmit its tasks once, give up on the second loss."""
-        _kill(slot.process)
+        _kill(slot)
         given_up = []
         for task, _ in slot.in_flight.values():
             task.attempts += 1
@@ -155,7 +163,7 @@ class WorkerPool:
         for slot in list(self.slots):
             if slot.in_flight:
                 slot.in_flight.clear()
-                _kill(slot.process)
+                _kill(slot)
                 self.slots[slot.index] = self._start(slot.index)
 
     def close(self) -> None:
@@ -165,17 +173,21 @@ class WorkerPool:
             except (OSError, ValueError):
                 pass
         for slot in self.slots:
-            slot.process.join(timeout=1.0)
-            _kill(slot.process)
-            slot.conn.close()
+            try:
+                slot.process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
+            _kill(slot)
         self.slots = []
 
 
-def _kill(process: Any) -> None:
+def _kill(slot: _Slot) -> None:
     """SIGKILL the worker; its namespace (and every candidate process in it) dies with it."""
-    if process.is_alive():
+    if slot.process.poll() is None:
         try:
-            os.kill(process.pid, 9)
+            slot.process.kill()
         except ProcessLookupError:
             pass
-    process.join(timeout=5.0)
+    slot.process.wait()
+    os.close(slot.sentinel)
+    slot.conn.close()

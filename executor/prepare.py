@@ -14,7 +14,11 @@ from executor.specs import CallTest, CodeTest, StdioTest, TestSpec
 
 TEST_FILENAME = "<test>"
 CANDIDATE_FILENAME = "<candidate>"
-EQ_HELPER, NE_HELPER = "__coderm_eq__", "__coderm_ne__"
+COMPARE_HELPER = "__coderm_compare__"
+_OP_NAMES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge",
+             ast.In: "in_", ast.NotIn: "not_in", ast.Is: "is_", ast.IsNot: "is_not"}
+COMPARE_OPS = tuple(_OP_NAMES.values())
+_GUARDED = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 
 
 @dataclass(frozen=True)
@@ -30,15 +34,19 @@ class Prepared:
 
 
 class _GuardComparisons(ast.NodeTransformer):
-    """``a == b`` -> ``__coderm_eq__(a, b)`` for single comparisons in test code."""
+    """Comparison chains with ``==``, ``!=``, ``in`` or ``not in`` become calls of the harness's guard.
+
+    ``a == b == c`` -> ``__coderm_compare__(("eq", "eq"), a, b, c)``: operands are evaluated once, in
+    order (all of them, unlike Python's short-circuit), then checked for liars and compared.
+    """
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
-        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
-            helper = EQ_HELPER if isinstance(node.ops[0], ast.Eq) else NE_HELPER
-            call = ast.Call(ast.Name(helper, ast.Load()), [node.left, node.comparators[0]], [])
-            return ast.copy_location(call, node)
-        return node
+        if not any(isinstance(op, _GUARDED) for op in node.ops):
+            return node
+        ops = ast.Tuple([ast.Constant(_OP_NAMES[type(op)]) for op in node.ops], ast.Load())
+        call = ast.Call(ast.Name(COMPARE_HELPER, ast.Load()), [ops, node.left, *node.comparators], [])
+        return ast.copy_location(call, node)
 
 
 def _testcase_classes(tree: ast.Module) -> dict[str, ast.ClassDef]:

@@ -14,6 +14,7 @@ import ctypes.util
 import os
 import platform
 import resource
+import shutil
 import signal
 import sys
 import time
@@ -103,6 +104,18 @@ def _build_private_root(tmpfs_mb: int) -> None:
     os.rmdir("/.old")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)  # shows only this pid namespace
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def empty_directory(path: str) -> None:
+    """Remove everything inside ``path`` (not following links)."""
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def enter_namespaces(network: bool) -> tuple[int, int]:

@@ -91,7 +91,7 @@ def test_stdio_exact_and_float_modes(ex):
         {"type": "stdio", "input": "1 0\n", "output": "inf"},
     ]
     m = ex.run([prog], tests)
-    assert rows(m) == [[P, F, P, E]]
+    assert rows(m) == [[P, F, P, E]], m.details
     assert "ZeroDivisionError" in m.details[(0, 3)]
     assert m.outputs[(0, 0)] == "0.25\ndone   \n"
 

@@ -1,0 +1,69 @@
+"""Aggregators: pass matrix -> one score per candidate (higher is better, ties meaningful).
+
+    scores = aggregate("codet", passed)                 # passed: bool (n_candidates, n_tests)
+    scores = aggregate("mbr", passed, matrix=m)         # output agreement needs m.outputs
+
+``passed`` is in input order with duplicate candidates/tests present as duplicate rows/columns,
+so duplicates count as votes. ``candidate_weights``/``test_weights`` multiply those counts.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from coderm.aggregate.consensus import consensus
+from coderm.aggregate.mbr import mbr
+from coderm.aggregate.voting import codet, coderm_vote, passrate
+from executor.matrix import PassMatrix
+
+Aggregator = Callable[[np.ndarray, "PassMatrix | None", np.ndarray, np.ndarray], np.ndarray]
+
+_REGISTRY: dict[str, Aggregator] = {
+    "passrate": passrate,
+    "coderm": coderm_vote,
+    "codet": codet,
+    "mbr": mbr,
+    "consensus": consensus,
+}
+NAMES: tuple[str, ...] = tuple(_REGISTRY)
+DEFAULT = "consensus"
+
+
+def aggregate(
+    name: str,
+    passed: np.ndarray,
+    *,
+    matrix: PassMatrix | None = None,
+    candidate_weights: np.ndarray | None = None,
+    test_weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Score every candidate of one problem with the aggregator ``name`` (float array, input order)."""
+    fn = _REGISTRY.get(name)
+    if fn is None:
+        raise ValueError(f"unknown aggregator {name!r}; expected one of {', '.join(NAMES)}")
+    passed = np.asarray(passed, dtype=bool)
+    if passed.ndim != 2:
+        raise ValueError(f"passed must be a 2-D (n_candidates, n_tests) matrix, got shape {passed.shape}")
+    n, t = passed.shape
+    cw = _weights(candidate_weights, n, "candidate_weights")
+    tw = _weights(test_weights, t, "test_weights")
+    if matrix is not None and matrix.shape != passed.shape:
+        raise ValueError(f"matrix shape {matrix.shape} differs from passed shape {passed.shape}")
+    if n == 0 or t == 0:
+        return np.ones(n, dtype=float)
+    return np.asarray(fn(passed, matrix, cw, tw), dtype=float)
+
+
+def _weights(w: np.ndarray | None, size: int, what: str) -> np.ndarray:
+    if w is None:
+        return np.ones(size, dtype=float)
+    w = np.asarray(w, dtype=float)
+    if w.shape != (size,):
+        raise ValueError(f"{what} must have shape ({size},), got {w.shape}")
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise ValueError(f"{what} must be finite and non-negative")
+    return w
+
+
+__all__ = ["DEFAULT", "NAMES", "aggregate"]

@@ -1,0 +1,146 @@
+"""`coderm convert`: a dataset in its own format -> the problems JSONL contract (DESIGN.md)."""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import tempfile
+
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+
+EXAMPLES = """examples:
+  coderm convert --from humaneval --input HumanEval.jsonl.gz --samples samples.jsonl --out he.jsonl
+  coderm convert --from humanevalplus --input HumanEvalPlus-v0.1.0.jsonl.gz --max-inputs 50 --out he+.jsonl.gz
+  coderm convert --from codet --input solutions=HumanEval_codegen16B_..._code_solution.jsonl.gz \\
+      --input test_cases=HumanEval_codegen16B_..._test_case.jsonl.gz \\
+      --input problems=HumanEval_for_code_generation.jsonl.gz --labels labels.json --out codet.jsonl
+  coderm convert --from ldb --input ldb/humaneval__seed__*__seed.jsonl.gz --out ldb.jsonl
+  coderm convert --from stdio --input codecontests31_problems.jsonl.gz --samples codecontests31_candidates_qwen.jsonl.gz --out cc.jsonl
+
+--input takes a path (repeatable) or NAME=PATH for loaders with named files (codet);
+without --input a loader reads its Hugging Face Hub dataset (network needed).
+"""
+
+
+def register(subparsers) -> None:
+    from coderm.loaders import NAMES
+
+    p = subparsers.add_parser(
+        "convert",
+        help="convert a dataset into the problems JSONL contract",
+        description="Stream a dataset (local files or Hugging Face Hub) into problems JSONL (.gz by suffix).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="NAME", help=f"dataset: {', '.join(NAMES)}")
+    p.add_argument("--input", action="append", default=[], metavar="F", help="input file, or NAME=FILE (repeatable)")
+    p.add_argument("--samples", metavar="F", help="model samples to use as candidates (humaneval/evalplus/mbpp/stdio)")
+    p.add_argument("--labels", metavar="F", help="JSON task_id -> [bool] labels (codet)")
+    p.add_argument("--out", required=True, metavar="OUT", help="output .jsonl or .jsonl.gz, written atomically")
+    p.add_argument("--limit", type=int, metavar="N", help="stop after N problems")
+    p.add_argument("--base-only", action="store_true", help="evalplus: only base_input, no plus_input")
+    p.add_argument("--max-inputs", type=int, metavar="N", help="evalplus: at most N inputs per problem")
+    p.add_argument("--max-output-chars", type=int, metavar="N",
+                   help="evalplus: drop inputs whose reference output exceeds N characters of JSON (default 10000)")
+    p.add_argument("--public-only", action="store_true", help="livecodebench: skip the private tests")
+    p.add_argument("--workers", type=int, metavar="N", help="evalplus: executor workers for reference outputs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+def _loader_kwargs(args) -> dict:
+    """Map CLI flags onto the loader's keyword arguments; flags a loader lacks are an error."""
+    kwargs: dict = {}
+    paths = []
+    for item in args.input:
+        name, sep, path = item.partition("=")
+        if sep and name.isidentifier() and not os.path.exists(item):
+            kwargs[name] = path
+        else:
+            paths.append(item)
+    if paths:
+        kwargs["inputs"] = paths
+    for key, value in (
+        ("samples", args.samples),
+        ("labels", args.labels),
+        ("plus", False if args.base_only else None),
+        ("max_inputs", args.max_inputs),
+        ("max_output_chars", args.max_output_chars),
+        ("private", False if args.public_only else None),
+    ):
+        if value is not None:
+            kwargs[key] = value
+    if args.workers is not None:
+        from executor import ExecutorConfig
+
+        kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0, cache_path=None)
+    return kwargs
+
+
+def _missing_file(kwargs: dict) -> str | None:
+    """The first named input file that does not exist (Hub names are left to the loader)."""
+    from coderm.loaders.records import is_local
+
+    for key in ("samples", "labels"):
+        if key in kwargs and not os.path.isfile(kwargs[key]):
+            return f"--{key} {kwargs[key]}: no such file"
+    for key in ("solutions", "test_cases", "problems"):
+        if key in kwargs and not os.path.isfile(kwargs[key]):
+            return f"--input {key}={kwargs[key]}: no such file"
+    for path in kwargs.get("inputs", []):
+        if is_local(path) and not os.path.exists(path):
+            return f"--input {path}: no such file"
+    return None
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from coderm.loaders import LoaderError, load
+
+    if args.limit is not None and args.limit < 0:
+        print("error: --limit must be >= 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    kwargs = _loader_kwargs(args)
+    missing = _missing_file(kwargs)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(out_dir):
+        print(f"error: --out {args.out}: directory {out_dir} does not exist", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    fd, tmp = tempfile.mkstemp(prefix=".convert-", suffix=".tmp", dir=out_dir)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would otherwise end up on the output
+    count = 0
+    try:
+        problems = load(args.source, **kwargs)
+        opener = gzip.open if args.out.endswith(".gz") else open
+        with opener(tmp, "wt", encoding="utf-8") as f, tqdm(
+            desc=f"convert {args.source}", unit="problem", disable=args.quiet, file=sys.stderr
+        ) as bar:
+            try:
+                for problem in problems if args.limit != 0 else ():
+                    f.write(json.dumps(problem, ensure_ascii=False) + "\n")
+                    count += 1
+                    bar.update()
+                    if count == args.limit:
+                        break
+            finally:
+                problems.close()  # loaders are generators; this releases an executor they hold
+        os.replace(tmp, args.out)
+    except LoaderError as e:
+        os.unlink(tmp)
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    if not args.quiet:
+        print(f"wrote {count} problems to {args.out}", file=sys.stderr)
+    return EXIT_OK

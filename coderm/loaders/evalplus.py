@@ -1,0 +1,139 @@
+"""HumanEval+ and MBPP+ (evalplus): call tests whose expected outputs come from running the
+canonical solution on ``base_input`` (+ ``plus_input``) through the sandboxed executor.
+
+evalplus ships inputs only; the reference outputs are recomputed here, as evalplus itself
+does. Inputs on which the reference fails (error, timeout) or returns more than
+``max_output_chars`` of JSON (HumanEval/15 returns strings of ~1 MB) are dropped and counted in
+``meta["dropped_inputs"]``. Hub copies without inputs (their ``test`` inlines them) keep that
+``test`` as one code test.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+
+from coderm.loaders.programs import join_body
+from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
+from coderm.loaders.samples import candidates_from_samples, read_samples
+
+
+
+def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> list[list]:
+    inputs = list(field(record, "base_input", where, list))
+    if plus:
+        inputs += field(record, "plus_input", where, list)
+    for k, args in enumerate(inputs):
+        if not isinstance(args, list):
+            raise LoaderError(f"{where}: input {k} must be a list of arguments, got {type(args).__name__}")
+    return inputs if max_inputs is None else inputs[:max_inputs]
+
+
+def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) -> Iterator[tuple[int, list]]:
+    """For each (key, program, entry_point, inputs): ``(key, [output_json or None per input])``."""
+    from executor import CallTest, Executor, ExecutorConfig, Job, Status
+    from executor.specs import canonical_json
+
+    with Executor(config or ExecutorConfig(timeout=5.0, cache_path=None)) as ex:
+        counts: dict[int, int] = {}
+
+        def to_jobs():
+            for key, program, entry_point, inputs in jobs:
+                counts[key] = len(inputs)
+                tests = [CallTest(canonical_json(args), None) for args in inputs]
+                yield Job(key, [program], tests, entry_point=entry_point)
+
+        for key, matrix in ex.run_many(to_jobs()):
+            # a recording cell is PASS when the reference returned; anything else has no output
+            yield key, [
+                matrix.outputs.get((0, j)) if matrix.statuses[0, j] == Status.PASS else None
+                for j in range(counts.pop(key))
+            ]
+
+
+def _call_test(args: list, output_json: str | None, atol: float, max_output_chars: int | None) -> dict | None:
+    """The call test for one input, or None when the reference gave no (complete, small enough) output."""
+    if output_json is None or (max_output_chars is not None and len(output_json) > max_output_chars):
+        return None
+    try:
+        expected = json.loads(output_json)
+    except json.JSONDecodeError:  # output cut at the executor's output_limit
+        return None
+    test = {"type": "call", "args": args, "expected": expected}
+    if atol:
+        test["atol"] = atol
+    return test
+
+
+def _evalplus(
+    sources: list[str],
+    samples: str | None,
+    dataset: str,
+    plus: bool,
+    max_inputs: int | None,
+    max_output_chars: int | None,
+    executor_config,
+) -> Iterator[dict]:
+    if max_inputs is not None and max_inputs < 1:
+        raise LoaderError(f"max_inputs must be >= 1, got {max_inputs}")
+    by_task = read_samples(samples) if samples else None
+    pending: dict[int, tuple[dict, str, list[list] | None]] = {}  # inputs None: Hub copy, tests inlined
+
+    def jobs():
+        index = 0
+        for source in sources:
+            for where, record in read_records(source):
+                index += 1
+                prog = join_body(field(record, "prompt", where), field(record, "canonical_solution", where))
+                entry_point = field(record, "entry_point", where)
+                if "base_input" in record:
+                    inputs = _inputs(record, where, plus, max_inputs)
+                else:
+                    field(record, "test", where)
+                    inputs = None
+                pending[index] = (record, prog, inputs)
+                yield index, prog, entry_point, inputs or []
+
+    for key, outputs in _expected_outputs(jobs(), executor_config):
+        record, prog, inputs = pending.pop(key)
+        if inputs is None:
+            tests, meta = [record["test"]], {}
+        else:
+            atol = float(record.get("atol") or 0.0)
+            tests = [_call_test(args, out, atol, max_output_chars) for args, out in zip(inputs, outputs)]
+            tests = [t for t in tests if t is not None]
+            meta = {"n_inputs": len(inputs), "dropped_inputs": len(inputs) - len(tests)}
+        task_id = str(record["task_id"]).replace("HumanEval_", "HumanEval/")  # v0.1.0 spells HumanEval_0
+        if by_task is None:
+            candidates, labels = [prog], [True]
+        else:
+            candidates, labels = candidates_from_samples(record["prompt"], by_task.get(task_id, []))
+        meta.update(dataset=dataset, plus=plus)
+        yield problem(task_id, record["prompt"], record["entry_point"], candidates, tests, labels, meta)
+
+
+def humanevalplus(
+    inputs: str | Sequence[str] | None = None,
+    *,
+    samples: str | None = None,
+    plus: bool = True,
+    max_inputs: int | None = None,
+    max_output_chars: int | None = 10_000,
+    executor_config=None,
+) -> Iterator[dict]:
+    """HumanEval+ problems with call tests; ``plus=False`` keeps only the base inputs."""
+    sources = as_sources(inputs, "evalplus/humanevalplus")
+    return _evalplus(sources, samples, "humanevalplus", plus, max_inputs, max_output_chars, executor_config)
+
+
+def mbppplus(
+    inputs: str | Sequence[str] | None = None,
+    *,
+    samples: str | None = None,
+    plus: bool = True,
+    max_inputs: int | None = None,
+    max_output_chars: int | None = 10_000,
+    executor_config=None,
+) -> Iterator[dict]:
+    """MBPP+ problems with call tests; the prompt is evalplus's task description."""
+    sources = as_sources(inputs, "evalplus/mbppplus")
+    return _evalplus(sources, samples, "mbppplus", plus, max_inputs, max_output_chars, executor_config)

@@ -1,0 +1,121 @@
+"""Reading source records and building contract problems.
+
+Local JSONL files are read line by line with the standard ``json`` module: Arrow (what
+``datasets`` uses for local JSON) rejects the big integers in the evalplus inputs ("Value is
+too big!") and would coerce mixed int/float argument lists to floats, which changes what a
+program is called with. Anything that is not a local path is a Hugging Face Hub dataset read
+through ``datasets`` in streaming mode, so nothing is downloaded whole or cached as Arrow.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+
+class LoaderError(ValueError):
+    """Bad or missing input for a loader; the message names the file, line and field."""
+
+
+def open_text(path: str, mode: str = "rt"):
+    """Open a text file, transparently gzip-compressed when the name ends in ``.gz``."""
+    if path.endswith(".gz"):
+        return gzip.open(path, mode, encoding="utf-8")
+    return open(path, mode, encoding="utf-8")
+
+
+def is_local(source: str) -> bool:
+    """A source is a local file when it exists or has a JSON file suffix; else a Hub name."""
+    return os.path.exists(source) or (
+        not source.startswith("hf://") and source.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz"))
+    )
+
+
+def read_jsonl(path: str) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line_number, record)`` from a local JSONL(.gz) file, one line at a time."""
+    if not os.path.isfile(path):
+        raise LoaderError(f"{path}: no such file")
+    with open_text(path) as f:
+        try:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise LoaderError(f"{path}:{number}: malformed JSON ({e.msg})") from None
+                if not isinstance(record, dict):
+                    raise LoaderError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+                yield number, record
+        except UnicodeDecodeError as e:
+            raise LoaderError(f"{path}: not UTF-8 text ({e.reason})") from None
+        except (OSError, EOFError) as e:  # truncated or not-really-gzip files
+            raise LoaderError(f"{path}: cannot read ({e})") from None
+
+
+def read_records(source: str, split: str = "test") -> Iterator[tuple[str, dict]]:
+    """Yield ``(where, record)``: ``where`` is ``file:line`` (local) or ``name[index]`` (Hub)."""
+    if is_local(source):
+        for number, record in read_jsonl(source):
+            yield f"{source}:{number}", record
+        return
+    import datasets
+
+    try:
+        if source.startswith("hf://"):
+            dataset = datasets.load_dataset("json", data_files=source, split="train", streaming=True)
+        else:
+            dataset = datasets.load_dataset(source, split=split, streaming=True)
+        for index, record in enumerate(dataset):
+            yield f"{source}[{index}]", dict(record)
+    except (OSError, ValueError, ConnectionError) as e:  # offline, unknown name, bad split
+        raise LoaderError(f"{source}: not a local file and not loadable from the Hugging Face Hub ({e})") from None
+
+
+def field(record: dict, name: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
+    """``record[name]`` checked for presence and type, else a LoaderError naming the place."""
+    if name not in record:
+        raise LoaderError(f"{where}: missing field {name!r}")
+    value = record[name]
+    if not isinstance(value, kind):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise LoaderError(f"{where}: field {name!r} must be {expected}, got {type(value).__name__}")
+    return value
+
+
+def as_sources(inputs: str | Sequence[str] | None, default: str) -> list[str]:
+    """Normalise a loader's ``inputs`` argument: one path, several, or the Hub default."""
+    if inputs is None:
+        return [default]
+    if isinstance(inputs, str):
+        return [inputs]
+    if not inputs:
+        return [default]
+    return list(inputs)
+
+
+def problem(
+    task_id: str,
+    prompt: str,
+    entry_point: str | None,
+    candidates: list[str],
+    tests: list,
+    labels: list[bool] | None = None,
+    meta: dict | None = None,
+) -> dict:
+    """One contract line (DESIGN.md); ``labels`` is left out when unknown."""
+    out: dict = {
+        "task_id": task_id,
+        "prompt": prompt,
+        "entry_point": entry_point,
+        "candidates": candidates,
+        "tests": tests,
+    }
+    if labels is not None:
+        if len(labels) != len(candidates):
+            raise LoaderError(f"{task_id}: {len(labels)} labels for {len(candidates)} candidates")
+        out["labels"] = labels
+    out["meta"] = meta or {}
+    return out

