@@ -89,6 +89,9 @@ def train(problems: list[dict], folds: int = 5, c: float = 0.5, seed: int = 0) -
     fold_models, heldout, aucs, top1 = [], [], [], []
     for train_idx, test_idx in splitter.split(order, groups=order):
         tr, te = order[train_idx], order[test_idx]
+        if len({bool(v) for i in tr for v in ys[i]}) < 2:
+            raise OrmError("a cross-validation fold has only correct or only incorrect candidates; "
+                           "train on more problems or fewer folds")
         model = _model(c).fit(sparse.vstack([xs[i] for i in tr]), np.concatenate([ys[i] for i in tr]))
         fold_models.append(model)
         heldout.append({problems[i]["task_id"] for i in te})
