@@ -108,3 +108,21 @@ def test_frontier_keeps_only_undominated_points():
 
     points = [o("full", 0.40, 10.0), o("fast", 0.39, 1.0), o("dominated", 0.38, 2.0), o("best", 0.41, 10.0)]
     assert [p.name for p in frontier(points)] == ["fast", "best"]
+
+
+def test_orm_only_pipeline_after_dedupe_scores_merged_candidates_like_their_representative(shared_data, tmp_path):
+    from coderm.orm.sklearn_orm import train
+    from coderm.prune.pareto import build_pipelines, score_problem
+
+    with gzip.open(shared_data / CODET, "rt") as f:
+        problems = [json.loads(next(f)) for _ in range(4)]
+    model = tmp_path / "orm.pkl"
+    train(problems, folds=2).save(model)
+    [pipeline] = build_pipelines([{"name": "o", "tests": 0, "stages": [
+        {"stage": "dedupe", "mode": "exact"}, {"stage": "orm", "path": "{orm}", "top_k": 5}]}], str(model))
+    p = problems[0]
+    scores, result, pairs = score_problem(pipeline, p, None, "consensus")
+    assert pairs == 0 and np.isfinite(scores).all()
+    for i, c in enumerate(p["candidates"]):
+        assert scores[i] == scores[p["candidates"].index(c)]
+    assert len(set(p["candidates"][i] for i in np.flatnonzero(scores == scores.max()))) == 1

@@ -29,7 +29,7 @@ class HFOrm:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForSequenceClassification.from_pretrained(path, torch_dtype=dtype).to(self.device).eval()
+        self.model = AutoModelForSequenceClassification.from_pretrained(path, dtype=dtype).to(self.device).eval()
         if self.model.config.num_labels != 1:
             raise OrmError(f"{path} has {self.model.config.num_labels} labels; a reward model has a scalar head")
         if self.tokenizer.pad_token is None:

@@ -95,7 +95,9 @@ def score_problem(pipeline: Pipeline, problem: dict, executor: Any, aggregator: 
         tests = _unique_tests(tests)[: pipeline.tests]
     kept, rows = result.kept, result.rows
     if pipeline.tests == 0:
-        kept_scores = result.orm_scores[kept] if result.orm_scores is not None else np.zeros(len(kept))
+        # merged candidates take their representative's ORM score
+        kept_scores = result.orm_scores[result.representative[kept]] if result.orm_scores is not None \
+            else np.zeros(len(kept))
         return result.final_scores(kept_scores), result, 0
     survivors = [problem["candidates"][i] for i in result.survivors]
     if not survivors or not tests:
