@@ -26,7 +26,7 @@ class PoolState:
     alive: list[int]
     representative: np.ndarray
     weights: np.ndarray
-    trees: dict[int, Any] = field(default_factory=dict)
+    trees: dict[str, Any] = field(default_factory=dict)  # parsed once per distinct program text
     orm_scores: np.ndarray | None = None
 
     @property
@@ -47,9 +47,10 @@ class Stage:
 
 
 def _tree(state: PoolState, i: int):
-    if i not in state.trees:
-        state.trees[i] = parse(state.candidates[i])
-    return state.trees[i]
+    code = state.candidates[i]
+    if code not in state.trees:
+        state.trees[code] = parse(code)
+    return state.trees[code]
 
 
 class SyntaxStage(Stage):
@@ -106,12 +107,13 @@ class LintStage(Stage):
 
     def prune(self, state: PoolState, executor: Any) -> list[int]:
         entry = state.problem.get("entry_point")
-        out = []
+        verdicts: dict[str, bool] = {}
         for i in state.alive:
-            tree = _tree(state, i)
-            if tree is None or lint(tree, entry).failed(self.checks):
-                out.append(i)
-        return out
+            code = state.candidates[i]
+            if code not in verdicts:
+                tree = _tree(state, i)
+                verdicts[code] = tree is None or bool(lint(tree, entry).failed(self.checks))
+        return [i for i in state.alive if verdicts[state.candidates[i]]]
 
 
 class PrefilterStage(Stage):
