@@ -164,6 +164,7 @@ def markdown_table(outcomes: list[Outcome], baseline: str) -> str:
 
 def plot(outcomes: list[Outcome], path: str, title: str) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -177,6 +178,9 @@ def plot(outcomes: list[Outcome], path: str, title: str) -> None:
     ax.plot([o.programs_per_second for o in front], [100 * o.accuracy for o in front], color="tab:red",
             label="Pareto frontier")
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("programs / s (all stages, execution included)")
     ax.set_ylabel("best-of-N accuracy (%)")
     ax.set_title(title)
