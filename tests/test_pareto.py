@@ -126,3 +126,14 @@ def test_orm_only_pipeline_after_dedupe_scores_merged_candidates_like_their_repr
     for i, c in enumerate(p["candidates"]):
         assert scores[i] == scores[p["candidates"].index(c)]
     assert len(set(p["candidates"][i] for i in np.flatnonzero(scores == scores.max()))) == 1
+
+
+def test_fastest_within_allowed_loss():
+    from coderm.prune.pareto import fastest_within
+
+    def o(name, acc, secs):
+        return Outcome(name, "", acc, 100, secs, 0, {}, {})
+
+    points = [o("full", 0.40, 10.0), o("ok", 0.395, 2.0), o("too-lossy", 0.38, 1.0)]
+    assert fastest_within(points, "full", 0.01).name == "ok"
+    assert fastest_within(points, "full", 0.0).name == "full"

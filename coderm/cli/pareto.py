@@ -51,6 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out-dir", default="pareto-report", help="where report.md, results.json and frontier.png go")
     p.add_argument("--limit", type=int, help="only the first N problems")
     p.add_argument("--workers", type=int, help="executor workers (default: config or CPU count)")
+    p.add_argument("--max-loss", type=float, default=1.0,
+                   help="accuracy loss in points allowed when naming the fastest pipeline (default: %(default)s)")
     p.add_argument("--cache", help="executor cell cache (SQLite); timings then measure cache reads, not execution")
     p.set_defaults(handler=run)
 
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     import yaml
 
     from coderm.prune import PruneConfigError
-    from coderm.prune.pareto import build_pipelines, evaluate, markdown_table, plot
+    from coderm.prune.pareto import build_pipelines, evaluate, fastest_within, markdown_table, plot
     from executor import Executor, ExecutorConfig
 
     try:
@@ -98,8 +100,13 @@ def run(args: argparse.Namespace) -> int:
     title = f"{Path(args.problems).name}: {len(problems)} problems, aggregator {aggregator}"
     plot(outcomes, str(out / "frontier.png"), title)
     note = "\n\n**Timings read the executor cache, not execution.**" if args.cache else ""
+    base = next(o for o in outcomes if o.name == baseline)
+    win = fastest_within(outcomes, baseline, args.max_loss / 100)
+    verdict = (f"Fastest pipeline within {args.max_loss:g} pt of `{baseline}`: **{win.name}** ({win.description}), "
+               f"{win.programs_per_second / base.programs_per_second:.1f}× the programs/s at "
+               f"{100 * (win.accuracy - base.accuracy):+.1f} pt best-of-N.")
     report = (f"# Pareto report\n\n{title}; executor {exec_config.workers} workers, timeout {exec_config.timeout}s."
-              f"{note}\n\n{markdown_table(outcomes, baseline)}\n\n![frontier](frontier.png)\n")
+              f"{note}\n\n{markdown_table(outcomes, baseline)}\n\n{verdict}\n\n![frontier](frontier.png)\n")
     (out / "report.md").write_text(report)
     (out / "results.json").write_text(json.dumps([{**o.__dict__, "programs_per_second": o.programs_per_second}
                                                   for o in outcomes], indent=1))

@@ -148,6 +148,13 @@ def frontier(outcomes: list[Outcome]) -> list[Outcome]:
         key=lambda o: -o.programs_per_second)
 
 
+def fastest_within(outcomes: list[Outcome], baseline: str, max_loss: float) -> Outcome:
+    """The fastest pipeline whose accuracy is at most ``max_loss`` (fraction) below the baseline's."""
+    base = next(o for o in outcomes if o.name == baseline)
+    return max((o for o in outcomes if o.accuracy >= base.accuracy - max_loss - 1e-12),
+               key=lambda o: o.programs_per_second)
+
+
 def markdown_table(outcomes: list[Outcome], baseline: str) -> str:
     base = next(o for o in outcomes if o.name == baseline)
     on_front = {o.name for o in frontier(outcomes)}
