@@ -1,0 +1,35 @@
+"""`coderm orm train`: fit the scikit-learn ORM on labelled candidate pools with cross-validation."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("orm", help="outcome reward models (train the scikit-learn ORM)")
+    sub = p.add_subparsers(dest="orm_command", metavar="ORM_COMMAND", required=True)
+    t = sub.add_parser("train", help="train on labelled problems; reports held-out AUC and top-1 accuracy")
+    t.add_argument("--problems", required=True, help="JSONL(.gz) problems with candidates and labels")
+    t.add_argument("--out", required=True, help="model file to write")
+    t.add_argument("--folds", type=int, default=5, help="cross-validation folds over problems (default: %(default)s)")
+    t.add_argument("--limit", type=int, help="only the first N problems")
+    t.set_defaults(handler=train)
+
+
+def train(args: argparse.Namespace) -> int:
+    from coderm.cli.pareto import InputError, load_problems
+    from coderm.orm import OrmError
+    from coderm.orm.sklearn_orm import train as fit
+
+    try:
+        problems = load_problems(args.problems, args.limit, need_labels=True)
+        orm = fit(problems, folds=args.folds)
+        orm.save(args.out)
+    except (InputError, OrmError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(orm.report))
+    return EXIT_OK
