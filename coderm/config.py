@@ -30,6 +30,7 @@ class Config:
     budget: float | None = None  # average tests per problem (difficulty.plan_budget); None: every test
     allocator: str | None = None  # budget split: equal | greedy | curves; None: equal, or greedy with a model
     difficulty_model: str | None = None  # estimator file from `coderm difficulty train` (predicted pass rates)
+    prune: list | None = None  # staged verification before execution, e.g. [{stage: syntax}, {stage: lint}]
     cache: str | None = DEFAULT_CACHE  # SQLite cell cache shared across runs; None disables it
     skip_invalid: bool = False  # report invalid input lines and go on instead of stopping (exit 2)
     quiet: bool = False  # no progress bar, no summary
@@ -81,7 +82,7 @@ class Config:
         """Digest of everything that can change a score line (a resumed run must match it)."""
         verdict = self.executor_config().verdict_key()
         key = {"aggregator": aggregator, "mined_tests": self.mined_tests, "generator": self.generator, "executor": verdict,
-               "budget": [self.budget, self.allocator, self.difficulty_model]}
+               "budget": [self.budget, self.allocator, self.difficulty_model], "prune": self.prune}
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -18,6 +18,7 @@ from executor.matrix import PassMatrix
 from executor.status import Status
 
 if TYPE_CHECKING:
+    from coderm.prune import PruneResult
     from executor import Executor
 
 PLAN_BATCH = 256  # problems per generate_tests call and per budget allocation: batched, yet streamed
@@ -113,15 +114,34 @@ def _columns(matrix: PassMatrix, cols: np.ndarray) -> PassMatrix:
     )
 
 
-def score_matrix(problem: Problem, matrix: PassMatrix, aggregator: str) -> ScoreResult:
+def _rows(matrix: PassMatrix, rows: np.ndarray) -> PassMatrix:
+    """The matrix with ``rows`` (repeats allowed) as its rows, details/outputs carried along."""
+    return PassMatrix(
+        matrix.statuses[rows], matrix.seconds[rows],
+        {(k, j): v for k, r in enumerate(rows.tolist()) for (i, j), v in matrix.details.items() if i == r},
+        {(k, j): v for k, r in enumerate(rows.tolist()) for (i, j), v in matrix.outputs.items() if i == r},
+    )
+
+
+def score_matrix(problem: Problem, matrix: PassMatrix, aggregator: str, pruned: "PruneResult | None" = None) -> ScoreResult:
     """Scores and ranking of one problem from its pass matrix.
 
     Tests that are INVALID on every candidate (they cannot run at all) carry no evidence and are
     left out. With no candidates or no usable tests every candidate gets the same score and
-    ``stats["uniform"]`` says why.
+    ``stats["uniform"]`` says why. With ``pruned`` (staged verification) the matrix covers the
+    survivors only: merged duplicates get their representative's row back, and pruned candidates
+    rank below every kept one.
     """
     from coderm.aggregate import aggregate
 
+    if pruned is not None:
+        kept = score_matrix(problem, _rows(matrix, pruned.rows), aggregator)
+        scores = pruned.final_scores(np.array(kept.scores))
+        ranking = np.argsort(-scores, kind="stable").tolist()
+        stats = {**kept.stats, "pruned": len(pruned.pruned),
+                 "stage_seconds": {k: round(v, 4) for k, v in pruned.stage_seconds.items()}}
+        return ScoreResult(problem.task_id, scores.tolist(), ranking, ranking[0] if ranking else None,
+                           kept.n_tests, stats)
     statuses = matrix.statuses
     n, t = statuses.shape
     usable = np.flatnonzero(~(statuses == Status.INVALID).all(axis=0)) if n else np.arange(0)
@@ -148,7 +168,27 @@ def score_stream(problems: Iterable[Problem], config: Config, executor: "Executo
     """Score problems in input order while the executor keeps every worker busy across problems."""
     from executor import Job
 
-    jobs = (Job((problem, tests), problem.candidates, tests, problem.entry_point)
-            for problem, tests in with_tests(problems, config))
-    for (problem, tests), matrix in executor.run_many(jobs):
-        yield Scored(problem, tests, matrix, score_matrix(problem, matrix, aggregator))
+    stages = load_stages(config.prune) if config.prune else None
+
+    def jobs() -> Iterator[Job]:
+        for problem, tests in with_tests(problems, config):
+            pruned = None
+            if stages:
+                from coderm.prune import run_stages
+
+                pruned = run_stages({**problem.to_json(), "tests": tests}, stages, executor)
+            candidates = [problem.candidates[i] for i in pruned.survivors] if pruned else problem.candidates
+            yield Job((problem, tests, pruned), candidates, tests, problem.entry_point)
+
+    for (problem, tests, pruned), matrix in executor.run_many(jobs()):
+        yield Scored(problem, tests, matrix, score_matrix(problem, matrix, aggregator, pruned))
+
+
+def load_stages(config: list) -> list:
+    """Built prune stages for a config's ``prune`` list; ConfigError before any work when they cannot run."""
+    from coderm.prune import PruneConfigError, build_stages
+
+    try:
+        return build_stages(config)
+    except PruneConfigError as e:
+        raise ConfigError(f"prune: {e}") from None

@@ -133,7 +133,7 @@ class Executor:
         assert pool is not None
         jobs_iter = iter(jobs)
         order: list[_Problem] = []  # problems not yet yielded, in input order
-        exhausted = False
+        exhausted = finished = False
         try:
             while True:
                 while not exhausted and len(order) < MAX_PROBLEMS_IN_FLIGHT and \
@@ -147,12 +147,16 @@ class Executor:
                     problem = order.pop(0)
                     yield problem.job.key, problem.expand()
                 if exhausted and not order:
+                    finished = True
                     return
                 if pool.busy:
                     for task, cells in pool.wait():
                         self._close_task(task, cells, progress)
         finally:
-            if pool.busy:
+            # a consumer that stopped early leaves work nobody will read: drop it. A run_many that
+            # finished normally may share the pool with an enclosing one (a stage that executes
+            # while its caller streams), whose tasks must go on.
+            if not finished and pool.busy:
                 pool.cancel()
 
     def _open(self, job: Job, pool: WorkerPool, progress: Callable[[int], None] | None) -> _Problem:

@@ -110,3 +110,29 @@ def test_score_stream_on_the_example_keeps_input_order():
         labels = np.array(s.problem.labels)
         if s.result.n_tests:  # on the example every correct candidate passes everything it is given
             assert (np.array(s.result.scores)[labels] == 1.0).all()
+
+
+def test_prune_stages_run_before_execution_and_rank_pruned_candidates_last():
+    pytest.importorskip("coderm.aggregate")
+    from executor import Executor, ExecutorConfig
+
+    good = "def f(x):\n    return x + 1\n"
+    problem = Problem("p", "", [good, "def f(x) return 1", good + "\n\n", "def f(x):\n    return y\n", "def f(x):\n    return x\n"],
+                      "f", ["assert f(1) == 2", "assert f(2) == 3"])
+    config = Config(cache=None, prune=[{"stage": "syntax"}, {"stage": "dedupe", "mode": "ast"}, {"stage": "lint"}])
+    with Executor(ExecutorConfig(workers=1, timeout=2.0)) as ex:
+        before = ex.stats["executed_cells"]
+        (scored,) = score_stream([problem], config, ex, "passrate")
+        executed = ex.stats["executed_cells"] - before
+    scores = scored.result.scores
+    assert executed == 4  # 2 survivors (good; x) x 2 tests: the duplicate, the syntax error and the lint failure never ran
+    assert scores[0] == scores[2] == 1.0 and scores[4] == 0.0
+    assert max(scores[1], scores[3]) < scores[4]  # pruned ones rank below every executed one
+    assert scored.result.stats["pruned"] == 2 and scored.result.ranking[:2] == [0, 2]
+
+
+def test_unknown_prune_stage_is_a_config_error():
+    from executor import Executor
+
+    with pytest.raises(ConfigError, match="prune"):
+        list(score_stream([problem(1)], Config(cache=None, prune=[{"stage": "nope"}]), Executor(workers=1), "passrate"))

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
+from itertools import islice
 from pathlib import Path
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.jsonl import read_problems
+from coderm.model import ValidationError
 
 
 class InputError(ValueError):
@@ -15,28 +17,15 @@ class InputError(ValueError):
 
 
 def load_problems(path: str, limit: int | None = None, need_labels: bool = False) -> list[dict]:
-    """Problems of a (optionally gzipped) JSONL file in the data contract."""
-    opener = gzip.open if path.endswith(".gz") else open
+    """Problems of a (optionally gzipped) JSONL file in the data contract, validated like `coderm score`'s."""
     problems = []
     try:
-        with opener(path, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if limit is not None and len(problems) >= limit:
-                    break
-                if not line.strip():
-                    continue
-                try:
-                    p = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
-                if not isinstance(p, dict) or not isinstance(p.get("candidates"), list) or \
-                        not all(isinstance(c, str) for c in p["candidates"]):
-                    raise InputError(f"{path}:{lineno}: field 'candidates' must be a list of strings")
-                if need_labels and (not isinstance(p.get("labels"), list) or len(p["labels"]) != len(p["candidates"])):
-                    raise InputError(f"{path}:{lineno}: field 'labels' must give one label per candidate")
-                problems.append(p)
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}") from None
+        for lineno, p in islice(read_problems(path), limit):
+            if need_labels and p.labels is None:
+                raise InputError(f"{path}:{lineno}: field 'labels' must give one label per candidate")
+            problems.append(p.to_json())
+    except ValidationError as e:
+        raise InputError(str(e)) from None
     if not problems:
         raise InputError(f"{path}: no problems")
     return problems

@@ -79,7 +79,7 @@ def config_from_args(args: argparse.Namespace, **extra) -> Config:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coderm.pipeline import load_generator, resolve_aggregator, score_stream
+    from coderm.pipeline import load_generator, load_stages, resolve_aggregator, score_stream
 
     try:
         config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests,
@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         aggregator = resolve_aggregator(config.aggregator)
         if config.generator is not None:
             load_generator(config.generator)
+        if config.prune:
+            load_stages(config.prune)
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
     except ImportError as e:

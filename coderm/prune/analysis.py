@@ -54,17 +54,17 @@ def normalized_key(tree: ast.Module) -> str:
             out.append("]")
         elif isinstance(value, ast.AST):
             out.append(type(value).__name__ + "(")
-            for name, field in ast.iter_fields(value):
+            for name, child in ast.iter_fields(value):
                 if name in _SKIPPED_FIELDS:
                     continue
                 if name == "body" and isinstance(value, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
-                                                         ast.ClassDef)) and _has_docstring(field):
-                    field = field[1:]
-                if isinstance(value, ast.Name) and name == "id" and (isinstance(value.ctx, ast.Store) or field in names):
-                    field = local(field)
+                                                         ast.ClassDef)) and _has_docstring(child):
+                    child = child[1:]
+                if isinstance(value, ast.Name) and name == "id" and (isinstance(value.ctx, ast.Store) or child in names):
+                    child = local(child)
                 elif isinstance(value, ast.arg) and name == "arg":
-                    field = local(field)
-                visit(field)
+                    child = local(child)
+                visit(child)
             out.append(")")
         else:
             out.append(repr(value))
