@@ -92,8 +92,8 @@ def _build_private_root(tmpfs_mb: int, site_packages: bool) -> None:
     tmpfs mounts: a verdict must not depend on what the host happens to have installed.
     """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    root = f"/tmp/.coderm-root-{os.getpid()}-{os.urandom(4).hex()}"
-    os.makedirs(root, exist_ok=True)
+    # the new root is a tmpfs over /tmp, in this mount namespace only: nothing is created on the host
+    root = "/tmp"
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
     exposed = _exposed_paths(site_packages)
     for path in exposed:
