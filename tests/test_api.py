@@ -1,4 +1,3 @@
-import gzip
 import json
 import os
 import subprocess
@@ -8,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import coderm
+from cli import codet_slice
 from coderm.api import shared_executor
 from coderm.config import Config
 
@@ -82,12 +82,7 @@ def test_shared_executor_is_reused_until_its_settings_change():
 
 
 def test_rerank_loop_equals_coderm_score(tmp_path, shared_data):
-    src = tmp_path / "he.jsonl"
-    with gzip.open(shared_data / "codet" / "humaneval_codegen16b.problems.jsonl.gz", "rt") as f, open(src, "w") as g:
-        for _, line in zip(range(2), f):
-            p = json.loads(line)
-            p["candidates"], p["labels"] = p["candidates"][:20], p["labels"][:20]
-            g.write(json.dumps(p) + "\n")
+    src = codet_slice(shared_data, tmp_path / "he.jsonl", 2, 20)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cli = subprocess.run([sys.executable, "-m", "coderm", "score", "--problems", str(src), "--out", "s.jsonl",
                           "--aggregator", "codet", "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True)

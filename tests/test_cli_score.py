@@ -12,7 +12,7 @@ import yaml
 from coderm.config import Config, load_config
 from executor.config import ExecutorConfig
 
-from cli import EXAMPLE, ROOT, coderm
+from cli import EXAMPLE, ROOT, codet_slice, coderm
 
 
 def lines(path) -> list[dict]:
@@ -154,12 +154,7 @@ def test_default_yaml_is_the_built_in_default():
 
 def test_codet_humaneval_slice(tmp_path, shared_data):
     needs_runtime()
-    src = tmp_path / "he.jsonl"
-    with gzip.open(shared_data / "codet" / "humaneval_codegen16b.problems.jsonl.gz", "rt") as f, open(src, "w") as g:
-        for _, line in zip(range(2), f):
-            p = json.loads(line)
-            p["candidates"], p["labels"] = p["candidates"][:20], p["labels"][:20]
-            g.write(json.dumps(p) + "\n")
+    src = codet_slice(shared_data, tmp_path / "he.jsonl", 2, 20)
     r = coderm("score", "--problems", src, "--out", "s.jsonl.gz", "--aggregator", "codet", "--no-cache", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     with gzip.open(tmp_path / "s.jsonl.gz", "rt") as f:
@@ -212,12 +207,7 @@ def test_bad_generator_section_exits_2_before_writing(tmp_path):
 
 def test_budget_keeps_the_allocated_number_of_tests(tmp_path, shared_data):
     needs_runtime()
-    src = tmp_path / "he.jsonl"
-    with gzip.open(shared_data / "codet" / "humaneval_codegen16b.problems.jsonl.gz", "rt") as f, open(src, "w") as g:
-        for _, line in zip(range(4), f):
-            p = json.loads(line)
-            p["candidates"], p["labels"] = p["candidates"][:10], p["labels"][:10]
-            g.write(json.dumps(p) + "\n")
+    src = codet_slice(shared_data, tmp_path / "he.jsonl", 4, 10)
     r = coderm("score", "--problems", src, "--out", "s.jsonl", "--budget", "3", "--no-cache", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     n_tests = [s["n_tests"] for s in lines(tmp_path / "s.jsonl")]

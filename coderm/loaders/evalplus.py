@@ -111,29 +111,25 @@ def _evalplus(
         yield problem(task_id, record["prompt"], record["entry_point"], candidates, tests, labels, meta)
 
 
-def humanevalplus(
-    inputs: str | Sequence[str] | None = None,
-    *,
-    samples: str | None = None,
-    plus: bool = True,
-    max_inputs: int | None = None,
-    max_output_chars: int | None = 10_000,
-    executor_config=None,
-) -> Iterator[dict]:
-    """HumanEval+ problems with call tests; ``plus=False`` keeps only the base inputs."""
-    sources = as_sources(inputs, "evalplus/humanevalplus")
-    return _evalplus(sources, samples, "humanevalplus", plus, max_inputs, max_output_chars, executor_config)
+def _evalplus_loader(dataset: str, doc: str):
+    """A public loader for one evalplus dataset (they differ only in name and Hub source)."""
+
+    def load(
+        inputs: str | Sequence[str] | None = None,
+        *,
+        samples: str | None = None,
+        plus: bool = True,
+        max_inputs: int | None = None,
+        max_output_chars: int | None = 10_000,
+        executor_config=None,
+    ) -> Iterator[dict]:
+        sources = as_sources(inputs, f"evalplus/{dataset}")
+        return _evalplus(sources, samples, dataset, plus, max_inputs, max_output_chars, executor_config)
+
+    load.__name__ = load.__qualname__ = dataset
+    load.__doc__ = doc
+    return load
 
 
-def mbppplus(
-    inputs: str | Sequence[str] | None = None,
-    *,
-    samples: str | None = None,
-    plus: bool = True,
-    max_inputs: int | None = None,
-    max_output_chars: int | None = 10_000,
-    executor_config=None,
-) -> Iterator[dict]:
-    """MBPP+ problems with call tests; the prompt is evalplus's task description."""
-    sources = as_sources(inputs, "evalplus/mbppplus")
-    return _evalplus(sources, samples, "mbppplus", plus, max_inputs, max_output_chars, executor_config)
+humanevalplus = _evalplus_loader("humanevalplus", "HumanEval+ problems with call tests; ``plus=False`` keeps only the base inputs.")
+mbppplus = _evalplus_loader("mbppplus", "MBPP+ problems with call tests; the prompt is evalplus's task description.")
