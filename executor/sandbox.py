@@ -85,51 +85,67 @@ def _exposed_paths(site_packages: bool) -> list[str]:
     return _outermost(real | _site_packages() if site_packages else real)
 
 
-def _build_private_root(tmpfs_mb: int, site_packages: bool) -> None:
+def _build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
     """Pivot into a tmpfs root holding read-only binds of ``_exposed_paths`` and a private /tmp.
 
     Without ``site_packages`` the third-party package directories are covered by empty read-only
-    tmpfs mounts: a verdict must not depend on what the host happens to have installed.
+    tmpfs mounts: a verdict must not depend on what the host happens to have installed. Returns the
+    entries of the new /tmp that lead to exposed paths (a virtualenv under /tmp): they must stay.
     """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    # the new root is a tmpfs over /tmp, in this mount namespace only: nothing is created on the host
+    exposed = _exposed_paths(site_packages)
+    # Handles first: the new root is a tmpfs over /tmp (in this mount namespace only, so nothing is
+    # left on the host), which hides whatever lives under /tmp, a virtualenv for instance.
+    sources = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in exposed}
+    hidden = [] if site_packages else [
+        p for p in _site_packages() if any(p.startswith(q.rstrip("/") + "/") for q in exposed)
+    ]
+    devices = {dev: os.open(f"/dev/{dev}", os.O_PATH) for dev in ("null", "zero", "full", "random", "urandom")}
+    links = {link: os.readlink(link) for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64") if os.path.islink(link)}
     root = "/tmp"
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
-    exposed = _exposed_paths(site_packages)
-    for path in exposed:
-        target = root + path
-        os.makedirs(target, exist_ok=True)
-        _mount(path, target, None, MS_BIND | MS_REC)
-        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    if not site_packages:
-        for path in _site_packages():
-            if any(path.startswith(q.rstrip("/") + "/") for q in exposed):
-                _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
-    os.makedirs(root + "/dev", exist_ok=True)
-    for dev in ("null", "zero", "full", "random", "urandom"):
-        open(f"{root}/dev/{dev}", "w").close()
-        _mount(f"/dev/{dev}", f"{root}/dev/{dev}", None, MS_BIND)
-    for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):  # usr-merged systems: keep the symlinks
-        if os.path.islink(link) and not os.path.lexists(root + link):
-            os.symlink(os.readlink(link), root + link)
-    os.makedirs(root + "/tmp", exist_ok=True)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=1777")
-    os.makedirs(root + "/proc", exist_ok=True)
-    old = root + "/.old"
-    os.makedirs(old, exist_ok=True)
-    if _PIVOT_ROOT is None:
-        raise OSError("pivot_root: unknown syscall number on this architecture")
-    _check(_libc.syscall(_PIVOT_ROOT, root.encode(), old.encode()), "pivot_root")
+    try:
+        os.makedirs(root + "/tmp")  # the candidates' writable /tmp, under any exposed path that lives in /tmp
+        _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=1777")
+        for path, fd in sources.items():
+            target = root + path
+            os.makedirs(target, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+            _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        for path in hidden:
+            _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+        os.makedirs(root + "/dev")
+        for dev, fd in devices.items():
+            open(f"{root}/dev/{dev}", "w").close()
+            _mount(f"/proc/self/fd/{fd}", f"{root}/dev/{dev}", None, MS_BIND)
+        for link, target in links.items():  # usr-merged systems: keep the symlinks
+            if not os.path.lexists(root + link):
+                os.symlink(target, root + link)
+        os.makedirs(root + "/proc", exist_ok=True)
+        old = root + "/.old"
+        os.makedirs(old)
+        if _PIVOT_ROOT is None:
+            raise OSError("pivot_root: unknown syscall number on this architecture")
+        _check(_libc.syscall(_PIVOT_ROOT, root.encode(), old.encode()), "pivot_root")
+    except OSError:
+        _libc.umount2(root.encode(), MNT_DETACH)  # give the worker its ordinary view back
+        raise
+    finally:
+        for fd in (*sources.values(), *devices.values()):
+            os.close(fd)
     os.chdir("/")
     _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
     os.rmdir("/.old")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)  # shows only this pid namespace
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    return frozenset(p.split("/")[2] for p in exposed if p.startswith("/tmp/"))
 
 
-def empty_directory(path: str) -> None:
-    """Remove everything inside ``path`` (not following links)."""
+def empty_directory(path: str, keep: frozenset[str] = frozenset()) -> None:
+    """Remove everything inside ``path`` but the entries named in ``keep`` (not following links)."""
     for entry in os.scandir(path):
+        if entry.name in keep:
+            continue
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
         else:
@@ -159,15 +175,15 @@ def enter_namespaces(network: bool) -> tuple[int, int]:
     return uid, gid
 
 
-def setup_inner(tmpfs_mb: int, site_packages: bool) -> bool:
-    """In the namespace's init process: build the private root; True when it is in place."""
+def setup_inner(tmpfs_mb: int, site_packages: bool) -> frozenset[str] | None:
+    """In the namespace's init process: build the private root. Returns the /tmp entries to keep when
+    emptying it between candidates, or None when there is no private root."""
     try:
-        _build_private_root(tmpfs_mb, site_packages)
-        return True
+        return _build_private_root(tmpfs_mb, site_packages)
     except OSError as e:
         print(f"coderm executor: private root unavailable ({e}); files outside the temp dir are reachable",
               file=sys.stderr)
-        return False
+        return None
 
 
 def limit_child(memory_mb: int, file_size_mb: int, open_files: int, processes: int, cpu_seconds: int) -> None:

@@ -94,11 +94,13 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
 
 
 class Worker:
-    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None, private_tmp: bool = False) -> None:
+    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None,
+                 private_tmp: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.config = config
         self.uid = uid
-        self.private_tmp = private_tmp  # /tmp is the sandbox's own tmpfs: emptied after every candidate
+        # /tmp is the sandbox's own tmpfs (but for these entries, exposed paths): emptied after every candidate
+        self.private_tmp = private_tmp
         self.state = harness.TrustedState()  # taken before any candidate runs; every child inherits it
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
@@ -205,8 +207,8 @@ class Worker:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
                 os.close(fd)
-            if self.private_tmp:  # nothing a candidate leaves in the sandbox's /tmp reaches the next one
-                sandbox.empty_directory("/tmp")
+            if self.private_tmp is not None:  # nothing a candidate leaves in /tmp reaches the next one
+                sandbox.empty_directory("/tmp", self.private_tmp)
             else:
                 shutil.rmtree(tmpdir, ignore_errors=True)
 

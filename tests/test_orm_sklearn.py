@@ -78,6 +78,6 @@ def test_cli_train_writes_a_model(shared_data, tmp_path, capsys):
     assert isinstance(SklearnOrm.load(out), SklearnOrm)
     assert json.loads(capsys.readouterr().out)["problems"] == 4
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"candidates": ["x"], "labels": [true]}\n{oops\n')
+    bad.write_text('{"task_id": "t", "prompt": "", "candidates": ["x"], "labels": [true]}\n{oops\n')
     assert main(["orm", "train", "--problems", str(bad), "--out", str(out)]) == 2
-    assert "bad.jsonl:2: invalid JSON" in capsys.readouterr().err
+    assert "bad.jsonl:2: malformed JSON" in capsys.readouterr().err
