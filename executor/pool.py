@@ -21,6 +21,7 @@ from typing import Any
 from multiprocess.connection import Pipe, wait
 
 from executor.config import ExecutorConfig
+from executor.sandbox import CONTAINMENT_LEVELS, Containment
 from executor.specs import TestSpec
 from executor.status import Status
 
@@ -46,6 +47,7 @@ class _Slot:
     process: subprocess.Popen
     conn: Any
     sentinel: int  # a pidfd: readable once the worker has exited
+    containment: Containment | None = None  # the worker's first message
     in_flight: dict[int, tuple[Task, float]] = field(default_factory=dict)  # task_id -> (task, deadline)
 
 
@@ -132,6 +134,9 @@ class WorkerPool:
                     try:
                         while slot.conn.poll():
                             task_id, cells = slot.conn.recv()
+                            if task_id is None:
+                                slot.containment = cells
+                                continue
                             task, _ = slot.in_flight.pop(task_id)
                             done.append((task, cells))
                         continue
@@ -158,6 +163,16 @@ class WorkerPool:
         new = self._start(slot.index)
         self.slots[slot.index] = new
         return given_up
+
+    def containment(self) -> Containment:
+        """The weakest containment among the workers (waits for the ones that have not reported yet)."""
+        for slot in self.slots:
+            if slot.containment is None:
+                try:
+                    _, slot.containment = slot.conn.recv()  # a worker's first message: nothing is sent before it
+                except (EOFError, OSError):
+                    raise RuntimeError(f"executor worker {slot.index} exited before it started") from None
+        return max((s.containment for s in self.slots), key=lambda c: CONTAINMENT_LEVELS.index(c.level))
 
     def cancel(self) -> None:
         """Forget queued and in-flight work (a consumer stopped early): restart busy workers."""

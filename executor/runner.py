@@ -12,6 +12,7 @@ from executor.compare import blind, judge
 from executor.config import ExecutorConfig
 from executor.matrix import PassMatrix
 from executor.pool import Task, WorkerPool
+from executor.sandbox import Containment
 from executor.specs import TestSpec, as_test, canonical_json, test_to_json
 
 MAX_PROBLEMS_IN_FLIGHT = 256
@@ -108,6 +109,13 @@ class Executor:
     def start(self) -> None:
         if self._pool is None:
             self._pool = WorkerPool(self.config)
+
+    @property
+    def containment(self) -> Containment:
+        """How far the workers could isolate candidates: check it before pointing them at unread code."""
+        self.start()
+        assert self._pool is not None
+        return self._pool.containment()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -19,6 +19,7 @@ import signal
 import site
 import sys
 import time
+from dataclasses import dataclass
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
@@ -28,6 +29,17 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 _SANDBOX_UIDS = (1 << 20, 1 << 30)  # far above real accounts
+CONTAINMENT_LEVELS = ("private-root", "namespaces", "process-groups")  # strongest first
+
+
+@dataclass(frozen=True)
+class Containment:
+    """What a worker could set up: ``private-root`` (pid, mount and network namespaces and the minimal
+    root), ``namespaces`` (the same but host files stay reachable) or ``process-groups`` (no namespaces:
+    files and network reachable). ``reason`` says why a layer is missing."""
+
+    level: str
+    reason: str = ""
 
 
 def _check(ret: int, what: str) -> None:
@@ -85,7 +97,7 @@ def _exposed_paths(site_packages: bool) -> list[str]:
     return _outermost(real | _site_packages() if site_packages else real)
 
 
-def _build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
+def build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
     """Pivot into a tmpfs root holding read-only binds of ``_exposed_paths`` and a private /tmp.
 
     Without ``site_packages`` the third-party package directories are covered by empty read-only
@@ -97,9 +109,11 @@ def _build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
     # Handles first: the new root is a tmpfs over /tmp (in this mount namespace only, so nothing is
     # left on the host), which hides whatever lives under /tmp, a virtualenv for instance.
     sources = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in exposed}
-    hidden = [] if site_packages else [
-        p for p in _site_packages() if any(p.startswith(q.rstrip("/") + "/") for q in exposed)
-    ]
+    # outermost only: a covered directory is empty, so a path nested in it (ray puts
+    # site-packages/ray/thirdparty_files on sys.path) has no mount point left and is hidden already
+    hidden = [] if site_packages else _outermost(
+        {p for p in _site_packages() if any(p.startswith(q.rstrip("/") + "/") for q in exposed)}
+    )
     devices = {dev: os.open(f"/dev/{dev}", os.O_PATH) for dev in ("null", "zero", "full", "random", "urandom")}
     links = {link: os.readlink(link) for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64") if os.path.islink(link)}
     root = "/tmp"
@@ -173,17 +187,6 @@ def enter_namespaces(network: bool) -> tuple[int, int]:
         _write_file("/proc/self/uid_map", f"0 {uid} 1")
         _write_file("/proc/self/gid_map", f"0 {gid} 1")
     return uid, gid
-
-
-def setup_inner(tmpfs_mb: int, site_packages: bool) -> frozenset[str] | None:
-    """In the namespace's init process: build the private root. Returns the /tmp entries to keep when
-    emptying it between candidates, or None when there is no private root."""
-    try:
-        return _build_private_root(tmpfs_mb, site_packages)
-    except OSError as e:
-        print(f"coderm executor: private root unavailable ({e}); files outside the temp dir are reachable",
-              file=sys.stderr)
-        return None
 
 
 def limit_child(memory_mb: int, file_size_mb: int, open_files: int, processes: int, cpu_seconds: int) -> None:

@@ -26,6 +26,7 @@ from multiprocess.connection import Connection
 from executor import harness, sandbox
 from executor.config import ExecutorConfig
 from executor.prepare import Prepared, compile_candidate, prepare
+from executor.sandbox import Containment
 from executor.specs import TestSpec
 from executor.status import Status
 
@@ -76,9 +77,10 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
             raise OSError("disabled by configuration (namespaces=False)")
         sandbox.enter_namespaces(config.network)
     except OSError as e:
-        print(f"coderm executor: namespaces unavailable ({e}); using process groups only", file=sys.stderr)
+        containment = Containment("process-groups", f"namespaces unavailable ({e}); files and network are reachable")
+        print(f"coderm executor: {containment.reason}", file=sys.stderr)
         sandbox.become_subreaper()
-        Worker(conn, config, uid=sandbox.sandbox_uid() if real_root else None).serve()
+        Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None).serve()
         return
     inner = os.fork()
     if inner:  # outer: only mirrors the inner worker's life; killing it kills the namespace
@@ -87,17 +89,25 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
     try:
         sandbox.set_parent_death_signal()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        private = sandbox.setup_inner(tmpfs_mb=512, site_packages=config.site_packages)
-        Worker(conn, config, uid=sandbox.sandbox_uid() if real_root else None, private_tmp=private).serve()
+        try:
+            private: frozenset[str] | None = sandbox.build_private_root(tmpfs_mb=512, site_packages=config.site_packages)
+            containment = Containment("private-root", "")
+        except OSError as e:
+            private = None
+            containment = Containment("namespaces", f"private root unavailable ({e}); files outside the temp dir "
+                                                    "are reachable")
+            print(f"coderm executor: {containment.reason}", file=sys.stderr)
+        Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None, private_tmp=private).serve()
     finally:
         os._exit(0)
 
 
 class Worker:
-    def __init__(self, conn: Any, config: ExecutorConfig, uid: int | None,
+    def __init__(self, conn: Any, config: ExecutorConfig, containment: Containment, uid: int | None,
                  private_tmp: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.config = config
+        self.containment = containment
         self.uid = uid
         # /tmp is the sandbox's own tmpfs (but for these entries, exposed paths): emptied after every candidate
         self.private_tmp = private_tmp
@@ -106,6 +116,7 @@ class Worker:
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
 
     def serve(self) -> None:
+        self.conn.send((None, self.containment))  # first message: what this worker could set up
         while True:
             try:
                 message = self.conn.recv()

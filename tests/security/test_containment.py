@@ -27,10 +27,11 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 
-from executor import Status
+from executor import Executor, Status
 
-from adversary import ASSERT_TEST, CALL_TEST, MARKER, TESTS, marked_processes
+from adversary import ASSERT_TEST, CALL_TEST, CONFIG, MARKER, TESTS, marked_processes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,6 +44,24 @@ def _spawn_marked(seconds: int = 30) -> str:
     """Candidate code that replaces the current process by a python sleeping with MARKER in argv."""
     return (f"os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep({seconds})', "
             f"{MARKER!r}])")
+
+
+def test_workers_have_the_private_root(sandbox):
+    """Every promise below about files rests on it: the reason says what the host refused."""
+    assert sandbox.ex.containment.level == "private-root", sandbox.ex.containment.reason
+
+
+def test_a_path_nested_in_site_packages_keeps_the_private_root(monkeypatch):
+    """Importing ray puts site-packages/ray/thirdparty_files on sys.path, which the workers inherit;
+    that nesting once cost the private root (and only in the full suite, where ray gets imported)."""
+    nested = os.path.dirname(pytest.__file__)
+    assert "site-packages" in nested or "dist-packages" in nested, nested
+    monkeypatch.setattr(sys, "path", [*sys.path, nested])
+    with Executor(CONFIG, workers=1) as ex:
+        assert ex.containment.level == "private-root", ex.containment.reason
+        m = ex.run(["import os\ndef f():\n    return os.path.exists(" + repr(str(REPO)) + ")\n"],
+                   [{"type": "call", "args": [], "expected": False}], entry_point="f")
+        assert m.passed.all(), m.outputs
 
 
 def test_infinite_loop_times_out(attack):

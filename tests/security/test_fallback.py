@@ -23,6 +23,7 @@ from executor import Status
 def sandbox() -> Iterator[Sandbox]:
     with open_sandbox(namespaces=False) as box:
         assert box.idle_depth == 0, "workers entered namespaces although they were disabled"
+        assert box.ex.containment.level == "process-groups", box.ex.containment
         yield box
 
 
