@@ -172,7 +172,7 @@ class WorkerPool:
                     _, slot.containment = slot.conn.recv()  # a worker's first message: nothing is sent before it
                 except (EOFError, OSError):
                     raise RuntimeError(f"executor worker {slot.index} exited before it started") from None
-        return max((s.containment for s in self.slots), key=lambda c: CONTAINMENT_LEVELS.index(c.level))
+        return max((s.containment for s in self.slots), key=lambda c: (CONTAINMENT_LEVELS.index(c.level), -c.landlock))
 
     def cancel(self) -> None:
         """Forget queued and in-flight work (a consumer stopped early): restart busy workers."""

@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
@@ -35,14 +35,25 @@ CONTAINMENT_LEVELS = ("private-root", "namespaces", "process-groups")  # stronge
 @dataclass(frozen=True)
 class Containment:
     """What a worker could set up: ``private-root`` (pid, mount and network namespaces and the minimal
-    root), ``namespaces`` (the same but host files stay reachable) or ``process-groups`` (no namespaces:
-    files and network reachable). ``reason`` says why a layer is missing."""
+    root), ``namespaces`` (the same but host files stay visible) or ``process-groups`` (no namespaces);
+    without a private root, ``landlock`` is the Landlock ABI that fences files (and, from ABI 4, TCP;
+    from ABI 6, signals), 0 when the kernel has none. ``reason`` says why a layer is missing."""
 
     level: str
     reason: str = ""
+    landlock: int = 0
+
+    def __str__(self) -> str:
+        text = {"private-root": "namespaces and a private root", "namespaces": "namespaces without a private root",
+                "process-groups": "process groups, no namespaces"}[self.level]
+        if self.landlock:
+            text += f"; files fenced by Landlock ABI {self.landlock}"
+        elif self.level != "private-root":
+            text += "; files outside the temp dir are reachable"
+        return text + (f" ({self.reason})" if self.reason else "")
 
 
-def _check(ret: int, what: str) -> None:
+def check(ret: int, what: str) -> None:
     if ret != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
@@ -50,16 +61,16 @@ def _check(ret: int, what: str) -> None:
 
 def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
     """Die with the parent: a killed executor leaves no worker or child behind."""
-    _libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
 
 
 def become_subreaper() -> None:
     """Orphaned descendants reparent to us, so the fallback cleanup can still find them."""
-    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _unshare(flags: int) -> bool:
-    return _libc.unshare(flags) == 0
+    return libc.unshare(flags) == 0
 
 
 def _write_file(path: str, text: str) -> None:
@@ -68,8 +79,8 @@ def _write_file(path: str, text: str) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(
-        _libc.mount(
+    check(
+        libc.mount(
             source.encode() if source else None, target.encode(), fstype.encode() if fstype else None,
             flags, data.encode() if data else None,
         ),
@@ -77,7 +88,7 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     )
 
 
-def _site_packages() -> set[str]:
+def site_packages_dirs() -> set[str]:
     """Where third-party packages live for this interpreter (venv and user sites included)."""
     found = {p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p)}
     found |= set(site.getsitepackages()) | {site.getusersitepackages()}
@@ -90,29 +101,29 @@ def _outermost(paths: set[str]) -> list[str]:
     return [p for p in real if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in real)]
 
 
-def _exposed_paths(site_packages: bool) -> list[str]:
+def exposed_paths(site_packages: bool) -> list[str]:
     """What a candidate may read: the interpreter, its standard library and system libraries."""
     paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix}
     real = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
-    return _outermost(real | _site_packages() if site_packages else real)
+    return _outermost(real | site_packages_dirs() if site_packages else real)
 
 
 def build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
-    """Pivot into a tmpfs root holding read-only binds of ``_exposed_paths`` and a private /tmp.
+    """Pivot into a tmpfs root holding read-only binds of ``exposed_paths`` and a private /tmp.
 
     Without ``site_packages`` the third-party package directories are covered by empty read-only
     tmpfs mounts: a verdict must not depend on what the host happens to have installed. Returns the
     entries of the new /tmp that lead to exposed paths (a virtualenv under /tmp): they must stay.
     """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    exposed = _exposed_paths(site_packages)
+    exposed = exposed_paths(site_packages)
     # Handles first: the new root is a tmpfs over /tmp (in this mount namespace only, so nothing is
     # left on the host), which hides whatever lives under /tmp, a virtualenv for instance.
     sources = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in exposed}
     # outermost only: a covered directory is empty, so a path nested in it (ray puts
     # site-packages/ray/thirdparty_files on sys.path) has no mount point left and is hidden already
     hidden = [] if site_packages else _outermost(
-        {p for p in _site_packages() if any(p.startswith(q.rstrip("/") + "/") for q in exposed)}
+        {p for p in site_packages_dirs() if any(p.startswith(q.rstrip("/") + "/") for q in exposed)}
     )
     devices = {dev: os.open(f"/dev/{dev}", os.O_PATH) for dev in ("null", "zero", "full", "random", "urandom")}
     links = {link: os.readlink(link) for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64") if os.path.islink(link)}
@@ -140,15 +151,15 @@ def build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
         os.makedirs(old)
         if _PIVOT_ROOT is None:
             raise OSError("pivot_root: unknown syscall number on this architecture")
-        _check(_libc.syscall(_PIVOT_ROOT, root.encode(), old.encode()), "pivot_root")
+        check(libc.syscall(_PIVOT_ROOT, root.encode(), old.encode()), "pivot_root")
     except OSError:
-        _libc.umount2(root.encode(), MNT_DETACH)  # give the worker its ordinary view back
+        libc.umount2(root.encode(), MNT_DETACH)  # give the worker its ordinary view back
         raise
     finally:
         for fd in (*sources.values(), *devices.values()):
             os.close(fd)
     os.chdir("/")
-    _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
+    check(libc.umount2(b"/.old", MNT_DETACH), "umount old root")
     os.rmdir("/.old")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)  # shows only this pid namespace
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)

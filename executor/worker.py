@@ -7,6 +7,7 @@ the cell is TIMEOUT, and a fresh child resumes at the next test.
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 import importlib
 import json
@@ -23,7 +24,7 @@ from typing import Any
 
 from multiprocess.connection import Connection
 
-from executor import harness, sandbox
+from executor import harness, landlock, sandbox
 from executor.config import ExecutorConfig
 from executor.prepare import Prepared, compile_candidate, prepare
 from executor.sandbox import Containment
@@ -77,8 +78,7 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
             raise OSError("disabled by configuration (namespaces=False)")
         sandbox.enter_namespaces(config.network)
     except OSError as e:
-        containment = Containment("process-groups", f"namespaces unavailable ({e}); files and network are reachable")
-        print(f"coderm executor: {containment.reason}", file=sys.stderr)
+        containment = Containment("process-groups", f"namespaces unavailable: {e}")
         sandbox.become_subreaper()
         Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None).serve()
         return
@@ -94,9 +94,7 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
             containment = Containment("private-root", "")
         except OSError as e:
             private = None
-            containment = Containment("namespaces", f"private root unavailable ({e}); files outside the temp dir "
-                                                    "are reachable")
-            print(f"coderm executor: {containment.reason}", file=sys.stderr)
+            containment = Containment("namespaces", f"private root unavailable: {e}")
         Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None, private_tmp=private).serve()
     finally:
         os._exit(0)
@@ -107,6 +105,20 @@ class Worker:
                  private_tmp: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.config = config
+        # cells live in one directory per worker: the Landlock ruleset (built once) lets candidates write there only
+        self.cell_root = tempfile.mkdtemp(prefix="coderm-cells-")
+        os.chmod(self.cell_root, 0o711)
+        self.ruleset: int | None = None
+        if private_tmp is None:
+            try:
+                built = landlock.build_ruleset(self.cell_root, config.site_packages)
+            except OSError as e:
+                built = None
+                containment = dataclasses.replace(containment, reason=f"{containment.reason}; Landlock: {e}")
+            if built is not None:
+                self.ruleset, abi = built
+                containment = dataclasses.replace(containment, landlock=abi)
+            print(f"coderm executor: candidates run with {containment}", file=sys.stderr)
         self.containment = containment
         self.uid = uid
         # /tmp is the sandbox's own tmpfs (but for these entries, exposed paths): emptied after every candidate
@@ -117,15 +129,18 @@ class Worker:
 
     def serve(self) -> None:
         self.conn.send((None, self.containment))  # first message: what this worker could set up
-        while True:
-            try:
-                message = self.conn.recv()
-            except (EOFError, OSError):
-                return
-            if message is None:
-                return
-            task_id, candidate, entry_point, tests = message
-            self.conn.send((task_id, self.run_candidate(candidate, entry_point, tests)))
+        try:
+            while True:
+                try:
+                    message = self.conn.recv()
+                except (EOFError, OSError):
+                    return
+                if message is None:
+                    return
+                task_id, candidate, entry_point, tests = message
+                self.conn.send((task_id, self.run_candidate(candidate, entry_point, tests)))
+        finally:
+            shutil.rmtree(self.cell_root, ignore_errors=True)
 
     def _prepare(self, spec: TestSpec) -> Prepared:
         prep = self.prepared.get(spec)
@@ -172,6 +187,8 @@ class Worker:
 
     def _enter_child(self, tmpdir: str, chan_w: int, out_w: int, n_tests: int) -> None:
         cfg = self.config
+        if self.ruleset is not None:  # first: the dup2s below may reuse the ruleset's descriptor number
+            landlock.restrict(self.ruleset)
         os.setsid()
         sandbox.set_parent_death_signal()
         os.dup2(self.devnull, 0)
@@ -195,7 +212,7 @@ class Worker:
         """Run one child over ``pending``; fill ``cells`` for every verdict it reports."""
         cfg = self.config
         token = os.urandom(16).hex()
-        tmpdir = tempfile.mkdtemp(prefix="cell-")
+        tmpdir = tempfile.mkdtemp(prefix="cell-", dir=self.cell_root)
         if self.uid is not None:
             os.chown(tmpdir, self.uid, self.uid)
         chan_r, chan_w = os.pipe()
@@ -218,10 +235,9 @@ class Worker:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
                 os.close(fd)
+            shutil.rmtree(tmpdir, ignore_errors=True)
             if self.private_tmp is not None:  # nothing a candidate leaves in /tmp reaches the next one
-                sandbox.empty_directory("/tmp", self.private_tmp)
-            else:
-                shutil.rmtree(tmpdir, ignore_errors=True)
+                sandbox.empty_directory("/tmp", self.private_tmp | {os.path.basename(self.cell_root)})
 
 
 class _Supervision:

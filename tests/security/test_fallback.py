@@ -1,22 +1,29 @@
-"""Process containment without namespaces (a kernel that refuses unshare).
+"""Containment without namespaces (a kernel or container that refuses unshare).
 
 The workers then fall back to process groups, a subreaper and (as root) an unprivileged uid per
-worker. Files and the network are not contained there (README threat model), but processes must
-be: no loop outlives its deadline, no setsid grandchild or fork bomb survives the run, and kill
-of the parent, the group or everything (kill -1) leaves pytest and the honest candidate alone.
+worker, and fence candidates with Landlock where the kernel has it. Processes must stay contained:
+no loop outlives its deadline, no setsid grandchild or fork bomb survives the run, and kill of the
+parent, the group or everything (kill -1) leaves pytest and the honest candidate alone. With
+Landlock (ABI >= 6) the file, socket and /tmp attacks of ``test_containment`` must fail here too.
 The fallback is forced with ``ExecutorConfig(namespaces=False)``, the path a kernel that refuses
 ``unshare`` takes.
 """
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from typing import Iterator
 
 import pytest
 
+import test_containment as contained
 from adversary import MARKER, Sandbox, open_sandbox
-from executor import Status
+from executor import Status, landlock
+
+LANDLOCK = landlock.abi_version()
+needs_landlock = pytest.mark.skipif(LANDLOCK < 6, reason=f"the kernel's Landlock ABI is {LANDLOCK}; "
+                                                          "files, TCP and signals need 6")
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +76,54 @@ def test_fallback_killing_parent_group_and_everything(attack):
         "import os\ndef add(a, b):\n    os.kill(-1, 9)\n    return a - b\n",
     ])
     assert os.getpid() == pid_before
+
+
+@needs_landlock
+def test_workers_report_the_landlock_fence(sandbox):
+    assert sandbox.ex.containment.landlock == LANDLOCK, sandbox.ex.containment
+
+
+@needs_landlock
+def test_landlock_keeps_files_outside_the_temp_dir_out_of_reach(attack, tmp_path):
+    contained.test_files_outside_the_temp_dir_are_out_of_reach(attack, tmp_path)
+
+
+@needs_landlock
+def test_landlock_keeps_the_repository_and_etc_unreadable(attack):
+    contained.test_repository_and_home_are_not_readable(attack)
+
+
+@needs_landlock
+def test_landlock_files_do_not_survive_into_the_next_candidate(sandbox, request):
+    contained.test_files_do_not_survive_into_the_next_candidate(sandbox, request)
+
+
+@needs_landlock
+def test_landlock_no_connection_reaches_a_local_listener(attack):
+    contained.test_no_connection_reaches_a_local_listener(attack)
+
+
+@needs_landlock
+def test_landlock_signal_scope_covers_processes_of_the_same_uid(tmp_path):
+    """Without a pid namespace only Landlock's scope keeps kill(pid) from the caller's own processes
+    (as root, candidates also run as another uid; this checks the scope on its own)."""
+    victim = subprocess.Popen(["sleep", "60"])
+    ruleset, _ = landlock.build_ruleset(str(tmp_path), site_packages=False)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                landlock.restrict(ruleset)
+                os.kill(victim.pid, 9)
+            except PermissionError:
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert victim.poll() is None and os.waitstatus_to_exitcode(status) == 0, \
+            "a Landlock-restricted process signalled a process outside its domain"
+    finally:
+        os.close(ruleset)
+        victim.kill()
+        victim.wait()
