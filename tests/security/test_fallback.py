@@ -10,6 +10,7 @@ The fallback is forced with ``ExecutorConfig(namespaces=False)``, the path a ker
 """
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import textwrap
@@ -84,23 +85,15 @@ def test_workers_report_the_landlock_fence(sandbox):
 
 
 @needs_landlock
-def test_landlock_keeps_files_outside_the_temp_dir_out_of_reach(attack, tmp_path):
-    contained.test_files_outside_the_temp_dir_are_out_of_reach(attack, tmp_path)
-
-
-@needs_landlock
-def test_landlock_keeps_the_repository_and_etc_unreadable(attack):
-    contained.test_repository_and_home_are_not_readable(attack)
-
-
-@needs_landlock
-def test_landlock_files_do_not_survive_into_the_next_candidate(sandbox, request):
-    contained.test_files_do_not_survive_into_the_next_candidate(sandbox, request)
-
-
-@needs_landlock
-def test_landlock_no_connection_reaches_a_local_listener(attack):
-    contained.test_no_connection_reaches_a_local_listener(attack)
+@pytest.mark.parametrize("attack_test", [
+    contained.test_files_outside_the_temp_dir_are_out_of_reach,
+    contained.test_repository_and_home_are_not_readable,
+    contained.test_files_do_not_survive_into_the_next_candidate,
+    contained.test_no_connection_reaches_a_local_listener,
+], ids=lambda test: test.__name__.removeprefix("test_"))
+def test_landlock_stops_the_attacks_the_private_root_stops(attack_test, sandbox, request, tmp_path):
+    fixtures = {"attack": sandbox.attack, "sandbox": sandbox, "request": request, "tmp_path": tmp_path}
+    attack_test(**{name: fixtures[name] for name in inspect.signature(attack_test).parameters})
 
 
 @needs_landlock
