@@ -13,14 +13,13 @@ from __future__ import annotations
 import inspect
 import os
 import subprocess
-import textwrap
 from typing import Iterator
 
 import pytest
 
 import test_containment as contained
-from adversary import MARKER, Sandbox, open_sandbox
-from executor import Status, landlock
+from adversary import Sandbox, open_sandbox
+from executor import landlock
 
 LANDLOCK = landlock.abi_version()
 needs_landlock = pytest.mark.skipif(LANDLOCK < 6, reason=f"the kernel's Landlock ABI is {LANDLOCK}; "
@@ -35,48 +34,24 @@ def sandbox() -> Iterator[Sandbox]:
         yield box
 
 
-def test_fallback_loop_catching_everything_times_out(attack):
-    hostile = textwrap.dedent("""
-        import signal
-        for s in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
-        def add(a, b):
-            while True:
-                try:
-                    while True:
-                        pass
-                except BaseException:
-                    pass
-    """)
-    m = attack(hostile)
-    assert Status.TIMEOUT in {Status(s) for s in m.statuses[1]}
+def _run(attack_test, sandbox: Sandbox, request, tmp_path) -> None:
+    """Run a test of ``test_containment`` against this module's executor (no namespaces)."""
+    fixtures = {"attack": sandbox.attack, "sandbox": sandbox, "request": request, "tmp_path": tmp_path}
+    attack_test(**{name: fixtures[name] for name in inspect.signature(attack_test).parameters})
 
 
-def test_fallback_setsid_grandchild_and_fork_bomb_leave_nothing(attack):
-    grandchild = textwrap.dedent(f"""
-        import os
-        def add(a, b):
-            if os.fork() == 0:
-                os.setsid()
-                if os.fork() == 0:
-                    os.execv('/bin/sh', ['/bin/sh', '-c', 'sleep 30', {MARKER!r}])
-                os._exit(0)
-            os.wait()
-            return a - b
-    """)
-    bomb = "import os\ndef add(a, b):\n    while True:\n        try:\n            os.fork()\n        except BaseException:\n" \
-           "            pass\n"
-    attack([grandchild, bomb])
+def _name(test) -> str:
+    return test.__name__.removeprefix("test_")
 
 
-def test_fallback_killing_parent_group_and_everything(attack):
-    pid_before = os.getpid()
-    attack([
-        "import os\ndef add(a, b):\n    os.kill(os.getppid(), 9)\n    return a - b\n",
-        "import os\ndef add(a, b):\n    os.killpg(0, 9)\n    os.killpg(os.getpgid(os.getppid()), 9)\n    return a - b\n",
-        "import os\ndef add(a, b):\n    os.kill(-1, 9)\n    return a - b\n",
-    ])
-    assert os.getpid() == pid_before
+@pytest.mark.parametrize("attack_test", [
+    contained.test_loop_catching_every_exception_times_out,
+    contained.test_fork_bomb_is_contained,
+    contained.test_setsid_grandchild_does_not_outlive_the_run,
+    contained.test_killing_parent_group_and_everything,
+], ids=_name)
+def test_processes_stay_contained_without_namespaces(attack_test, sandbox, request, tmp_path):
+    _run(attack_test, sandbox, request, tmp_path)
 
 
 @needs_landlock
@@ -90,10 +65,9 @@ def test_workers_report_the_landlock_fence(sandbox):
     contained.test_repository_and_home_are_not_readable,
     contained.test_files_do_not_survive_into_the_next_candidate,
     contained.test_no_connection_reaches_a_local_listener,
-], ids=lambda test: test.__name__.removeprefix("test_"))
+], ids=_name)
 def test_landlock_stops_the_attacks_the_private_root_stops(attack_test, sandbox, request, tmp_path):
-    fixtures = {"attack": sandbox.attack, "sandbox": sandbox, "request": request, "tmp_path": tmp_path}
-    attack_test(**{name: fixtures[name] for name in inspect.signature(attack_test).parameters})
+    _run(attack_test, sandbox, request, tmp_path)
 
 
 @needs_landlock
