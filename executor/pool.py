@@ -20,6 +20,7 @@ from typing import Any
 
 from multiprocess.connection import Pipe, wait
 
+from executor import wire
 from executor.config import ExecutorConfig
 from executor.sandbox import CONTAINMENT_LEVELS, Containment
 from executor.specs import TestSpec
@@ -105,7 +106,7 @@ class WorkerPool:
             start = max([d for _, d in slot.in_flight.values()], default=time.monotonic())
             slot.in_flight[task.task_id] = (task, start + self._task_budget(task))
             try:
-                slot.conn.send((task.task_id, task.candidate, task.entry_point, task.tests))
+                wire.send(slot.conn, (task.task_id, task.candidate, task.entry_point, task.tests))
             except (BrokenPipeError, ConnectionResetError):
                 given_up += self._replace(slot, "worker process died")
         return given_up
@@ -133,7 +134,7 @@ class WorkerPool:
                 if handle is slot.conn:
                     try:
                         while slot.conn.poll():
-                            task_id, cells = slot.conn.recv()
+                            task_id, cells = wire.recv(slot.conn)
                             if task_id is None:
                                 slot.containment = cells
                                 continue
@@ -169,7 +170,7 @@ class WorkerPool:
         for slot in self.slots:
             if slot.containment is None:
                 try:
-                    _, slot.containment = slot.conn.recv()  # a worker's first message: nothing is sent before it
+                    _, slot.containment = wire.recv(slot.conn)  # a worker's first message: nothing is sent before it
                 except (EOFError, OSError):
                     raise RuntimeError(f"executor worker {slot.index} exited before it started") from None
         return max((s.containment for s in self.slots), key=lambda c: (CONTAINMENT_LEVELS.index(c.level), -c.landlock))
@@ -186,7 +187,7 @@ class WorkerPool:
     def close(self) -> None:
         for slot in self.slots:
             try:
-                slot.conn.send(None)
+                wire.send(slot.conn, None)
             except (OSError, ValueError):
                 pass
         for slot in self.slots:

@@ -24,7 +24,7 @@ from typing import Any
 
 from multiprocess.connection import Connection
 
-from executor import harness, landlock, sandbox
+from executor import harness, landlock, sandbox, wire
 from executor.config import ExecutorConfig
 from executor.prepare import Prepared, compile_candidate, prepare
 from executor.sandbox import Containment
@@ -128,17 +128,17 @@ class Worker:
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
 
     def serve(self) -> None:
-        self.conn.send((None, self.containment))  # first message: what this worker could set up
+        wire.send(self.conn, (None, self.containment))  # first message: what this worker could set up
         try:
             while True:
                 try:
-                    message = self.conn.recv()
+                    message = wire.recv(self.conn)
                 except (EOFError, OSError):
                     return
                 if message is None:
                     return
                 task_id, candidate, entry_point, tests = message
-                self.conn.send((task_id, self.run_candidate(candidate, entry_point, tests)))
+                wire.send(self.conn, (task_id, self.run_candidate(candidate, entry_point, tests)))
         finally:
             shutil.rmtree(self.cell_root, ignore_errors=True)
 
