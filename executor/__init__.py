@@ -6,7 +6,6 @@
             ...
 """
 from executor.config import ExecutorConfig
-from executor.matrix import PassMatrix
 from executor.specs import CallTest, CodeTest, StdioTest, TestSpec, as_test, test_to_json
 from executor.status import Status
 
@@ -16,9 +15,15 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # the runtime pulls in multiprocess; keep `import executor` light
+def __getattr__(name: str):
+    """The runtime pulls in multiprocess and the matrix numpy: a worker imports neither, so a candidate
+    cannot find them already loaded, and `import executor` stays light."""
     if name in ("Executor", "Job"):
         from executor import runner
 
         return getattr(runner, name)
+    if name == "PassMatrix":
+        from executor.matrix import PassMatrix
+
+        return PassMatrix
     raise AttributeError(name)

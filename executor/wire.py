@@ -1,4 +1,4 @@
-"""Messages between the executor and its workers: the C pickler over ``multiprocess`` connections.
+"""Messages between the executor and its workers: the C pickler over pipe connections.
 
 ``Connection.send``/``recv`` of ``multiprocess`` pickle with dill's pure-Python pickler, which cost the
 parent ~110 us per test spec sent (8 of 13 s on 10 CodeT problems, on cores the workers need). Both

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from multiprocess.connection import Connection
+from multiprocessing.connection import Connection  # the stdlib's: multiprocess would load dill here
 
 from executor import harness, landlock, sandbox, wire
 from executor.config import ExecutorConfig

@@ -167,6 +167,17 @@ def test_run_many_streams_in_input_order(ex):
     assert keys == list(range(12))
 
 
+def test_verdicts_do_not_depend_on_what_the_executor_itself_imported(ex):
+    """numpy (the matrix), multiprocess and dill (the pool) live in the caller, not in the workers: with
+    site-packages hidden, a candidate importing them fails as it would on a bare interpreter."""
+    probes = [f"import {name}\ndef f():\n    return 1\n" for name in ("numpy", "multiprocess", "dill")]
+    m = ex.run(probes, [{"type": "call", "args": [], "expected": 1}], entry_point="f")
+    assert [Status(s) for s in m.statuses[:, 0]] == [Status.ERROR] * 3, m.details
+    assert all("ModuleNotFoundError" in m.details[(i, 0)] for i in range(3)), m.details
+    with Executor(ExecutorConfig(workers=1, cache_path=None, site_packages=True)) as exposed:
+        assert exposed.run(probes[:1], [{"type": "call", "args": [], "expected": 1}], entry_point="f").passed.all()
+
+
 def test_per_test_isolation_hides_side_effects():
     leaky = "seen = []\ndef f(x):\n    seen.append(x)\n    return len(seen)\n"
     tests = ["assert f(0) == 1", "assert f(1) == 1"]
