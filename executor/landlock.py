@@ -39,8 +39,10 @@ class _PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
+sandbox.libc.syscall.restype = ctypes.c_long  # negative errors, and the ruleset fd
+
+
 def _syscall(number: int, *args: object) -> int:
-    sandbox.libc.syscall.restype = ctypes.c_long
     return sandbox.libc.syscall(number, *args)
 
 

@@ -369,14 +369,19 @@ def test_executor_environment_does_not_reach_the_candidate():
             m = ex.run([cand], [{"type": "call", "args": [], "expected": None}], entry_point="leak")
         print(json.dumps({"outputs": list(m.outputs.values()), "details": list(m.details.values())}))
     """)
-    env = dict(os.environ, CODERM_TEST_SECRET=secret)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=60)
+    leaks = _leaks_of_a_caller(script, secret, env=dict(os.environ, CODERM_TEST_SECRET=secret))
+    assert not leaks, f"executor environment visible to the candidate: {leaks[0][:300]}"
+
+
+def _leaks_of_a_caller(script: str, secret: str, *args: str, env: dict | None = None) -> list[str]:
+    """Run ``script`` (a caller that prints its matrix's outputs and details as JSON) in a fresh
+    interpreter; return the outputs and details that contain ``secret``."""
+    proc = subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["outputs"], result
-    leaks = [o for o in result["outputs"] + result["details"] if secret in o]
-    assert not leaks, f"executor environment visible to the candidate: {leaks[0][:300]}"
+    return [o for o in result["outputs"] + result["details"] if secret in o]
 
 
 def test_fork_that_returns_in_both_processes(attack, request):
@@ -452,12 +457,7 @@ def test_caller_memory_does_not_reach_the_candidate(request):
             m = ex.run([cand], [{"type": "call", "args": [], "expected": []}], entry_point="leak")
         print(json.dumps({"outputs": list(m.outputs.values()), "details": list(m.details.values())}))
     """)
-    proc = subprocess.run([sys.executable, "-c", script, secret], cwd=REPO, capture_output=True, text=True,
-                          timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["outputs"], result
-    leaks = [o for o in result["outputs"] + result["details"] if secret in o]
+    leaks = _leaks_of_a_caller(script, secret, secret)
     assert not leaks, f"caller memory visible to the candidate: {leaks[0][:300]}"
 
 
