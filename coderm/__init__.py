@@ -2,7 +2,8 @@
 
     import coderm
     r = coderm.rerank(prompt, candidates, tests, entry_point="f")   # scores, ranking, best, matrix
-    rewards = coderm.score_batch(completions, tests, entry_points="f")  # one float per completion
+    rewards = coderm.score_batch(completions, tests, entry_points="f")  # one reward in [0, 1] per completion
+    pipeline = coderm.Pipeline.from_config("default", workers=8)        # the engine every surface shares
 
 Names are imported on first use so ``import coderm`` stays light (no numpy, no worker pool).
 """
@@ -18,8 +19,8 @@ _EXPORTS = {
     "ValidationError": "coderm.model",
     "Config": "coderm.config",
     "load_config": "coderm.config",
+    "Pipeline": "coderm.pipeline",
     "RewardFunction": "coderm.rl",
-    "RewardConfig": "coderm.rl",
 }
 
 __all__ = sorted(_EXPORTS)

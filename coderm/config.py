@@ -1,7 +1,10 @@
-"""Run configuration: built-in defaults <- YAML file (``--config``) <- command-line flags.
+"""The one run configuration: built-in defaults <- a YAML preset or file <- options.
 
-Every CLI option has a key here (``configs/default.yaml`` lists them all). The ``executor``
-section maps onto ``executor.ExecutorConfig`` field by field; ``cache`` becomes its ``cache_path``.
+Every surface (``coderm score``, ``rerank``/``score_batch``, ``RewardFunction`` and its adapters,
+``coderm serve``, ``coderm pareto``) builds its ``Pipeline`` from a ``Config``. Defaults live here
+and nowhere else; ``coderm/configs/default.yaml`` lists every key. Presets ship in the package and
+resolve by name (``--config reward``) or by path. Sections are typed and validated at construction,
+so a bad setting stops a run before anything is written.
 """
 from __future__ import annotations
 
@@ -12,10 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from coderm.aggregate import DEFAULT as DEFAULT_AGGREGATOR
+from coderm.aggregate import NAMES as AGGREGATORS
+from coderm.extract import ExtractConfig
 from executor.config import ExecutorConfig
 
 MINED_TESTS_MODES = ("absent", "always", "never")
+ALLOCATORS = ("equal", "greedy")  # the budget splits a run can use without fitted gain curves
 DEFAULT_CACHE = ".coderm-cache/cells.sqlite"
+PRESETS = Path(__file__).parent / "configs"
 
 
 class ConfigError(ValueError):
@@ -23,76 +33,163 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class BudgetConfig:
+    """How many tests each problem runs (``difficulty.plan_budget``).
+
+    ``tests``: the average number of tests per problem, over batches of problems; None runs every
+    test, 0 runs none (candidates are then ranked by the prune stages alone). ``allocator``:
+    ``equal``, or ``greedy`` by pass rates predicted with ``difficulty_model`` (the default when one is given).
+    """
+
+    tests: float | None = None
+    allocator: str | None = None  # None: greedy when a difficulty_model is given, else equal
+    difficulty_model: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.allocator is None:
+            object.__setattr__(self, "allocator", "equal" if self.difficulty_model is None else "greedy")
+        if self.tests is not None and (isinstance(self.tests, bool) or not isinstance(self.tests, (int, float))
+                                       or not self.tests >= 0):
+            raise ConfigError(f"budget.tests must be a number of tests per problem >= 0, got {self.tests!r}")
+        if self.allocator not in ALLOCATORS:
+            raise ConfigError(f"budget.allocator must be one of {', '.join(ALLOCATORS)}, got {self.allocator!r}")
+        if self.allocator == "greedy" and self.difficulty_model is None:
+            raise ConfigError("budget.allocator greedy needs a difficulty_model (train one with `coderm difficulty train`)")
+        if self.difficulty_model is not None and not Path(self.difficulty_model).is_file():
+            raise ConfigError(f"budget.difficulty_model: {self.difficulty_model} is not a file")
+
+
+@dataclass(frozen=True)
 class Config:
-    aggregator: str | None = None  # None: coderm.aggregate.DEFAULT
+    """Every setting of a run, by pipeline stage; see coderm/configs/default.yaml for each key."""
+
+    aggregator: str = DEFAULT_AGGREGATOR  # pass matrix -> scores (coderm.aggregate)
     mined_tests: str = "absent"  # add tests mined from the prompt: only when none are given | always | never
     generator: dict | None = None  # test-generator settings for coderm.generate; None: no model is called
-    budget: float | None = None  # average tests per problem (difficulty.plan_budget); None: every test
-    allocator: str | None = None  # budget split: equal | greedy | curves; None: equal, or greedy with a model
-    difficulty_model: str | None = None  # estimator file from `coderm difficulty train` (predicted pass rates)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
     prune: list | None = None  # staged verification before execution, e.g. [{stage: syntax}, {stage: lint}]
+    extract: ExtractConfig = field(default_factory=ExtractConfig)  # completions (chat replies) -> programs
     cache: str | None = DEFAULT_CACHE  # SQLite cell cache shared across runs; None disables it
     skip_invalid: bool = False  # report invalid input lines and go on instead of stopping (exit 2)
     quiet: bool = False  # no progress bar, no summary
-    executor: dict = field(default_factory=dict)  # ExecutorConfig fields (workers, timeout, memory_mb, ...)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # cache_path comes from ``cache``
 
     def __post_init__(self) -> None:
+        if self.aggregator not in AGGREGATORS:
+            raise ConfigError(f"unknown aggregator {self.aggregator!r}; expected one of {', '.join(AGGREGATORS)}")
         if self.mined_tests not in MINED_TESTS_MODES:
             raise ConfigError(f"mined_tests must be one of {', '.join(MINED_TESTS_MODES)}, got {self.mined_tests!r}")
         if self.generator is not None and not isinstance(self.generator, dict):
             raise ConfigError("generator must be a mapping of generator settings or null")
-        if self.budget is not None and not self.budget > 0:
-            raise ConfigError(f"budget must be a positive number of tests per problem, got {self.budget!r}")
-        if not isinstance(self.executor, dict):
-            raise ConfigError("executor must be a mapping of executor options")
-        if "cache_path" in self.executor:
+        if self.prune is not None and not isinstance(self.prune, list):
+            raise ConfigError("prune must be a list of stages or null")
+        object.__setattr__(self, "budget", _section(BudgetConfig, self.budget, "budget"))
+        object.__setattr__(self, "extract", _section(ExtractConfig, self.extract, "extract"))
+        object.__setattr__(self, "executor", _section(ExecutorConfig, self.executor, "executor"))
+        if self.executor.cache_path is not None:
             raise ConfigError("set the cell cache with the top-level key 'cache', not executor.cache_path")
-        self.executor_config()  # fail early on unknown or invalid executor options
+
+    def executor_config(self) -> ExecutorConfig:
+        """The executor's settings, with the cell cache of ``cache``."""
+        return dataclasses.replace(self.executor, cache_path=self.cache)
 
     def generation_cache(self) -> str | None:
         """Raw generations are cached next to the cell cache (reruns do not regenerate)."""
         return str(Path(self.cache).parent / "generations") if self.cache else None
 
-    def executor_config(self) -> ExecutorConfig:
-        try:
-            return ExecutorConfig.from_dict({**self.executor, "cache_path": self.cache})
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"executor: {e}") from None
-
     def with_overrides(self, **values: Any) -> "Config":
-        """A copy with the non-None ``values`` applied; executor fields may be given flat (workers=4)."""
-        executor_fields = {f.name for f in dataclasses.fields(ExecutorConfig)}
-        top = {f.name for f in dataclasses.fields(Config)}
-        executor = dict(self.executor)
+        """A copy with the non-None ``values`` applied. Executor fields may be given flat
+        (``workers=4``), and so may the budget's (``budget=8, allocator="greedy"``) and extraction's."""
+        sections = {"executor": ExecutorConfig, "budget": BudgetConfig, "extract": ExtractConfig}
+        flat = {name: section for section, cls in sections.items() for name in _names(cls)} | {"budget": "budget"}
+        flat.pop("cache_path")
+        flat.pop("tests")  # the budget is set as budget=B; "tests" means test lists elsewhere
+        top = _names(Config)
         changes: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {s: {} for s in sections}
         for key, value in values.items():
             if value is None:
                 continue
-            if key in top:
+            if key == "budget" and not isinstance(value, (dict, BudgetConfig)):
+                nested["budget"]["tests"] = value
+            elif key in top:
                 changes[key] = value
-            elif key in executor_fields and key != "cache_path":
-                executor[key] = value
+            elif key in flat:
+                nested[flat[key]][key] = value
             else:
-                raise ConfigError(f"unknown option {key!r}; known: {', '.join(sorted(top | executor_fields - {'cache_path'}))}")
-        if "executor" in changes:
-            executor = {**executor, **changes.pop("executor")}
-        return dataclasses.replace(self, **changes, executor=executor)
+                raise ConfigError(f"unknown option {key!r}; known: {', '.join(sorted(top | set(flat)))}")
+        for section, updates in nested.items():
+            base = changes.get(section, getattr(self, section))
+            if updates:
+                base = {**_as_dict(base), **updates}
+            changes[section] = base
+        return dataclasses.replace(self, **changes)
 
-    def fingerprint(self, aggregator: str) -> str:
+    def fingerprint(self) -> str:
         """Digest of everything that can change a score line (a resumed run must match it)."""
-        verdict = self.executor_config().verdict_key()
-        key = {"aggregator": aggregator, "mined_tests": self.mined_tests, "generator": self.generator, "executor": verdict,
-               "budget": [self.budget, self.allocator, self.difficulty_model], "prune": self.prune}
+        key = {"aggregator": self.aggregator, "mined_tests": self.mined_tests, "generator": self.generator,
+               "executor": self.executor.verdict_key(), "budget": dataclasses.asdict(self.budget),
+               "prune": self.prune, "extract": dataclasses.asdict(self.extract)}
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
+    def key(self) -> str:
+        """A stable text of the whole config (configs hold lists and dicts, so they are not hashable)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
 
-def load_config(path: str | Path | None = None) -> Config:
-    """The defaults, updated by the YAML file at ``path`` when given."""
-    if path is None:
-        return Config()
-    import yaml
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "config") -> "Config":
+        """A config from a decoded YAML mapping; ConfigError names ``source`` and the bad key."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: a config must be a mapping of keys to values")
+        unknown = sorted(set(values) - _names(cls))
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_names(cls)))}")
+        values = {k: v for k, v in values.items() if v is not None or k in ("generator", "prune", "cache")}
+        if isinstance(values.get("budget"), (int, float)) and not isinstance(values["budget"], bool):
+            values["budget"] = {"tests": values["budget"]}
+        try:
+            return cls(**values)
+        except ConfigError as e:
+            raise ConfigError(f"{source}: {e}") from None
 
-    path = Path(path)
+
+def _names(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _as_dict(section: Any) -> dict[str, Any]:
+    return dataclasses.asdict(section) if dataclasses.is_dataclass(section) else dict(section)
+
+
+def _section(cls: type, value: Any, name: str) -> Any:
+    """A typed section from its dataclass or a mapping; ConfigError names the section."""
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a mapping of {name} options")
+    unknown = sorted(set(value) - _names(cls))
+    if unknown:
+        raise ConfigError(f"{name}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(_names(cls)))}")
+    try:
+        return cls(**value)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{name}: {e}") from None
+
+
+def presets() -> list[str]:
+    """Names of the configs shipped in the package (``coderm/configs/NAME.yaml``)."""
+    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+
+
+def read_yaml(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
+    """The mapping of a config file, or of a shipped preset when no such file exists; and its source."""
+    path = Path(name_or_path)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        if str(path) not in presets():
+            raise ConfigError(f"{name_or_path}: no such config file or preset; presets: {', '.join(presets())}")
+        path = PRESETS / f"{path}.yaml"
     try:
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as e:
@@ -101,19 +198,20 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: a config must be a mapping of keys to values")
-    top = {f.name for f in dataclasses.fields(Config)}
-    unknown = sorted(set(values) - top)
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(top))}")
-    try:
-        return Config(**{**values, "executor": values.get("executor") or {}})
-    except ConfigError as e:
-        raise ConfigError(f"{path}: {e}") from None
+    return values, str(path)
 
 
-def load_generator_section(path: str | Path) -> dict:
-    """The ``generator`` mapping of a YAML config (e.g. configs/coderm-8b.yaml); ConfigError if absent."""
-    section = load_config(path).generator
+def load_config(name_or_path: str | Path | None = None) -> Config:
+    """The defaults, updated by a preset name or a YAML file when given."""
+    if name_or_path is None:
+        return Config()
+    values, source = read_yaml(name_or_path)
+    return Config.from_dict(values, source)
+
+
+def load_generator_section(name_or_path: str | Path) -> dict:
+    """The ``generator`` mapping of a config (e.g. the coderm-8b preset); ConfigError if absent."""
+    section = load_config(name_or_path).generator
     if section is None:
-        raise ConfigError(f"{path}: no 'generator' section")
+        raise ConfigError(f"{name_or_path}: no 'generator' section")
     return section

@@ -1,194 +1,327 @@
-"""Problems in, scores out: build each problem's tests, run them through the executor, aggregate.
+"""The one engine: problems (or RL completions) in, scores (or rewards) out, in the design's order.
 
-The CLI (``coderm score``) and the library (``coderm.rerank``) both go through ``score_stream``
-and ``score_matrix``, so the same problem gets the same scores either way.
+    pipeline = Pipeline.from_config("default", workers=8)
+    for scored in pipeline.score(problems): ...        # coderm score, rerank, coderm pareto
+    rewards = pipeline.rewards(samples)                # score_batch, RewardFunction, its adapters, serve
+
+Stages, per batch of problems: prune (cheap stages cut the candidate pool) -> plan (the test budget
+split by difficulty) -> generate (a model's tests for problems without given ones, plus tests mined
+from the prompt) -> execute (the sandboxed executor, streamed across problems) -> aggregate (scores in
+[0, 1]). Everything a config names (aggregator, allocator and difficulty model, generator, prune
+stages and their ORM) is built and checked in the constructor, before any output exists, and reused
+for every problem. Semantics written down once, here:
+
+- A test that is INVALID on every candidate of a problem (it cannot run at all) carries no evidence
+  and is left out; a problem with no usable test scores every candidate 0 (``stats.uniform`` says why).
+- A candidate pruned by staged verification scores below every kept one (negative scores). When no
+  test runs (a budget of 0 tests), the kept candidates are ranked by the ORM's score if an ORM stage ran.
+- A reward is the candidate's score clipped to [0, 1]; a completion with no code, or a sample without
+  tests, gets 0 with an ``error`` saying so. Completions go through ``coderm.extract`` first.
 """
 from __future__ import annotations
 
+import atexit
+import json
+import os
+import threading
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from coderm import sources
-from coderm.config import Config, ConfigError
-from coderm.model import Problem, ScoreResult
-from executor.matrix import PassMatrix
-from executor.status import Status
+from coderm.aggregate import aggregate
+from coderm.config import Config, ConfigError, load_config
+from coderm.extract import extract_code
+from coderm.generate import GeneratorConfig, GeneratorError, generate_tests
+from coderm.generate.backends import Backend, make_backend
+from coderm.model import Problem, ScoreResult, ValidationError
+from coderm.prune import PruneConfigError, PruneResult, Stage, build_stages, run_stages
+from difficulty import plan_budget
+from difficulty.allocate import BudgetError
+from difficulty.estimators import Estimator, EstimatorError, load_estimator
+from executor import Executor, ExecutorConfig, Job, PassMatrix, Status
 
-if TYPE_CHECKING:
-    from coderm.prune import PruneResult
-    from executor import Executor
-
-PLAN_BATCH = 256  # problems per generate_tests call and per budget allocation: batched, yet streamed
+PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed
 
 
 @dataclass
 class Scored:
-    """One finished problem: the tests it ran, its pass matrix and its score line."""
+    """One finished problem: the tests it ran, its pass matrix (over the kept candidates when
+    pruned), its score line and the prune outcome."""
 
     problem: Problem
     tests: list[Any]
     matrix: PassMatrix
     result: ScoreResult
+    pruned: PruneResult | None = None
+
+    def candidate_statuses(self) -> list[list[str]]:
+        """Each candidate's status names, in input order; [] for a candidate pruned before execution."""
+        names = self.matrix.status_names()
+        if self.pruned is None:
+            return names
+        row = {s: k for k, s in enumerate(self.pruned.survivors)}
+        return [names[row[int(r)]] if int(r) in row else [] for r in self.pruned.representative]
 
 
-def resolve_aggregator(name: str | None) -> str:
-    """The aggregator name to use (``coderm.aggregate.DEFAULT`` for None); ConfigError if unknown."""
-    from coderm import aggregate
+@dataclass
+class Sample:
+    """One RL completion to reward: the reply, its tests (contract form), and for prompt joining
+    and the tests' calls its prompt and entry point."""
 
-    name = name or aggregate.DEFAULT
-    if name not in aggregate.NAMES:
-        raise ConfigError(f"unknown aggregator {name!r}; expected one of {', '.join(aggregate.NAMES)}")
-    return name
+    completion: Any
+    tests: list[Any] | None
+    prompt: str | None = None
+    entry_point: str | None = None
 
 
-def build_tests(problem: Problem, mode: str, generated: list[str] | None = None) -> list[Any]:
-    """Given tests, then generated ones, then LLM-free ones mined from the prompt (``mode``: absent | always | never).
+@dataclass
+class Reward:
+    """One completion's reward in [0, 1] and why: the code that ran and each test's status."""
 
-    Mined tests join only when no tests were given (``absent``) or always; generated tests only
-    exist for problems without given tests.
+    reward: float
+    code: str
+    statuses: list[str]
+    error: str | None = None  # set when nothing ran: no code extracted, no tests
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reward": self.reward, "passed": self.statuses.count("PASS"), "n_tests": len(self.statuses),
+                "statuses": self.statuses, "error": self.error}
+
+
+class Pipeline:
+    """prune -> plan -> generate -> execute -> aggregate over one validated ``Config``.
+
+    ``executor``: an Executor the caller owns (the CLI's, with its cache); by default the
+    process-wide shared one for the config's executor settings (``shared_executor``).
     """
-    tests = list(problem.tests or []) + list(generated or [])
-    if mode == "always" or (mode == "absent" and not problem.tests):
-        tests += sources.mined_tests({"prompt": problem.prompt, "entry_point": problem.entry_point})
-    return tests
 
+    def __init__(self, config: Config | None = None, executor: Executor | None = None) -> None:
+        self.config = config or Config()
+        self._executor = executor
+        try:
+            self.stages: list[Stage] = build_stages(self.config.prune) if self.config.prune else []
+        except PruneConfigError as e:
+            raise ConfigError(f"prune: {e}") from None
+        self.estimator: Estimator | None = None
+        if self.config.budget.difficulty_model is not None:
+            try:
+                self.estimator = load_estimator(self.config.budget.difficulty_model)
+            except (EstimatorError, OSError) as e:
+                raise ConfigError(f"budget.difficulty_model: {e}") from None
+        self.generator: GeneratorConfig | None = None
+        if self.config.generator is not None:
+            try:
+                self.generator = GeneratorConfig.from_dict(self.config.generator)
+            except GeneratorError as e:
+                raise ConfigError(f"generator: {e}") from None
+        self._backend: Backend | None = None  # the model, loaded on the first prompt not in the cache
 
-def load_generator(generator: dict, cache_dir: str | None = None) -> Callable[[list[Problem]], dict[str, list[str]]]:
-    """problems -> {task_id: generated tests} for a config's ``generator`` section.
+    @classmethod
+    def from_config(cls, config: Config | str | Path | None = None, executor: Executor | None = None,
+                    **overrides: Any) -> "Pipeline":
+        """A pipeline from a Config, a preset name or a YAML path, with flat ``overrides`` (workers=4)."""
+        base = config if isinstance(config, Config) else load_config(config)
+        return cls(base.with_overrides(**overrides), executor)
 
-    Raises ConfigError when coderm.generate is not installed or the section is invalid, so a
-    bad setting stops a run before anything is written.
-    """
-    try:
-        from coderm.generate import GeneratorConfig, GeneratorError, generate_tests
-    except ImportError:
-        raise ConfigError("the config has a 'generator' section but coderm.generate is not installed") from None
-    try:
-        settings = GeneratorConfig.from_dict(generator)
-    except GeneratorError as e:
-        raise ConfigError(str(e)) from None
-    return lambda problems: generate_tests([p.to_json() for p in problems], settings, cache_dir=cache_dir)
+    @property
+    def executor(self) -> Executor:
+        return self._executor if self._executor is not None else shared_executor(self.config.executor_config())
 
+    # -- problems -> scores ---------------------------------------------------------------------
 
-def plan_tests(batch: list[tuple[Problem, list[Any]]], config: Config) -> list[tuple[Problem, list[Any]]]:
-    """Keep the first k tests of each problem, k allocated by difficulty.plan_budget under ``config.budget``.
+    def score(self, problems: Iterable[Problem], executor: Executor | None = None) -> Iterator[Scored]:
+        """Score problems in input order while the executor keeps every worker busy across problems."""
+        executor = executor or self.executor
+        with _lock_of(executor):
+            for (problem, tests, pruned), matrix in executor.run_many(self._jobs(problems, executor)):
+                yield Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
 
-    The budget holds on average over each batch, so a file of any length is still streamed.
-    """
-    from difficulty import plan_budget
-    from difficulty.allocate import BudgetError
+    def _jobs(self, problems: Iterable[Problem], executor: Executor) -> Iterator[Job]:
+        problems = iter(problems)
+        while batch := list(islice(problems, PLAN_BATCH)):
+            known = [self._known_tests(p) for p in batch]
+            pruned = [run_stages({**p.to_json(), "tests": tests}, self.stages, executor) if self.stages else None
+                      for p, tests in zip(batch, known)]
+            keep = self._plan(batch, known)
+            generated = self._generate(batch, pruned, keep)
+            for problem, tests, result in zip(batch, known, pruned):
+                if problem.task_id in generated:
+                    tests = generated[problem.task_id] + tests
+                tests = tests[:keep[problem.task_id]] if keep is not None else tests
+                survivors = [problem.candidates[i] for i in result.survivors] if result else problem.candidates
+                yield Job((problem, tests, result), survivors, tests, problem.entry_point)
 
-    try:
-        keep = plan_budget(
-            [{"task_id": p.task_id, "prompt": p.prompt, "entry_point": p.entry_point, "candidates": p.candidates,
-              "tests": tests} for p, tests in batch],
-            config.budget, config.difficulty_model, allocator=config.allocator, min_tests=0,
-        )
-    except BudgetError as e:
-        raise ConfigError(f"budget: {e}") from None
-    return [(p, tests[:keep[p.task_id]]) for p, tests in batch]
+    def _known_tests(self, problem: Problem) -> list[Any]:
+        """Given tests, and the LLM-free ones mined from the prompt (when none are given, or always)."""
+        tests = list(problem.tests or [])
+        mode = self.config.mined_tests
+        if mode == "always" or (mode == "absent" and not problem.tests):
+            tests += sources.mined_tests(problem.to_json())
+        return tests
 
+    def _needs_generation(self, problem: Problem) -> bool:
+        return self.generator is not None and not problem.tests
 
-def with_tests(problems: Iterable[Problem], config: Config) -> Iterator[tuple[Problem, list[Any]]]:
-    """Pair every problem with the tests it will run: given, generated (in batches, when configured)
-    and mined, then cut to the test budget when one is set."""
-    problems = iter(problems)
-    generate = load_generator(config.generator, config.generation_cache()) if config.generator is not None else None
-    while batch := list(islice(problems, PLAN_BATCH)):
-        need = [p for p in batch if not p.tests] if generate else []
-        generated = generate(need) if need else {}
-        planned = [(p, build_tests(p, config.mined_tests, generated.get(p.task_id))) for p in batch]
-        yield from plan_tests(planned, config) if config.budget is not None else planned
+    def _plan(self, batch: list[Problem], known: list[list[Any]]) -> dict[str, int] | None:
+        """Tests to keep per problem under the budget; problems still to generate are not capped."""
+        budget = self.config.budget
+        if budget.tests is None:
+            return None
+        rows = [{"task_id": p.task_id, "prompt": p.prompt, "entry_point": p.entry_point, "candidates": p.candidates,
+                 **({} if self._needs_generation(p) else {"tests": tests})} for p, tests in zip(batch, known)]
+        try:
+            return plan_budget(rows, budget.tests, self.estimator, allocator=budget.allocator, min_tests=0)
+        except BudgetError as e:
+            raise ConfigError(f"budget: {e}") from None
 
+    def _generate(self, batch: list[Problem], pruned: list[PruneResult | None],
+                  keep: dict[str, int] | None) -> dict[str, list[Any]]:
+        """The model's tests for problems without given tests that the budget gives any; the
+        generator sees only candidates that survived pruning."""
+        todo = [(p, r) for p, r in zip(batch, pruned)
+                if self._needs_generation(p) and (keep is None or keep[p.task_id] > 0)]
+        if not todo:
+            return {}
+        rows = [{**p.to_json(), "candidates": [p.candidates[i] for i in r.survivors] if r else p.candidates}
+                for p, r in todo]
+        assert self.generator is not None
+        return dict(generate_tests(rows, self.generator, self.config.generation_cache(), backend=_LazyBackend(self)))
 
-def _columns(matrix: PassMatrix, cols: np.ndarray) -> PassMatrix:
-    """The matrix restricted to ``cols`` (details/outputs re-keyed to the new column numbers)."""
-    new = {int(c): k for k, c in enumerate(cols)}
-    return PassMatrix(
-        matrix.statuses[:, cols], matrix.seconds[:, cols],
-        {(i, new[j]): v for (i, j), v in matrix.details.items() if j in new},
-        {(i, new[j]): v for (i, j), v in matrix.outputs.items() if j in new},
-    )
+    def backend(self) -> Backend:
+        """The generator's model, loaded once per pipeline on first use."""
+        if self._backend is None:
+            assert self.generator is not None
+            self._backend = make_backend(self.generator)
+        return self._backend
 
-
-def _rows(matrix: PassMatrix, rows: np.ndarray) -> PassMatrix:
-    """The matrix with ``rows`` (repeats allowed) as its rows, details/outputs carried along."""
-    return PassMatrix(
-        matrix.statuses[rows], matrix.seconds[rows],
-        {(k, j): v for k, r in enumerate(rows.tolist()) for (i, j), v in matrix.details.items() if i == r},
-        {(k, j): v for k, r in enumerate(rows.tolist()) for (i, j), v in matrix.outputs.items() if i == r},
-    )
-
-
-def score_matrix(problem: Problem, matrix: PassMatrix, aggregator: str, pruned: "PruneResult | None" = None) -> ScoreResult:
-    """Scores and ranking of one problem from its pass matrix.
-
-    Tests that are INVALID on every candidate (they cannot run at all) carry no evidence and are
-    left out. With no candidates or no usable tests every candidate gets the same score and
-    ``stats["uniform"]`` says why. With ``pruned`` (staged verification) the matrix covers the
-    survivors only: merged duplicates get their representative's row back, and pruned candidates
-    rank below every kept one.
-    """
-    from coderm.aggregate import aggregate
-
-    if pruned is not None:
-        kept = score_matrix(problem, _rows(matrix, pruned.rows), aggregator)
-        scores = pruned.final_scores(np.array(kept.scores))
+    def score_matrix(self, problem: Problem, matrix: PassMatrix, pruned: PruneResult | None = None) -> ScoreResult:
+        """Scores and ranking of one problem from its pass matrix (see the module docstring)."""
+        if pruned is not None:
+            kept = self.score_matrix(problem, matrix.take_rows(pruned.rows))
+            kept_scores = np.array(kept.scores)
+            if kept.stats.get("uniform") and pruned.orm_scores is not None:
+                kept_scores = pruned.orm_scores[pruned.representative[pruned.kept]]
+            scores = pruned.final_scores(kept_scores)
+            ranking = np.argsort(-scores, kind="stable").tolist()
+            stats = {**kept.stats, "pruned": len(pruned.pruned),
+                     "stage_seconds": {k: round(v, 4) for k, v in pruned.stage_seconds.items()}}
+            return ScoreResult(problem.task_id, scores.tolist(), ranking, ranking[0] if ranking else None,
+                               kept.n_tests, stats)
+        statuses = matrix.statuses
+        n, t = statuses.shape
+        usable = np.flatnonzero(~(statuses == Status.INVALID).all(axis=0)) if n else np.arange(0)
+        stats: dict[str, Any] = {
+            "executed_pairs": int((statuses != Status.SKIPPED).sum()),
+            "seconds": round(float(matrix.seconds.sum()), 4),
+        }
+        if n and t - len(usable):
+            stats["invalid_tests"] = t - len(usable)
+        if n == 0 or len(usable) == 0:
+            stats["uniform"] = "no candidates" if n == 0 else "no usable tests"
+            scores = np.zeros(n, dtype=float)
+        else:
+            used = matrix if len(usable) == t else matrix.take_columns(usable)
+            scores = np.asarray(aggregate(self.config.aggregator, used.passed, matrix=used), dtype=float)
+            if scores.shape != (n,) or not np.isfinite(scores).all():
+                raise RuntimeError(f"aggregator {self.config.aggregator!r} returned {scores!r} for {problem.task_id!r}")
         ranking = np.argsort(-scores, kind="stable").tolist()
-        stats = {**kept.stats, "pruned": len(pruned.pruned),
-                 "stage_seconds": {k: round(v, 4) for k, v in pruned.stage_seconds.items()}}
-        return ScoreResult(problem.task_id, scores.tolist(), ranking, ranking[0] if ranking else None,
-                           kept.n_tests, stats)
-    statuses = matrix.statuses
-    n, t = statuses.shape
-    usable = np.flatnonzero(~(statuses == Status.INVALID).all(axis=0)) if n else np.arange(0)
-    stats: dict[str, Any] = {
-        "executed_pairs": int((statuses != Status.SKIPPED).sum()),
-        "seconds": round(float(matrix.seconds.sum()), 4),
-    }
-    if t - len(usable):
-        stats["invalid_tests"] = t - len(usable)
-    if n == 0 or len(usable) == 0:
-        stats["uniform"] = "no candidates" if n == 0 else "no usable tests"
-        scores = np.zeros(n, dtype=float)
-    else:
-        used = matrix if len(usable) == t else _columns(matrix, usable)
-        scores = np.asarray(aggregate(aggregator, used.passed, matrix=used), dtype=float)
-        if scores.shape != (n,) or not np.isfinite(scores).all():
-            raise RuntimeError(f"aggregator {aggregator!r} returned {scores!r} for {problem.task_id!r}")
-    ranking = np.argsort(-scores, kind="stable").tolist()
-    return ScoreResult(problem.task_id, [float(s) for s in scores], ranking, ranking[0] if n else None,
-                       int(len(usable)), stats)
+        return ScoreResult(problem.task_id, [float(s) for s in scores], ranking, ranking[0] if n else None,
+                           int(len(usable)), stats)
+
+    # -- completions -> rewards -----------------------------------------------------------------
+
+    def rewards(self, samples: Sequence[Sample]) -> list[Reward]:
+        """One reward per sample, in order. Samples with the same tests and entry point form one
+        problem (a GRPO group), so voting aggregators compare them; ``passrate`` scores each alone.
+        Raises ValidationError naming the first sample whose completion or tests cannot be read."""
+        results: list[Reward | None] = [None] * len(samples)
+        groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
+        tests_of: dict[tuple[str, str | None], list[Any]] = {}
+        for i, sample in enumerate(samples):
+            try:
+                code = extract_code(sample.completion, sample.prompt, sample.entry_point, self.config.extract)
+            except TypeError as e:
+                raise ValidationError(f"completion {i}: {e}") from None
+            if not code:
+                results[i] = Reward(0.0, "", [], "no code found in the completion")
+            elif not sample.tests:
+                results[i] = Reward(0.0, code, [], "no tests")
+            else:
+                key = (json.dumps(sample.tests, sort_keys=True, default=str), sample.entry_point)
+                groups.setdefault(key, []).append((i, code))
+                tests_of[key] = sample.tests
+        problems = []
+        for g, (key, members) in enumerate(groups.items()):
+            fields = {"task_id": str(g), "prompt": "", "entry_point": key[1],
+                      "candidates": [code for _, code in members], "tests": tests_of[key]}
+            try:
+                problems.append(Problem.from_json(fields))
+            except ValidationError as e:
+                raise ValidationError(f"sample {members[0][0]}: {e}") from None
+        for scored, members in zip(self.score(problems), groups.values()):
+            statuses = scored.candidate_statuses()
+            for row, (i, code) in enumerate(members):
+                results[i] = Reward(min(1.0, max(0.0, scored.result.scores[row])), code, statuses[row])
+        return results  # type: ignore[return-value]
 
 
-def score_stream(problems: Iterable[Problem], config: Config, executor: "Executor", aggregator: str) -> Iterator[Scored]:
-    """Score problems in input order while the executor keeps every worker busy across problems."""
-    from executor import Job
+class _LazyBackend:
+    """The pipeline's backend, built only when a prompt misses the generation cache."""
 
-    stages = load_stages(config.prune) if config.prune else None
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
 
-    def jobs() -> Iterator[Job]:
-        for problem, tests in with_tests(problems, config):
-            pruned = None
-            if stages:
-                from coderm.prune import run_stages
-
-                pruned = run_stages({**problem.to_json(), "tests": tests}, stages, executor)
-            candidates = [problem.candidates[i] for i in pruned.survivors] if pruned else problem.candidates
-            yield Job((problem, tests, pruned), candidates, tests, problem.entry_point)
-
-    for (problem, tests, pruned), matrix in executor.run_many(jobs()):
-        yield Scored(problem, tests, matrix, score_matrix(problem, matrix, aggregator, pruned))
+    def generate(self, requests: list) -> list:
+        return self.pipeline.backend().generate(requests)
 
 
-def load_stages(config: list) -> list:
-    """Built prune stages for a config's ``prune`` list; ConfigError before any work when they cannot run."""
-    from coderm.prune import PruneConfigError, build_stages
+# -- the one executor registry ---------------------------------------------------------------------
+# Keyed by (pid, settings): a process forked after a pool started (a DataLoader worker, a Ray actor)
+# starts its own rather than talk to its parent's pipes. An executor's run_many drives one worker
+# pool and is not re-entrant across threads, so each shared executor has a lock its users hold.
 
-    try:
-        return build_stages(config)
-    except PruneConfigError as e:
-        raise ConfigError(f"prune: {e}") from None
+_EXECUTORS: dict[tuple[int, ExecutorConfig], Executor] = {}
+_LOCKS: dict[int, threading.RLock] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def shared_executor(config: ExecutorConfig) -> Executor:
+    """The process-wide started Executor for ``config`` (reused by every pipeline with these settings)."""
+    key = (os.getpid(), config)
+    with _REGISTRY_LOCK:
+        if key not in _EXECUTORS:
+            executor = Executor(config)
+            executor.start()
+            _EXECUTORS[key] = executor
+        return _EXECUTORS[key]
+
+
+def _lock_of(executor: Executor) -> threading.RLock:
+    with _REGISTRY_LOCK:
+        return _LOCKS.setdefault(id(executor), threading.RLock())
+
+
+_PIPELINES: dict[str, Pipeline] = {}
+
+
+def pipeline_for(config: Config) -> Pipeline:
+    """The process-wide pipeline for ``config``, built once (its ORM or model loads once)."""
+    key = config.key()
+    with _REGISTRY_LOCK:
+        if key not in _PIPELINES:
+            _PIPELINES[key] = Pipeline(config)
+        return _PIPELINES[key]
+
+
+@atexit.register
+def close_shared() -> None:
+    """Stop this process's shared worker pools (also at interpreter exit and on server shutdown)."""
+    with _REGISTRY_LOCK:
+        for key in [k for k in _EXECUTORS if k[0] == os.getpid()]:
+            executor = _EXECUTORS.pop(key)
+            _LOCKS.pop(id(executor), None)
+            executor.close()

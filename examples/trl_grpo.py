@@ -6,7 +6,7 @@ function-level problems. TRL passes those columns to the reward function as keyw
 
 Under accelerate/DeepSpeed every rank calls the reward function in its own process and so
 starts its own sandbox pool: give each rank a share of the CPUs
-(``RewardConfig(executor=ExecutorConfig(workers=os.cpu_count() // world_size))``) or point all
+(``load_config("reward").with_overrides(workers=os.cpu_count() // world_size)``) or point all
 ranks at one ``coderm serve``.
 
     pip install trl 'coderm[serve]'
@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from coderm.rl import ExtractConfig, RewardConfig, RewardFunction
+from coderm.config import load_config
+from coderm.rl import RewardFunction
 from coderm.rl.adapters import trl_reward_func
 
 # Chat models answer in fenced blocks; take the last one and never glue the chat prompt on.
-reward_fn = RewardFunction(RewardConfig(extract=ExtractConfig(block="last", join_prompt="never")))
+reward_fn = RewardFunction(load_config("reward").with_overrides(block="last", join_prompt="never"))
 coderm_reward = trl_reward_func(reward_fn, tests_column="tests", entry_point_column="entry_point")
 
 

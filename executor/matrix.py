@@ -40,6 +40,27 @@ class PassMatrix:
         """Boolean matrix: True where the cell is PASS."""
         return self.statuses == Status.PASS
 
+    def take_rows(self, rows: np.ndarray) -> "PassMatrix":
+        """The matrix with ``rows`` (repeats allowed) as its rows, details and outputs carried along."""
+        return self._take(np.asarray(rows, dtype=np.int64), np.arange(self.shape[1]))
+
+    def take_columns(self, cols: np.ndarray) -> "PassMatrix":
+        """The matrix restricted to ``cols``, details and outputs re-keyed to the new column numbers."""
+        return self._take(np.arange(self.shape[0]), np.asarray(cols, dtype=np.int64))
+
+    def _take(self, rows: np.ndarray, cols: np.ndarray) -> "PassMatrix":
+        new_rows: dict[int, list[int]] = {}
+        for k, r in enumerate(rows.tolist()):
+            new_rows.setdefault(r, []).append(k)
+        new_col = {c: k for k, c in enumerate(cols.tolist())}
+        picked = PassMatrix(self.statuses[np.ix_(rows, cols)], self.seconds[np.ix_(rows, cols)])
+        for source, target in ((self.details, picked.details), (self.outputs, picked.outputs)):
+            for (i, j), value in source.items():
+                if j in new_col:
+                    for k in new_rows.get(i, ()):
+                        target[(k, new_col[j])] = value
+        return picked
+
     def status_names(self) -> list[list[str]]:
         names = [s.name for s in Status]
         return [[names[v] for v in row] for row in self.statuses.tolist()]

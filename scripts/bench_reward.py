@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from executor import ExecutorConfig  # noqa: E402
-from coderm.rl import ExtractConfig, RewardConfig, RewardFunction  # noqa: E402
+from coderm.config import load_config  # noqa: E402
+from coderm.rl import RewardFunction  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
 
@@ -175,9 +176,8 @@ def main() -> None:
     print(f"{len(batches)} batches x {n} completions x {args.tests} tests; workers={args.workers}, "
           f"cpus={os.cpu_count()}, timeout={args.timeout}s per test")
 
-    rf = RewardFunction(RewardConfig(executor=ExecutorConfig(workers=args.workers, timeout=args.timeout,
-                                                             cache_path=None),
-                                     extract=ExtractConfig(join_prompt="never")))
+    rf = RewardFunction(load_config("reward").with_overrides(workers=args.workers, timeout=args.timeout,
+                                                             join_prompt="never"))
     rf(["def f():\n    return 1\n"], tests=[["assert f() == 1"]])  # start the worker pool outside the timing
     ours_s, ours_r = timed(lambda b: rf(b["completions"], tests=b["tests"], entry_points=b["entry_points"]),
                            batches[:args.batches])

@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from coderm.aggregate import DEFAULT, NAMES, aggregate
-from coderm.metrics import best_of_n, throughput
+from coderm.evaluate.metrics import best_of_n, throughput
 from executor import Executor, ExecutorConfig, Job
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

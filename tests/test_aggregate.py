@@ -117,7 +117,7 @@ def test_aggregators_on_real_codet_slice(shared_data):
 
     with executor.Executor(ExecutorConfig(workers=2, timeout=1.0)) as ex:
         matrices = dict(ex.run_many(jobs))
-    from coderm.metrics import best_of_n
+    from coderm.evaluate.metrics import best_of_n
 
     mean = {}
     for name in NAMES:

@@ -8,13 +8,12 @@ import pytest
 
 import coderm
 from cli import codet_slice
-from coderm.api import shared_executor
 from coderm.config import Config
+from coderm.pipeline import shared_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "coderm" / "examples" / "example.problems.jsonl"
 
-pytest.importorskip("coderm.aggregate")
 
 ADD = "def add(a, b):\n    return a + b\n"
 SUB = "def add(a, b):\n    return a - b\n"
@@ -63,6 +62,7 @@ def test_score_batch_rewards_in_order():
     assert coderm.score_batch([], TESTS) == []
     with pytest.raises(ValueError, match="2 test lists"):
         coderm.score_batch([ADD], [TESTS, TESTS])
+    assert coderm.score_batch(["```python\n" + ADD + "```"], TESTS, entry_points="add") == [1.0]  # a chat reply
 
 
 def test_score_batch_groups_share_votes():
@@ -72,11 +72,11 @@ def test_score_batch_groups_share_votes():
 
 
 def test_shared_executor_is_reused_until_its_settings_change():
-    first = shared_executor(Config(cache=None))
-    assert shared_executor(Config(cache=None)) is first
+    first = shared_executor(Config(cache=None).executor_config())
+    assert shared_executor(Config(cache=None).executor_config()) is first
     coderm.rerank("p", [ADD], TESTS[:1], entry_point="add")
-    assert shared_executor(Config(cache=None)) is first
-    other = shared_executor(Config(cache=None).with_overrides(timeout=1.5))
+    assert shared_executor(Config(cache=None).executor_config()) is first
+    other = shared_executor(Config(cache=None).with_overrides(timeout=1.5).executor_config())
     assert other is not first and other.config.timeout == 1.5
     coderm.close()
 

@@ -108,7 +108,7 @@ def test_resumed_run_keeps_finished_lines_and_computes_the_rest(tmp_path):
     partial = tmp_path / "s.jsonl.partial"
     partial.write_text("".join(json.dumps(f) + "\n" for f in finished) + '{"task_id": "example/running_m')
     config = Config().with_overrides(aggregator="passrate")
-    (tmp_path / "s.jsonl.partial.config").write_text(config.fingerprint("passrate"))
+    (tmp_path / "s.jsonl.partial.config").write_text(config.fingerprint())
 
     r = coderm("score", "--problems", EXAMPLE, "--out", out, "--aggregator", "passrate", "--no-cache", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -141,15 +141,26 @@ def test_flags_override_the_config_file(tmp_path):
 
 
 def test_default_yaml_is_the_built_in_default():
-    path = ROOT / "configs" / "default.yaml"
+    path = ROOT / "coderm" / "configs" / "default.yaml"
     listed = yaml.safe_load(path.read_text())
     assert set(listed) == {f.name for f in dataclasses.fields(Config)}
     executor_fields = {f.name for f in dataclasses.fields(ExecutorConfig)} - {"workers", "cache_path"}
     assert set(listed["executor"]) == executor_fields  # workers: a comment (it depends on the machine)
-    assert load_config(path) == Config(executor=listed["executor"])
+    for section in ("budget", "extract"):
+        assert listed[section] == dataclasses.asdict(getattr(Config(), section))
+    assert load_config(path) == Config() == load_config("default")
     assert load_config(path).executor_config() == ExecutorConfig(cache_path=Config().cache)
     config = load_config(path).with_overrides(workers=3, timeout=0.5, aggregator="codet")
     assert (config.executor_config().workers, config.executor_config().timeout, config.aggregator) == (3, 0.5, "codet")
+
+
+def test_presets_resolve_by_name_from_any_directory(tmp_path):
+    needs_runtime()
+    r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--config", "reward", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert lines(tmp_path / "s.jsonl")[0]["scores"] == [1.0, 0.25, 1.0, 1.0, 0.5]  # the preset's passrate
+    bad = coderm("score", "--problems", EXAMPLE, "--out", "t.jsonl", "--config", "nope", cwd=tmp_path)
+    assert bad.returncode == 2 and "presets: " in bad.stderr and not (tmp_path / "t.jsonl").exists()
 
 
 def test_codet_humaneval_slice(tmp_path, shared_data):
@@ -212,5 +223,8 @@ def test_budget_keeps_the_allocated_number_of_tests(tmp_path, shared_data):
     assert r.returncode == 0, r.stderr
     n_tests = [s["n_tests"] for s in lines(tmp_path / "s.jsonl")]
     assert sum(n_tests) == 12 and max(n_tests) <= 3  # equal split: 3 each (minus tests INVALID everywhere)
-    bad = coderm("score", "--problems", src, "--out", "t.jsonl", "--budget", "-1", cwd=tmp_path)
-    assert bad.returncode == 2 and "budget" in bad.stderr and not (tmp_path / "t.jsonl").exists()
+    for flags in (["--budget", "-1"], ["--budget", "2", "--allocator", "greedy"], ["--budget", "2", "--allocator", "curves"],
+                  ["--budget", "2", "--difficulty-model", "missing.pkl"]):
+        bad = coderm("score", "--problems", src, "--out", "t.jsonl", *flags, cwd=tmp_path)
+        assert bad.returncode == 2 and "budget" in bad.stderr or "allocator" in bad.stderr, (flags, bad.stderr)
+        assert "Traceback" not in bad.stderr and not list(tmp_path.glob("t.jsonl*"))

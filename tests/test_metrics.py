@@ -3,7 +3,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from coderm.metrics import TestQuality, best_of_k, best_of_n, pass_at_k, test_quality, throughput
+from coderm.evaluate.metrics import TestQuality, best_of_k, best_of_n, pass_at_k, test_quality, throughput
 
 
 def brute_pass_at_k(labels, k):

@@ -7,8 +7,10 @@ import pytest
 import yaml
 
 from coderm.cli import main
-from coderm.metrics import best_of_n
-from coderm.prune.pareto import Outcome, frontier
+from coderm.evaluate.metrics import best_of_n
+from coderm.config import Config
+from coderm.evaluate.pareto import Outcome, build_variants, fastest_within, frontier
+from coderm.model import Problem
 
 CODET = "codet/humaneval_codegen16b.problems.jsonl.gz"
 
@@ -112,25 +114,23 @@ def test_frontier_keeps_only_undominated_points():
 
 def test_orm_only_pipeline_after_dedupe_scores_merged_candidates_like_their_representative(shared_data, tmp_path):
     from coderm.orm.sklearn_orm import train
-    from coderm.prune.pareto import build_pipelines, score_problem
 
     with gzip.open(shared_data / CODET, "rt") as f:
         problems = [json.loads(next(f)) for _ in range(4)]
     model = tmp_path / "orm.pkl"
     train(problems, folds=2).save(model)
-    [pipeline] = build_pipelines([{"name": "o", "tests": 0, "stages": [
-        {"stage": "dedupe", "mode": "exact"}, {"stage": "orm", "path": "{orm}", "top_k": 5}]}], str(model))
+    [variant] = build_variants([{"name": "o", "tests": 0, "stages": [
+        {"stage": "dedupe", "mode": "exact"}, {"stage": "orm", "path": "{orm}", "top_k": 5}]}], Config(cache=None), str(model))
     p = problems[0]
-    scores, result, pairs = score_problem(pipeline, p, None, "consensus")
-    assert pairs == 0 and np.isfinite(scores).all()
+    (scored,) = variant.pipeline.score([Problem.from_json(p)], executor=None)
+    scores = np.array(scored.result.scores)
+    assert scored.result.stats["executed_pairs"] == 0 and np.isfinite(scores).all()
     for i, c in enumerate(p["candidates"]):
         assert scores[i] == scores[p["candidates"].index(c)]
     assert len(set(p["candidates"][i] for i in np.flatnonzero(scores == scores.max()))) == 1
 
 
 def test_fastest_within_allowed_loss():
-    from coderm.prune.pareto import fastest_within
-
     def o(name, acc, secs):
         return Outcome(name, "", acc, 100, secs, 0, {}, {})
 

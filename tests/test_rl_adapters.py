@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from executor import ExecutorConfig
-from coderm.rl import ExtractConfig, GroundTruthError, RewardConfig, RewardFunction
+from coderm.config import load_config
+from coderm.rl import GroundTruthError, RewardFunction
 from coderm.rl.adapters import VerlReward, openrlhf_reward_func, trl_reward_func
 
 ROOT = Path(__file__).resolve().parents[1]
 # 1 s per test: tight limits flake on a loaded machine; one TIMEOUT skips the rest to keep loops cheap
-EXECUTOR = ExecutorConfig(workers=2, timeout=1.0, max_timeouts=1, load_timeout=5.0, cache_path=None)
+CONFIG = load_config("reward").with_overrides(workers=2, timeout=1.0, max_timeouts=1, load_timeout=5.0)
 TESTS = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", {"type": "call", "args": [2, 2], "expected": 4}]
 GT = {"tests": TESTS, "entry_point": "add"}  # a call test needs the entry point
 
@@ -39,7 +39,7 @@ def fenced(code: str) -> str:
 
 @pytest.fixture(scope="module")
 def rf():
-    return RewardFunction(RewardConfig(executor=EXECUTOR))
+    return RewardFunction(CONFIG)
 
 
 def batch():
@@ -163,7 +163,7 @@ def test_rewards_match_official_labels_on_codet_humaneval(shared_data, rf):
             tests.append([official[p["task_id"]]])
             entry_points.append(p["entry_point"])
             labels.append(float(label))
-    rf_plain = RewardFunction(RewardConfig(executor=EXECUTOR, extract=ExtractConfig(join_prompt="never")))
+    rf_plain = RewardFunction(CONFIG.with_overrides(join_prompt="never"))
     assert rf_plain(completions, tests=tests, entry_points=entry_points) == labels
 
 
@@ -174,7 +174,7 @@ def test_generated_tests_are_made_once_per_prompt_and_combined_with_given():
         calls.append(prompt)
         return ["assert add(2, 3) == 5", "assert add(0, 0) == 0"]
 
-    rf_gen = RewardFunction(RewardConfig(tests="both", executor=EXECUTOR), test_generator=generator)
+    rf_gen = RewardFunction(CONFIG, test_generator=generator, tests_from="both")
     prompt = "def add(a, b):\n"
     wrong = "def add(a, b):\n    return a * b\n"
     for _ in range(2):  # two RL steps on the same prompt
@@ -183,12 +183,12 @@ def test_generated_tests_are_made_once_per_prompt_and_combined_with_given():
     assert [r.reward for r in results] == [1.0, pytest.approx(1 / 3)]  # a * b passes only add(0, 0) == 0
     assert len(results[0].statuses) == 3
     with pytest.raises(ValueError, match="needs a test_generator"):
-        RewardFunction(RewardConfig(tests="generated"))
+        RewardFunction(tests_from="generated")
 
 
 def test_aggregator_is_a_coderm_aggregate_name():
-    with pytest.raises(ValueError, match="aggregator must be one of passrate"):
-        RewardConfig(aggregator="best")
+    with pytest.raises(ValueError, match="unknown aggregator 'best'; expected one of passrate"):
+        CONFIG.with_overrides(aggregator="best")
 
 
 def test_openrlhf_reward_func_file_loaded_like_openrlhf(rf):

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from coderm.rl import ExtractConfig, GroundTruthError, extract_code, parse_tests
+from coderm.extract import ExtractConfig, extract_code
+from coderm.rl import GroundTruthError, parse_tests
 
 CHAT = """Let me think. A first draft:
 ```python

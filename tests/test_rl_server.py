@@ -13,9 +13,9 @@ import httpx
 import pytest
 import uvicorn
 
-from coderm.rl import RewardConfig, RewardFunction
+from coderm.rl import RewardFunction
 from coderm.rl.server import create_app
-from test_rl_adapters import EXECUTOR, GT, HONEST, HOSTILE, TESTS, check_scores, fenced
+from test_rl_adapters import CONFIG, GT, HONEST, HOSTILE, TESTS, check_scores, fenced
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOP = "def add(a, b):\n    while True:\n        pass\n"
@@ -50,7 +50,7 @@ class ThreadServer:
 
 @pytest.fixture(scope="module")
 def url():
-    app = create_app(RewardFunction(RewardConfig(executor=EXECUTOR)), max_body_bytes=64 << 10, max_concurrency=4)
+    app = create_app(RewardFunction(CONFIG), max_body_bytes=64 << 10, max_concurrency=4)
     with ThreadServer(app) as base:
         yield base
 
@@ -82,7 +82,7 @@ def test_native_request_with_details(url):
     ("/reward", b"[1, 2]", 422, "JSON object"),
     ("/reward", json.dumps({"completions": "x", "tests": []}).encode(), 422, "'completions' must be a list"),
     ("/reward", json.dumps({"completions": ["x"]}).encode(), 422, "'tests' is required"),
-    ("/reward", json.dumps({"completions": ["x", "y"], "tests": [["assert 1"]]}).encode(), 422, "one entry per"),
+    ("/reward", json.dumps({"completions": ["x", "y"], "tests": [["assert 1"]]}).encode(), 422, "2 completions and 1 test lists"),
     ("/reward", json.dumps({"completions": ["x"], "tests": [[{"type": "stdio", "input": 1}]]}).encode(), 422,
      "sample 0: test 0 is invalid"),
     ("/get_reward", json.dumps({"query": ["a"], "labels": []}).encode(), 422, "'labels' must be a list"),
@@ -106,7 +106,7 @@ def test_health_metrics_and_method(url):
 
 
 def test_concurrency_bound_answers_503_while_full():
-    app = create_app(RewardFunction(RewardConfig(executor=EXECUTOR)), max_concurrency=1)
+    app = create_app(RewardFunction(CONFIG), max_concurrency=1)
     with ThreadServer(app) as base:
         slow = {"completions": [LOOP], "tests": [TESTS[:1]]}
         result = {}

@@ -1,4 +1,10 @@
-"""Aggregators: pass matrix -> one score per candidate (higher is better, ties meaningful).
+"""Aggregators: pass matrix -> one score per candidate in [0, 1] (higher is better, ties meaningful).
+
+Every aggregator states its score as a share of its own maximum, so a score reads the same on a
+problem with 5 tests or 500 and doubles as an RL reward: ``passrate`` the fraction of tests passed,
+``coderm`` (pass rate + share of the top candidates agreeing) / 2, ``codet`` sqrt(group share) x
+fraction of tests passed, ``mbr`` the share of cells agreeing, ``consensus`` support^0.75 x
+reliable tests passed over the same of a unanimous, all-passing pool.
 
     scores = aggregate("codet", passed)                 # passed: bool (n_candidates, n_tests)
     scores = aggregate("mbr", passed, matrix=m)         # output agreement needs m.outputs

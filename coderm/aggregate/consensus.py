@@ -29,7 +29,8 @@ MAX_ROUNDS = 10
 
 
 def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray) -> np.ndarray:
-    """Score of each candidate's group at the fixed point of support and test reliability."""
+    """Score of each candidate's group at the fixed point of support and test reliability, as a share
+    of its maximum (all candidates in one group passing every test at full reliability), in [0, 1]."""
     rows, groups = passed_sets(passed)
     rows = rows.astype(float)
     size = np.bincount(groups, weights=cw, minlength=len(rows))
@@ -48,4 +49,5 @@ def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw:
         if converged or mass.sum() <= 0:
             break
         weights = tw * (mass @ rows) / mass.sum()
-    return score[groups]
+    bound = cw.sum() ** ALPHA * tw.sum()
+    return score[groups] / bound if bound > 0 else np.zeros(passed.shape[0])

@@ -61,7 +61,7 @@ def evaluate(problems_path: str, scores_path: str) -> dict:
     """Best-of-N, random pick and oracle (in %) plus counts; raises ValidationError on bad input."""
     import numpy as np
 
-    from coderm.metrics import best_of_n
+    from coderm.evaluate.metrics import best_of_n
 
     counts = {"problems": 0, "labelled": 0, "scored": 0, "candidates": 0}
     best, random_pick, oracle = [], [], []

@@ -6,15 +6,19 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
-from coderm.config import DEFAULT_CACHE, MINED_TESTS_MODES, Config, ConfigError, load_config, load_generator_section
+from tqdm import tqdm
+
+from coderm.aggregate import DEFAULT as DEFAULT_AGGREGATOR
+from coderm.aggregate import NAMES as AGGREGATORS
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.config import (ALLOCATORS, DEFAULT_CACHE, MINED_TESTS_MODES, Config, ConfigError, load_config,
+                           load_generator_section, presets)
 from coderm.jsonl import ResumableOutput, ResumeError, read_problems
 from coderm.model import Problem, ValidationError
-
-if TYPE_CHECKING:
-    from executor import Executor
+from coderm.pipeline import Pipeline
+from executor import Executor
 
 DESCRIPTION = "Score and rank the candidates of every problem with its tests (given, mined from the prompt, or generated)."
 EXAMPLES = """examples:
@@ -28,15 +32,16 @@ A run that is killed leaves OUT.partial; running the same command again continue
 Exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 130 interrupted (partial output kept).
 """
 
-# Records maker: (problems, executor, config) -> (task_id, JSON line) in input order.
-MakeRecords = Callable[[Iterable[Problem], "Executor", Config], Iterator[tuple[str, dict]]]
+# Records maker: (problems, executor) -> (task_id, JSON line) in input order.
+MakeRecords = Callable[[Iterable[Problem], Executor], Iterator[tuple[str, dict]]]
 
 
 def add_io_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by the commands that run problems through the executor."""
     parser.add_argument("--problems", required=True, metavar="FILE", help="problems JSONL (.gz ok)")
     parser.add_argument("--out", required=True, metavar="FILE", help="output JSONL (.gz ok), written atomically")
-    parser.add_argument("--config", metavar="FILE", help="YAML config (see configs/default.yaml); flags override it")
+    parser.add_argument("--config", metavar="CONFIG", help=f"a preset ({', '.join(presets())}) or a YAML file; "
+                                                           "flags override it")
     parser.add_argument("--workers", type=int, metavar="N", help="sandboxed worker processes (config: executor.workers)")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds per test (config: executor.timeout)")
     parser.add_argument("--cache", metavar="PATH", help=f"SQLite cell cache (config: cache; default {DEFAULT_CACHE})")
@@ -50,27 +55,25 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("score", help="score and rank candidates with tests", description=DESCRIPTION,
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_io_options(p)
-    from coderm.aggregate import DEFAULT, NAMES
-
-    p.add_argument("--aggregator", metavar="NAME",
-                   help=f"pass matrix -> scores: {', '.join(NAMES)} (config: aggregator; default {DEFAULT})")
+    p.add_argument("--aggregator", metavar="NAME", help=f"pass matrix -> scores in [0, 1]: {', '.join(AGGREGATORS)} "
+                                                        f"(config: aggregator; default {DEFAULT_AGGREGATOR})")
     p.add_argument("--mined-tests", choices=MINED_TESTS_MODES,
                    help="add tests mined from the prompt: only for problems without tests (absent), always, never "
                         "(config: mined_tests)")
-    p.add_argument("--generator", metavar="FILE",
-                   help="YAML with a 'generator' section (e.g. configs/coderm-8b.yaml): generate tests for problems "
+    p.add_argument("--generator", metavar="CONFIG",
+                   help="preset or YAML with a 'generator' section (e.g. coderm-8b): generate tests for problems "
                         "that have none (config: generator)")
     p.add_argument("--budget", type=float, metavar="B",
-                   help="average tests per problem, allocated by difficulty (config: budget; default: every test)")
-    p.add_argument("--allocator", metavar="NAME", help="budget split: equal | greedy | curves (config: allocator)")
+                   help="average tests per problem, allocated by difficulty (config: budget.tests; default: every test)")
+    p.add_argument("--allocator", choices=ALLOCATORS,
+                   help="budget split: equal, or greedy by predicted pass rates (config: budget.allocator)")
     p.add_argument("--difficulty-model", metavar="FILE",
-                   help="estimator from `coderm difficulty train` for the allocator (config: difficulty_model)")
+                   help="estimator from `coderm difficulty train` for the greedy allocator (config: budget.difficulty_model)")
     p.set_defaults(handler=run)
 
 
-
 def config_from_args(args: argparse.Namespace, **extra) -> Config:
-    """Defaults <- --config file <- flags."""
+    """Defaults <- --config preset or file <- flags."""
     config = load_config(args.config)
     if args.no_cache:
         config = dataclasses.replace(config, cache=None)
@@ -79,27 +82,19 @@ def config_from_args(args: argparse.Namespace, **extra) -> Config:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coderm.pipeline import load_generator, load_stages, resolve_aggregator, score_stream
-
     try:
         config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests,
-                                  generator=load_generator_section(args.generator) if args.generator else None, budget=args.budget,
-                                  allocator=args.allocator, difficulty_model=args.difficulty_model)
-        aggregator = resolve_aggregator(config.aggregator)
-        if config.generator is not None:
-            load_generator(config.generator)
-        if config.prune:
-            load_stages(config.prune)
+                                  generator=load_generator_section(args.generator) if args.generator else None,
+                                  budget=args.budget, allocator=args.allocator, difficulty_model=args.difficulty_model)
+        pipeline = Pipeline(config)
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
-    except ImportError as e:
-        return fail(f"the aggregators are not installed ({e})", EXIT_FAILURE)
 
-    def records(problems: Iterable[Problem], executor: "Executor", config: Config) -> Iterator[tuple[str, dict]]:
-        for scored in score_stream(problems, config, executor, aggregator):
+    def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
+        for scored in pipeline.score(problems, executor):
             yield scored.problem.task_id, scored.result.to_json()
 
-    return run_to_file(args, config, config.fingerprint(aggregator), records, verb="scored")
+    return run_to_file(args, config, config.fingerprint(), records, verb="scored")
 
 
 def fail(message: object, code: int) -> int:
@@ -109,10 +104,6 @@ def fail(message: object, code: int) -> int:
 
 def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make_records: MakeRecords, verb: str) -> int:
     """Validate all input first (bad input: exit 2, nothing written), then write records resumably."""
-    from tqdm import tqdm
-
-    from executor import Executor
-
     invalid: list[ValidationError] = []
 
     def report(error: ValidationError) -> None:
@@ -138,7 +129,7 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
     try:
         with Executor(config.executor_config()) as executor, \
                 tqdm(total=len(order) - resumed, disable=config.quiet, unit="problem", file=sys.stderr) as bar:
-            for task_id, record in make_records(todo, executor, config):
+            for task_id, record in make_records(todo, executor):
                 out.write(task_id, record)
                 bar.update(1)
             cells = dict(executor.stats)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.config import ConfigError, load_config
+from coderm.extract import BLOCK_CHOICES, JOIN_CHOICES
+from coderm.rl.reward import RewardFunction
 
 EXAMPLES = """examples:
   coderm serve --port 5000 --workers 8 --timeout 1
@@ -25,16 +27,17 @@ def register(subparsers) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; 0.0.0.0 for a cluster)")
     p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--workers", type=int, default=None, help="sandbox worker processes (default: CPU count)")
-    p.add_argument("--timeout", type=float, default=1.0, help="seconds per test")
-    p.add_argument("--memory-mb", type=int, default=None, help="memory limit per sandboxed program")
-    p.add_argument("--aggregator", default="passrate",
-                   help="coderm.aggregate name: passrate (default, fraction of tests passed) or a vote across "
-                        "the completions of one problem in a request (codet, coderm, ...)")
-    p.add_argument("--block", default="last", choices=("last", "first", "longest", "all"),
-                   help="which fenced code block of a completion to run")
-    p.add_argument("--join-prompt", default="auto", choices=("auto", "always", "never"),
-                   help="prepend the prompt to the extracted code (completion-style models)")
+    p.add_argument("--config", default="reward",
+                   help="preset name or YAML file (default: %(default)s, passrate in [0, 1]); flags override it")
+    p.add_argument("--workers", type=int, help="sandbox worker processes (config: executor.workers)")
+    p.add_argument("--timeout", type=float, help="seconds per test (config: executor.timeout)")
+    p.add_argument("--memory-mb", type=int, help="memory limit per sandboxed program (config: executor.memory_mb)")
+    p.add_argument("--aggregator", help="passrate (the preset's: fraction of tests passed) or a vote across the "
+                                        "completions of one problem in a request (codet, coderm, ...)")
+    p.add_argument("--block", choices=BLOCK_CHOICES, help="which fenced code block of a completion to run "
+                                                         "(config: extract.block)")
+    p.add_argument("--join-prompt", choices=JOIN_CHOICES,
+                   help="prepend the prompt to the extracted code (config: extract.join_prompt)")
     p.add_argument("--max-body-mb", type=float, default=32.0, help="largest accepted request body")
     p.add_argument("--max-concurrency", type=int, default=8, help="requests admitted at once; more get 503")
     p.add_argument("--graceful-seconds", type=float, default=60.0,
@@ -46,28 +49,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from coderm.rl import ExtractConfig, RewardConfig, RewardFunction
-        from coderm.rl.reward import DEFAULT_EXECUTOR
         from coderm.rl.server import create_app
     except ImportError as e:
         print(f"coderm serve needs the 'serve' extra (pip install 'coderm[serve]'): {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    overrides = {"timeout": args.timeout}
-    if args.workers is not None:
-        overrides["workers"] = args.workers
-    if args.memory_mb is not None:
-        overrides["memory_mb"] = args.memory_mb
     try:
-        config = RewardConfig(aggregator=args.aggregator, executor=dataclasses.replace(DEFAULT_EXECUTOR, **overrides),
-                              extract=ExtractConfig(block=args.block, join_prompt=args.join_prompt))
-    except ValueError as e:
+        config = load_config(args.config).with_overrides(
+            workers=args.workers, timeout=args.timeout, memory_mb=args.memory_mb, aggregator=args.aggregator,
+            block=args.block, join_prompt=args.join_prompt)
+        reward_fn = RewardFunction(config)
+        reward_fn.pipeline  # validates the prune stages, generator and budget before serving
+    except ConfigError as e:
         print(f"coderm serve: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.max_concurrency < 1 or args.max_body_mb <= 0:
         print("coderm serve: --max-concurrency must be >= 1 and --max-body-mb > 0", file=sys.stderr)
         return EXIT_BAD_INPUT
-    app = create_app(RewardFunction(config), max_body_bytes=int(args.max_body_mb * (1 << 20)),
-                     max_concurrency=args.max_concurrency)
+    app = create_app(reward_fn, max_body_bytes=int(args.max_body_mb * (1 << 20)), max_concurrency=args.max_concurrency)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info",
                 timeout_graceful_shutdown=args.graceful_seconds)
     return EXIT_OK

@@ -1,14 +1,10 @@
 """Rewards for RL training loops: a RewardFunction plus TRL / verl / OpenRLHF adapters and a server.
 
     from coderm.rl import RewardFunction
-    rf = RewardFunction()
+    rf = RewardFunction()                      # the `reward` preset: passrate in [0, 1]
     rewards = rf(completions, tests=tests_per_sample, entry_points=entry_points)
 """
-from coderm.rl.extract import ExtractConfig, extract_code
 from coderm.rl.ground_truth import GroundTruthError, parse_tests
-from coderm.rl.reward import RewardConfig, RewardFunction, RewardResult, close_shared_executors
+from coderm.rl.reward import RewardFunction
 
-__all__ = [
-    "ExtractConfig", "GroundTruthError", "RewardConfig", "RewardFunction", "RewardResult",
-    "close_shared_executors", "extract_code", "parse_tests",
-]
+__all__ = ["GroundTruthError", "RewardFunction", "parse_tests"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from coderm.rl.ground_truth import per_sample
 from coderm.rl.reward import RewardFunction
 
 
@@ -33,7 +34,7 @@ def trl_reward_func(reward_fn: RewardFunction | None = None, tests_column: str =
     def reward(prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None, **kwargs: Any) -> list[float]:
         if completions is None:
             raise RequestError("TRL reward function called without completions")
-        needs_tests = rf.config.tests != "generated"
+        needs_tests = rf.tests_from != "generated"
         if needs_tests and tests_column not in kwargs:
             raise RequestError(f"dataset column {tests_column!r} not found; columns passed: {sorted(kwargs)}")
         entry_points = kwargs.get(entry_point_column) if entry_point_column else None
@@ -114,7 +115,8 @@ def openrlhf_reward_func(reward_fn: RewardFunction | None = None) -> Callable[..
 
 
 def native_reward(reward_fn: RewardFunction, payload: Any) -> dict[str, Any]:
-    """coderm's own request: ``{"completions", "tests", "prompts"?, "entry_points"?, "details"?}``."""
+    """coderm's own request: ``{"completions", "tests", "prompts"?, "entry_points"?, "details"?}``;
+    ``tests`` is one list shared by every completion or one per completion, as in ``score_batch``."""
     if not isinstance(payload, dict):
         raise RequestError("request body must be a JSON object")
     completions = payload.get("completions")
@@ -122,14 +124,15 @@ def native_reward(reward_fn: RewardFunction, payload: Any) -> dict[str, Any]:
         raise RequestError("'completions' must be a list")
     n = len(completions)
     columns = {}
-    for name in ("tests", "prompts", "entry_points"):
+    for name in ("prompts", "entry_points"):
         value = payload.get(name)
         if value is not None and (not isinstance(value, list) or len(value) != n):
             raise RequestError(f"{name!r} must be a list with one entry per completion ({n})")
         columns[name] = value
-    if columns["tests"] is None and reward_fn.config.tests != "generated":
-        raise RequestError("'tests' is required: one entry (that completion's tests) per completion")
-    results = reward_fn.score(completions, **columns)
+    tests = payload.get("tests")
+    if tests is None and reward_fn.tests_from != "generated":
+        raise RequestError("'tests' is required: one list shared by every completion, or one per completion")
+    results = reward_fn.score(completions, tests=per_sample(tests, n) if tests is not None else None, **columns)
     body: dict[str, Any] = {"rewards": [r.reward for r in results]}
     if payload.get("details"):
         body["details"] = [r.to_json() for r in results]

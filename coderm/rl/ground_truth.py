@@ -62,6 +62,35 @@ def parse_tests(ground_truth: Any) -> tuple[list[Any], str | None]:
     return value, entry_point
 
 
+def per_sample(tests: Any, n: int) -> list[Any]:
+    """Each of ``n`` samples' ground truth, from one test list shared by all of them or from one
+    ground truth per sample (a list of tests, a ``{"tests"|"inputs": ...}`` object, or its JSON text).
+
+    A list is per sample when every entry is such a ground truth, shared when none is (plain test
+    strings and ``{"type": ...}`` objects); a mix is refused as ambiguous.
+    """
+    tests = _plain(tests)
+    if not isinstance(tests, list):
+        raise GroundTruthError(f"tests must be a list, got {type(tests).__name__}")
+    whole = [_is_ground_truth(t) for t in tests]
+    if tests and all(whole):
+        if len(tests) != n:
+            raise GroundTruthError(f"got {n} completions and {len(tests)} test lists")
+        return tests
+    if any(whole):
+        raise GroundTruthError("tests mix per-sample lists with single tests; give one list shared by every "
+                               "completion or one list per completion")
+    return [tests] * n
+
+
+def _is_ground_truth(entry: Any) -> bool:
+    if isinstance(entry, (list, tuple)):
+        return True
+    if isinstance(entry, dict):
+        return "tests" in entry or "inputs" in entry
+    return isinstance(entry, str) and entry.strip()[:1] in ("[", "{")
+
+
 def _plain(x: Any) -> Any:
     """numpy arrays (how parquet list columns come back in verl) -> Python lists, recursively."""
     if hasattr(x, "tolist") and not isinstance(x, (str, bytes, bytearray)):

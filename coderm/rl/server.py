@@ -23,9 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from coderm.pipeline import close_shared
 from coderm.rl.adapters import RequestError, native_reward, openrlhf_reward
 from coderm.rl.ground_truth import GroundTruthError
-from coderm.rl.reward import RewardFunction, close_shared_executors, shared_executor
+from coderm.rl.reward import RewardFunction
 
 
 class _Metrics:
@@ -126,11 +127,11 @@ def create_app(reward_fn: RewardFunction | None = None, max_body_bytes: int = 32
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        await asyncio.to_thread(shared_executor, rf.config.executor)  # warm workers before the first step
+        await asyncio.to_thread(lambda: rf.pipeline.executor.start())  # warm workers before the first step
         try:
             yield
         finally:
-            await asyncio.to_thread(close_shared_executors)
+            await asyncio.to_thread(close_shared)
 
     return Starlette(routes=[
         Route("/reward", endpoint(native_reward), methods=["POST"]),
