@@ -15,12 +15,15 @@ for every problem. Semantics written down once, here:
   and is left out; a problem with no usable test scores every candidate 0 (``stats.uniform`` says why).
 - A candidate pruned by staged verification scores below every kept one (negative scores). When no
   test runs (a budget of 0 tests), the kept candidates are ranked by the ORM's score if an ORM stage ran.
+- Candidates and completions alike go through ``coderm.extract`` (a fenced chat reply runs its code
+  block; a plain program runs as it is), so a batch scores the same from every surface.
 - A reward is the candidate's score clipped to [0, 1]; a completion with no code, or a sample without
-  tests, gets 0 with an ``error`` saying so. Completions go through ``coderm.extract`` first.
+  tests, gets 0 with an ``error`` saying so.
 """
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import os
 import threading
@@ -141,7 +144,7 @@ class Pipeline:
                 yield Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
 
     def _jobs(self, problems: Iterable[Problem], executor: Executor) -> Iterator[Job]:
-        problems = iter(problems)
+        problems = (self._as_programs(p) for p in problems)
         while batch := list(islice(problems, PLAN_BATCH)):
             known = [self._known_tests(p) for p in batch]
             pruned = [run_stages({**p.to_json(), "tests": tests}, self.stages, executor) if self.stages else None
@@ -154,6 +157,12 @@ class Pipeline:
                 tests = tests[:keep[problem.task_id]] if keep is not None else tests
                 survivors = [problem.candidates[i] for i in result.survivors] if result else problem.candidates
                 yield Job((problem, tests, result), survivors, tests, problem.entry_point)
+
+    def _as_programs(self, problem: Problem) -> Problem:
+        """The problem with each candidate's code pulled out of chat fences (``config.extract``); a
+        candidate with nothing to extract runs as it is (it fails like any broken program)."""
+        programs = [extract_code(c, None, problem.entry_point, self.config.extract) or c for c in problem.candidates]
+        return problem if programs == problem.candidates else dataclasses.replace(problem, candidates=programs)
 
     def _known_tests(self, problem: Problem) -> list[Any]:
         """Given tests, and the LLM-free ones mined from the prompt (when none are given, or always)."""
