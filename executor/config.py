@@ -1,4 +1,4 @@
-"""Executor configuration: workers, limits and isolation."""
+"""Executor configuration: workers, limits, isolation and where the workers run."""
 from __future__ import annotations
 
 import os
@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 ISOLATION_LEVELS = ("candidate", "test")
+BACKENDS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,11 @@ class ExecutorConfig:
     ``isolation``: ``"candidate"`` runs all tests of a candidate in one forked child that exec'd
     the candidate once (state may leak between its tests); ``"test"`` forks once more per test from
     that warm child so no test sees another's side effects.
+
+    ``backend``: ``"local"`` runs ``workers`` sandbox workers on this machine; ``"ray"`` runs ``actors``
+    Ray actors (default: cluster CPUs // ``workers``), each a pool of ``workers`` sandbox workers on its
+    node, joining the cluster at ``ray_address`` (``"auto"``; None starts a local one) unless Ray is
+    initialised already.
     """
 
     workers: int = max(1, os.cpu_count() or 1)
@@ -32,12 +38,21 @@ class ExecutorConfig:
     namespaces: bool = True  # False: process groups + subreaper only (see the README's threat model)
     site_packages: bool = False  # let candidates import third-party packages installed on the host
     cache_path: str | None = None  # SQLite file; None disables the cache
+    backend: str = "local"
+    ray_address: str | None = None
+    actors: int | None = None
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATION_LEVELS:
             raise ValueError(f"isolation must be one of {ISOLATION_LEVELS}, got {self.isolation!r}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.backend != "ray" and (self.ray_address is not None or self.actors is not None):
+            raise ValueError("ray_address and actors need backend='ray'")
+        if self.actors is not None and self.actors < 1:
+            raise ValueError(f"actors must be >= 1, got {self.actors}")
         for name in ("timeout", "load_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
@@ -53,6 +68,6 @@ class ExecutorConfig:
     def verdict_key(self) -> dict[str, Any]:
         """The options that can change a cell's verdict (hashed into the cache key)."""
         d = asdict(self)
-        for k in ("workers", "cache_path", "detail_limit"):
+        for k in ("workers", "cache_path", "detail_limit", "backend", "ray_address", "actors"):
             d.pop(k)
         return d

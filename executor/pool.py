@@ -22,7 +22,7 @@ from multiprocess.connection import Pipe, wait
 
 from executor import wire
 from executor.config import ExecutorConfig
-from executor.sandbox import CONTAINMENT_LEVELS, Containment
+from executor.sandbox import Containment, weakest
 from executor.specs import TestSpec
 from executor.status import Status
 
@@ -52,12 +52,49 @@ class _Slot:
     in_flight: dict[int, tuple[Task, float]] = field(default_factory=dict)  # task_id -> (task, deadline)
 
 
-class WorkerPool:
-    def __init__(self, config: ExecutorConfig) -> None:
-        self.config = config
+class TaskQueue:
+    """What every pool shares: task ids, the queue of tasks waiting for a worker, and the retry policy.
+    A pool keeps ``slots``, each with the ``in_flight`` tasks handed to one worker (or Ray actor)."""
+
+    slots: list[Any]
+
+    def __init__(self) -> None:
         self.queue: deque[Task] = deque()
-        self.slots = [self._start(i) for i in range(config.workers)]
         self._next_id = 0
+        self.resubmitted = 0  # lost tasks sent again
+
+    def submit(self, task: Task) -> None:
+        task.task_id = self._next_id
+        self._next_id += 1
+        self.queue.append(task)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue) or any(s.in_flight for s in self.slots)
+
+    @property
+    def queued(self) -> int:
+        return len(self.queue)
+
+    def _retry_once(self, lost: list[Task], reason: str) -> list[tuple[Task, list[tuple]]]:
+        """A lost task goes back to the front of the queue once; lost again, its cells are CRASH with
+        ``reason`` (a candidate that keeps killing its host must not run forever)."""
+        given_up = []
+        for task in lost:
+            task.attempts += 1
+            if task.attempts >= 2:
+                given_up.append((task, [(Status.CRASH, 0.0, f"{reason} twice; not retried", None)] * len(task.tests)))
+            else:
+                self.queue.appendleft(task)
+                self.resubmitted += 1
+        return given_up
+
+
+class WorkerPool(TaskQueue):
+    def __init__(self, config: ExecutorConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.slots = [self._start(i) for i in range(config.workers)]
 
     def _start(self, index: int) -> _Slot:
         parent_conn, child_conn = Pipe()
@@ -78,18 +115,10 @@ class WorkerPool:
         cfg = self.config
         return cfg.load_timeout + (cfg.timeout + 1.0) * (len(task.tests) + 1) + 30.0
 
-    def submit(self, task: Task) -> None:
-        task.task_id = self._next_id
-        self._next_id += 1
-        self.queue.append(task)
-
     @property
-    def busy(self) -> bool:
-        return bool(self.queue) or any(s.in_flight for s in self.slots)
-
-    @property
-    def queued(self) -> int:
-        return len(self.queue)
+    def workers(self) -> int:
+        """Sandbox workers that take tasks (the runner keeps a queue in proportion)."""
+        return len(self.slots)
 
     def _dispatch(self) -> list[tuple[Task, list[tuple]]]:
         """Hand queued tasks to the least loaded workers; a worker found dead is replaced first."""
@@ -154,13 +183,7 @@ class WorkerPool:
     def _replace(self, slot: _Slot, reason: str) -> list[tuple[Task, list[tuple]]]:
         """Start a new worker in the slot; resubmit its tasks once, give up on the second loss."""
         _kill(slot)
-        given_up = []
-        for task, _ in slot.in_flight.values():
-            task.attempts += 1
-            if task.attempts >= 2:
-                given_up.append((task, [(Status.CRASH, 0.0, f"{reason} twice; not retried", None)] * len(task.tests)))
-            else:
-                self.queue.appendleft(task)
+        given_up = self._retry_once([task for task, _ in slot.in_flight.values()], reason)
         new = self._start(slot.index)
         self.slots[slot.index] = new
         return given_up
@@ -173,7 +196,7 @@ class WorkerPool:
                     _, slot.containment = wire.recv(slot.conn)  # a worker's first message: nothing is sent before it
                 except (EOFError, OSError):
                     raise RuntimeError(f"executor worker {slot.index} exited before it started") from None
-        return max((s.containment for s in self.slots), key=lambda c: (CONTAINMENT_LEVELS.index(c.level), -c.landlock))
+        return weakest([s.containment for s in self.slots])
 
     def cancel(self) -> None:
         """Forget queued and in-flight work (a consumer stopped early): restart busy workers."""

@@ -10,6 +10,7 @@ import numpy as np
 from executor.cache import CellCache, cell_key, config_digest, digest
 from executor.compare import blind, judge
 from executor.config import ExecutorConfig
+from executor.distributed import RayPool
 from executor.matrix import PassMatrix
 from executor.pool import Task, WorkerPool
 from executor.sandbox import Containment
@@ -90,12 +91,13 @@ class _Problem:
 
 
 class Executor:
-    """Sandboxed multiprocess runner. Use as a context manager; the worker pool starts on entry."""
+    """Sandboxed multiprocess runner, local or over Ray actors (``config.backend``). Use as a context
+    manager; the worker pool starts on entry."""
 
     def __init__(self, config: ExecutorConfig | None = None, **overrides: Any) -> None:
         self.config = dataclasses.replace(config or ExecutorConfig(), **overrides)
         self._config_key = config_digest(self.config)
-        self._pool: WorkerPool | None = None
+        self._pool: WorkerPool | RayPool | None = None
         self._cache = CellCache(self.config.cache_path) if self.config.cache_path else None
         self.stats = {"executed_cells": 0, "cached_cells": 0}
 
@@ -107,8 +109,9 @@ class Executor:
         self.close()
 
     def start(self) -> None:
+        """Start the workers: local sandbox processes, or Ray actors with ``backend="ray"``."""
         if self._pool is None:
-            self._pool = WorkerPool(self.config)
+            self._pool = RayPool(self.config) if self.config.backend == "ray" else WorkerPool(self.config)
 
     @property
     def containment(self) -> Containment:
@@ -145,7 +148,7 @@ class Executor:
         try:
             while True:
                 while not exhausted and len(order) < MAX_PROBLEMS_IN_FLIGHT and \
-                        pool.queued < _QUEUE_TARGET_PER_WORKER * self.config.workers:
+                        pool.queued < _QUEUE_TARGET_PER_WORKER * pool.workers:
                     job = next(jobs_iter, None)
                     if job is None:
                         exhausted = True
@@ -167,7 +170,7 @@ class Executor:
             if not finished and pool.busy:
                 pool.cancel()
 
-    def _open(self, job: Job, pool: WorkerPool, progress: Callable[[int], None] | None) -> _Problem:
+    def _open(self, job: Job, pool: WorkerPool | RayPool, progress: Callable[[int], None] | None) -> _Problem:
         """Dedupe, fill from the cache, and submit one task per candidate with missing cells."""
         if isinstance(job.candidates, str) or not all(isinstance(c, str) for c in job.candidates):
             raise TypeError("candidates must be a sequence of strings")

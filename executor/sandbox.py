@@ -53,6 +53,11 @@ class Containment:
         return text + (f" ({self.reason})" if self.reason else "")
 
 
+def weakest(containments: list[Containment]) -> Containment:
+    """What a pool of workers can promise: the least its weakest worker got."""
+    return max(containments, key=lambda c: (CONTAINMENT_LEVELS.index(c.level), -c.landlock))
+
+
 def check(ret: int, what: str) -> None:
     if ret != 0:
         err = ctypes.get_errno()
