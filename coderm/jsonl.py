@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import zlib
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -88,6 +89,18 @@ def read_problems(path: str | os.PathLike, on_error: ErrorHandler | None = None)
             continue
         seen.add(problem.task_id)
         yield number, problem
+
+
+def read_labelled(path: str | os.PathLike, limit: int | None = None) -> list[Problem]:
+    """The first ``limit`` problems of a file, each with labels (evaluation and ORM training need them)."""
+    problems = []
+    for number, problem in islice(read_problems(path), limit):
+        if problem.labels is None:
+            raise ValidationError("must give one label per candidate", path=str(path), line=number, field="labels")
+        problems.append(problem)
+    if not problems:
+        raise ValidationError("no problems", path=str(path))
+    return problems
 
 
 def dumps(record: Any) -> str:

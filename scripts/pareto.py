@@ -1,7 +1,7 @@
 """Reproduce the staged-verification frontier on the CodeT CodeGen-16B HumanEval file.
 
 Trains the cross-validated scikit-learn ORM (each problem is later scored by the fold model that never
-saw it), then runs `coderm pareto` with configs/pareto.yaml: full verification and the staged pipelines
+saw it), then runs `coderm pareto` with the pareto preset: full verification and the staged pipelines
 run side by side on one executor, and the report prints each pipeline's speed-up over full verification.
 
     python scripts/pareto.py --limit 40 --out-dir /tmp/pareto

@@ -35,11 +35,12 @@ def test_passrate_is_weighted_fraction():
 
 def test_codet_group_math():
     # A: sqrt(2) * 2 tests; B: sqrt(4) * 1 test; C: passes nothing.
+    # Scores are shares of the maximum, sqrt(7 candidates) * 3 tests.
     scores = aggregate("codet", GROUPS)
-    assert scores.tolist() == pytest.approx([2 * np.sqrt(2)] * 2 + [2.0] * 4 + [0.0])
-    # Candidate weights count as group members: B with weight 3 each -> sqrt(12) * 1.
+    assert scores.tolist() == pytest.approx(np.array([2 * np.sqrt(2)] * 2 + [2.0] * 4 + [0.0]) / (np.sqrt(7) * 3))
+    # Candidate weights count as group members: B with weight 3 each -> sqrt(12) * 1 of sqrt(15) * 3.
     weighted = aggregate("codet", GROUPS, candidate_weights=np.array([1, 1, 3, 3, 3, 3, 1.0]))
-    assert weighted[2] == pytest.approx(np.sqrt(12))
+    assert weighted[2] == pytest.approx(np.sqrt(12) / (np.sqrt(15) * 3))
 
 
 def test_coderm_tie_break_prefers_the_most_shared_top_set():
@@ -126,3 +127,16 @@ def test_aggregators_on_real_codet_slice(shared_data):
     random_pick = np.mean([np.mean(p["labels"][:25]) for p in problems])
     assert mean["passrate"] < random_pick < mean["codet"] < mean["consensus"]
     assert mean["consensus"] > 0.75
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_score_is_a_share_of_its_maximum(name):
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1), (5, 3), (40, 60), (100, 7)]:
+        for density in (0.1, 0.5, 0.9):
+            passed = rng.random(shape) < density
+            weights = rng.random(shape[0]) + 0.5
+            scores = aggregate(name, passed, candidate_weights=weights)
+            assert ((scores >= 0) & (scores <= 1 + 1e-12)).all(), (name, shape)
+    unanimous = aggregate(name, np.ones((6, 4), dtype=bool))
+    assert unanimous == pytest.approx(np.ones(6))  # every candidate agreeing and passing everything scores 1

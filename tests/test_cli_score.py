@@ -123,7 +123,7 @@ def test_resumed_run_keeps_finished_lines_and_computes_the_rest(tmp_path):
 def test_partial_output_of_another_configuration_is_refused(tmp_path):
     needs_runtime()
     (tmp_path / "s.jsonl.partial").write_text('{"task_id": "example/clamp"}\n')
-    (tmp_path / "s.jsonl.partial.config").write_text(Config().fingerprint("codet"))
+    (tmp_path / "s.jsonl.partial.config").write_text(Config(aggregator="codet").fingerprint())
     r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--aggregator", "passrate", cwd=tmp_path)
     assert r.returncode == 2 and "different configuration" in r.stderr
     assert not (tmp_path / "s.jsonl").exists()

@@ -6,6 +6,8 @@ import json
 import sys
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.jsonl import read_labelled
+from coderm.model import ValidationError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,15 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from coderm.cli.pareto import InputError, load_problems
     from coderm.orm import OrmError
     from coderm.orm.sklearn_orm import train as fit
 
     try:
-        problems = load_problems(args.problems, args.limit, need_labels=True)
+        problems = [p.to_json() for p in read_labelled(args.problems, args.limit)]
         orm = fit(problems, folds=args.folds)
         orm.save(args.out)
-    except (InputError, OrmError, OSError) as e:
+    except (ValidationError, OrmError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(orm.report))

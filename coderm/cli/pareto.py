@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from itertools import islice
 from pathlib import Path
 
 from tqdm import tqdm
@@ -12,21 +11,9 @@ from tqdm import tqdm
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
 from coderm.config import Config, ConfigError, read_yaml
 from coderm.evaluate.pareto import build_variants, evaluate, fastest_within, markdown_table, plot
-from coderm.jsonl import read_problems
-from coderm.model import Problem, ValidationError
+from coderm.jsonl import read_labelled
+from coderm.model import ValidationError
 from executor import Executor
-
-
-def load_problems(path: str, limit: int | None = None) -> list[Problem]:
-    """Labelled problems of a (optionally gzipped) JSONL file, validated like `coderm score`'s."""
-    problems = []
-    for lineno, p in islice(read_problems(path), limit):
-        if p.labels is None:
-            raise ValidationError("must give one label per candidate", path=path, line=lineno, field="labels")
-        problems.append(p)
-    if not problems:
-        raise ValidationError("no problems", path=path)
-    return problems
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         baseline = baseline or variants[0].name
         if baseline not in {v.name for v in variants}:
             raise ConfigError(f"{source}: baseline {baseline!r} is not a pipeline name")
-        problems = load_problems(args.problems, args.limit)
+        problems = read_labelled(args.problems, args.limit)
         with Executor(base.executor_config()) as ex, tqdm(total=len(problems), desc="pareto", file=sys.stderr) as bar:
             outcomes = evaluate(variants, problems, ex, progress=bar.update)
     except (ConfigError, ValidationError) as e:
