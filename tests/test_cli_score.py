@@ -228,3 +228,15 @@ def test_budget_keeps_the_allocated_number_of_tests(tmp_path, shared_data):
         bad = coderm("score", "--problems", src, "--out", "t.jsonl", *flags, cwd=tmp_path)
         assert bad.returncode == 2 and "budget" in bad.stderr or "allocator" in bad.stderr, (flags, bad.stderr)
         assert "Traceback" not in bad.stderr and not list(tmp_path.glob("t.jsonl*"))
+
+
+def test_presets_ship_in_the_wheel(tmp_path):
+    """`coderm pareto --config pareto` and friends work after `pip install .`, away from a checkout."""
+    import zipfile
+
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                        str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    (wheel,) = tmp_path.glob("coderm-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"coderm/configs/{p}.yaml" for p in ("default", "reward", "pareto", "coderm-8b")} <= names
