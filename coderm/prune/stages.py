@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from coderm.prune.analysis import LINT_CHECKS, lint, normalized_key, parse
+from coderm.analysis import LINT_CHECKS, lint, normalized_key, parse
 
 
 class PruneConfigError(ValueError):
