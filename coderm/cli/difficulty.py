@@ -88,7 +88,7 @@ def predict(args) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from difficulty.estimators import ESTIMATOR_NAMES
+    from difficulty.registry import ESTIMATOR_NAMES
 
     p = sub.add_parser("difficulty", help="estimate per-problem pass rates (λ) for test-budget allocation")
     dsub = p.add_subparsers(dest="difficulty_command", metavar="ACTION", required=True)
