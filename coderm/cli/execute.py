@@ -4,15 +4,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from coderm.cli import EXIT_BAD_INPUT
 from coderm.cli.score import add_io_options, config_from_args, fail, run_to_file
 from coderm.config import Config, ConfigError
 from coderm.model import Problem
-
-if TYPE_CHECKING:
-    from executor import Executor
+from executor import Executor, Job
 
 DESCRIPTION = "Run every candidate on its problem's given tests in the sandbox and write the pass matrices."
 EXAMPLES = """examples:
@@ -33,9 +31,7 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
-def records(problems: Iterable[Problem], executor: "Executor", config: Config) -> Iterator[tuple[str, dict]]:
-    from executor import Job
-
+def records(problems: Iterable[Problem], executor: Executor, config: Config) -> Iterator[tuple[str, dict]]:
     jobs = (Job(p.task_id, p.candidates, p.tests or [], p.entry_point) for p in problems)
     for task_id, matrix in executor.run_many(jobs):
         yield task_id, matrix.to_record(task_id)

@@ -6,6 +6,9 @@ import json
 import sys
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli.pareto import InputError, load_problems
+from coderm.orm import OrmError
+from coderm.orm.sklearn_orm import train as fit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,10 +23,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from coderm.cli.pareto import InputError, load_problems
-    from coderm.orm import OrmError
-    from coderm.orm.sklearn_orm import train as fit
-
     try:
         problems = load_problems(args.problems, args.limit, need_labels=True)
         orm = fit(problems, folds=args.folds)
