@@ -14,8 +14,6 @@ from coderm.config import Config
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "coderm" / "examples" / "example.problems.jsonl"
 
-pytest.importorskip("coderm.aggregate")
-
 ADD = "def add(a, b):\n    return a + b\n"
 SUB = "def add(a, b):\n    return a - b\n"
 MUL = "def add(a, b):\n    return a * b\n"

@@ -29,7 +29,6 @@ def problem(n: int, tests=None) -> Problem:
 
 
 def test_score_matrix_drops_tests_invalid_everywhere_and_ranks_stably():
-    pytest.importorskip("coderm.aggregate")
     m = matrix([[P, I, F, S], [F, I, P, S], [P, I, P, F], [P, I, F, S]])
     r = score_matrix(problem(4), m, "passrate")
     assert r.n_tests == 3 and r.stats["invalid_tests"] == 1
@@ -42,7 +41,6 @@ def test_score_matrix_drops_tests_invalid_everywhere_and_ranks_stably():
 @pytest.mark.parametrize("rows, n, why", [([], 0, "no candidates"), ([[I, I], [I, I]], 2, "no usable tests"),
                                          ([[], []], 2, "no usable tests")])
 def test_no_candidates_or_no_usable_tests_give_uniform_scores(rows, n, why):
-    pytest.importorskip("coderm.aggregate")
     m = matrix(rows) if rows and rows[0] else PassMatrix.empty(n, 0)
     r = score_matrix(problem(n), m, "codet")
     assert r.scores == [0.0] * n and r.ranking == list(range(n))
@@ -94,7 +92,6 @@ def test_bad_generator_settings_are_config_errors(monkeypatch):
 
 
 def test_score_stream_on_the_example_keeps_input_order():
-    pytest.importorskip("coderm.aggregate")
     from executor import Executor, ExecutorConfig
 
     problems = example_problems()
@@ -113,7 +110,6 @@ def test_score_stream_on_the_example_keeps_input_order():
 
 
 def test_prune_stages_run_before_execution_and_rank_pruned_candidates_last():
-    pytest.importorskip("coderm.aggregate")
     from executor import Executor, ExecutorConfig
 
     good = "def f(x):\n    return x + 1\n"
