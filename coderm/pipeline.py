@@ -39,12 +39,14 @@ from coderm.aggregate import aggregate
 from coderm.config import Config, ConfigError, load_config
 from coderm.extract import extract_code
 from coderm.generate import GeneratorConfig, GeneratorError, generate_tests
-from coderm.generate.backends import Backend, make_backend
+from coderm.generate.backends import Backend
+from coderm.generate.run import make_backend
 from coderm.model import Problem, ScoreResult, ValidationError
 from coderm.prune import PruneConfigError, PruneResult, Stage, build_stages, run_stages
 from difficulty import plan_budget
 from difficulty.allocate import BudgetError
-from difficulty.estimators import Estimator, EstimatorError, load_estimator
+from difficulty.estimators import Estimator, EstimatorError
+from difficulty.registry import load_estimator
 from executor import Executor, ExecutorConfig, Job, PassMatrix, Status
 
 PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed

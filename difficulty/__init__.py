@@ -5,10 +5,10 @@ come in as pass matrices or through a caller's ``reveal`` callback.
     k = plan_budget(problems, budget=8, estimator="model.pkl")   # {task_id: tests to keep}
 """
 from difficulty.allocate import BudgetError, allocate, allocate_equal, allocate_greedy, marginal_gain, total_tests
-from difficulty.estimators import (ESTIMATOR_NAMES, Estimator, EstimatorError, FeatureEstimator, OracleEstimator,
-                                   load_estimator, make_estimator, pass_rates_from_labels)
+from difficulty.estimators import Estimator, EstimatorError, FeatureEstimator, OracleEstimator, pass_rates_from_labels
 from difficulty.features import exec_signals, text_features
 from difficulty.plan import ALLOCATORS, plan_budget
+from difficulty.registry import ESTIMATOR_NAMES, load_estimator, make_estimator
 from difficulty.curves import GainCurves, allocate_curves
 from difficulty.separation import allocate_separation, split_rate
 

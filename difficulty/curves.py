@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from difficulty.allocate import BudgetError, _check_total, bounds, check_pass_rates
+from difficulty.allocate import BudgetError, _check_total, allocate_equal, bounds, check_pass_rates
 
 
 class GainCurves:
@@ -71,8 +71,6 @@ def allocate_curves(expected: np.ndarray, total: int, lo: int | Sequence[int] = 
                     hi: int | Sequence[int] | None = None) -> np.ndarray:
     """Tests per problem maximising Σ hull(expected_i)(k_i) under the budget; leftover budget
     (flat curves everywhere) is spread equally so the whole budget is used."""
-    from difficulty.allocate import allocate_equal
-
     expected = np.asarray(expected, dtype=float)
     n, width = expected.shape
     lo_a, hi_a = bounds(n, lo, hi)

@@ -1,4 +1,5 @@
-"""Pass-rate (λ) estimators behind one interface, saved to and loaded from versioned files.
+"""Pass-rate (λ) estimators behind one interface, saved to versioned files (``difficulty.registry``
+makes them by name and loads the files).
 
     est = make_estimator("features")
     est.fit(problems, pass_rates, passed=first_round)   # passed: optional bool matrices
@@ -158,40 +159,3 @@ class FeatureEstimator(Estimator):
 
     def set_state(self, state):
         self.model, self.uses_exec = state["model"], state["uses_exec"]
-
-
-def _registry() -> dict[str, type[Estimator]]:
-    from difficulty.probe import ProbeEstimator
-
-    return {c.name: c for c in (OracleEstimator, FeatureEstimator, ProbeEstimator)}
-
-
-ESTIMATOR_NAMES = ("features", "probe", "oracle")
-
-
-def make_estimator(name: str, **params: Any) -> Estimator:
-    """A new, unfitted estimator by name (``features``, ``probe``, ``oracle``)."""
-    reg = _registry()
-    if name not in reg:
-        raise EstimatorError(f"unknown estimator {name!r}; expected one of {', '.join(ESTIMATOR_NAMES)}")
-    return reg[name](**params)
-
-
-def load_estimator(path: str | Path) -> Estimator:
-    """Load a file written by ``Estimator.save``; refuses other formats and other versions."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            blob = pickle.load(f)
-    except FileNotFoundError:
-        raise EstimatorError(f"{path}: no such estimator file") from None
-    except Exception as e:  # not a pickle at all, truncated, or classes that no longer exist
-        raise EstimatorError(f"{path}: not a coderm difficulty estimator file ({type(e).__name__}: {e})") from None
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise EstimatorError(f"{path}: not a coderm difficulty estimator file")
-    if blob.get("version") != VERSION:
-        raise EstimatorError(f"{path}: estimator file version {blob.get('version')!r}, this coderm reads version "
-                             f"{VERSION}; retrain it with `coderm difficulty train`")
-    est = make_estimator(blob.get("estimator", "?"), **blob.get("params", {}))
-    est.set_state(blob.get("state"))
-    return est

@@ -8,7 +8,8 @@ import numpy as np
 
 from difficulty.allocate import BudgetError, allocate_equal, allocate_greedy, total_tests
 from difficulty.curves import GainCurves, allocate_curves
-from difficulty.estimators import Estimator, load_estimator
+from difficulty.estimators import Estimator
+from difficulty.registry import load_estimator
 from difficulty.separation import Reveal, allocate_separation
 
 ALLOCATORS = ("equal", "greedy", "curves", "separation")

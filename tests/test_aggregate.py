@@ -1,7 +1,12 @@
+import gzip
+import json
+
 import numpy as np
 import pytest
 
 from coderm.aggregate import DEFAULT, NAMES, aggregate
+from coderm.evaluate.metrics import best_of_n
+from executor import Executor, ExecutorConfig, Job
 from executor.matrix import PassMatrix
 from executor.status import Status
 
@@ -106,20 +111,12 @@ def test_aggregators_on_real_codet_slice(shared_data):
     On these, generated tests are noisy: raw pass rate does worse than a random pick, CodeT's dual
     agreement recovers, and consensus also gets the problems where CodeT backs a wrong group.
     """
-    import gzip
-    import json
-
-    executor = pytest.importorskip("executor.runner")
     wanted = {"HumanEval/10", "HumanEval/11", "HumanEval/16", "HumanEval/21", "HumanEval/24"}
     with gzip.open(shared_data / "codet" / "humaneval_codegen16b.problems.jsonl.gz", "rt") as f:
         problems = [p for p in map(json.loads, f) if p["task_id"] in wanted]
-    jobs = [executor.Job(p["task_id"], p["candidates"][:25], p["tests"], p["entry_point"]) for p in problems]
-    from executor import ExecutorConfig
-
-    with executor.Executor(ExecutorConfig(workers=2, timeout=1.0)) as ex:
+    jobs = [Job(p["task_id"], p["candidates"][:25], p["tests"], p["entry_point"]) for p in problems]
+    with Executor(ExecutorConfig(workers=2, timeout=1.0)) as ex:
         matrices = dict(ex.run_many(jobs))
-    from coderm.evaluate.metrics import best_of_n
-
     mean = {}
     for name in NAMES:
         mean[name] = np.mean([best_of_n(aggregate(name, matrices[p["task_id"]].passed, matrix=matrices[p["task_id"]]),

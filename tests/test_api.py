@@ -14,7 +14,6 @@ from coderm.pipeline import shared_executor
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "coderm" / "examples" / "example.problems.jsonl"
 
-
 ADD = "def add(a, b):\n    return a + b\n"
 SUB = "def add(a, b):\n    return a - b\n"
 MUL = "def add(a, b):\n    return a * b\n"

@@ -13,7 +13,6 @@ def score_line(task_id: str, scores: list[float]) -> str:
 
 
 def test_eval_reports_best_of_n_random_pick_and_oracle(tmp_path):
-    pytest.importorskip("coderm.evaluate.metrics")
     problems = [json.loads(line) for line in EXAMPLE.read_text().splitlines()]
     # Hand-made scores: clamp picks a correct one; is_palindrome ties a correct and a wrong one at the top;
     # running_max picks a wrong one; count_vowels and sum_pairs have no score line.
@@ -44,7 +43,6 @@ def test_eval_reports_best_of_n_random_pick_and_oracle(tmp_path):
 
 
 def test_eval_bad_scores_exit_2(tmp_path):
-    pytest.importorskip("coderm.evaluate.metrics")
     scores = tmp_path / "s.jsonl"
     scores.write_text(score_line("example/clamp", [1, 0, 0, 0, 0]) + '{"task_id": "x", "scores": [1], "ranking": [3]}\n')
     r = coderm("eval", "--problems", EXAMPLE, "--scores", scores, cwd=tmp_path)

@@ -19,10 +19,6 @@ def lines(path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
 
-def needs_runtime():
-    pytest.importorskip("coderm.aggregate")
-
-
 def test_help_teaches_with_an_example(tmp_path):
     r = coderm("score", "--help", cwd=tmp_path)
     assert r.returncode == 0
@@ -31,7 +27,6 @@ def test_help_teaches_with_an_example(tmp_path):
 
 
 def test_scores_the_bundled_example(tmp_path):
-    needs_runtime()
     r = coderm("score", "--problems", EXAMPLE, "--out", "scores.jsonl", "--aggregator", "passrate", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     problems, scores = lines(EXAMPLE), lines(tmp_path / "scores.jsonl")
@@ -66,7 +61,6 @@ def example_lines() -> list[bytes]:
     (b'{"task_id": "x", "prompt": "", "candidates": [], "tests": [{"type": "sql"}]}', "unknown test type"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, bad, words):
-    needs_runtime()
     src = write(tmp_path / "p.jsonl", example_lines()[:2] + [bad] + example_lines()[2:])
     r = coderm("score", "--problems", src, "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
     assert r.returncode == 2
@@ -76,7 +70,6 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, bad, words):
 
 
 def test_skip_invalid_reports_and_goes_on(tmp_path):
-    needs_runtime()
     src = write(tmp_path / "p.jsonl", example_lines()[:1] + [b"not json", b'{"task_id": 3}'] + example_lines()[4:])
     r = coderm("score", "--problems", src, "--out", "s.jsonl", "--skip-invalid", "--no-cache", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -85,7 +78,6 @@ def test_skip_invalid_reports_and_goes_on(tmp_path):
 
 
 def test_usage_and_config_errors_exit_2(tmp_path):
-    needs_runtime()
     assert coderm("score", "--problems", EXAMPLE, cwd=tmp_path).returncode == 2  # --out missing
     r = coderm("score", "--problems", tmp_path / "none.jsonl", "--out", "s.jsonl", cwd=tmp_path)
     assert r.returncode == 2 and "no such file" in r.stderr
@@ -98,7 +90,6 @@ def test_usage_and_config_errors_exit_2(tmp_path):
 
 
 def test_resumed_run_keeps_finished_lines_and_computes_the_rest(tmp_path):
-    needs_runtime()
     out = tmp_path / "s.jsonl"
     # A run killed after two problems: their lines (marked, to see they are not recomputed) and a torn third.
     finished = [{"task_id": "example/clamp", "scores": [9.0, 9.0, 9.0, 9.0, 9.0], "ranking": [0, 1, 2, 3, 4],
@@ -121,7 +112,6 @@ def test_resumed_run_keeps_finished_lines_and_computes_the_rest(tmp_path):
 
 
 def test_partial_output_of_another_configuration_is_refused(tmp_path):
-    needs_runtime()
     (tmp_path / "s.jsonl.partial").write_text('{"task_id": "example/clamp"}\n')
     (tmp_path / "s.jsonl.partial.config").write_text(Config(aggregator="codet").fingerprint())
     r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--aggregator", "passrate", cwd=tmp_path)
@@ -130,7 +120,6 @@ def test_partial_output_of_another_configuration_is_refused(tmp_path):
 
 
 def test_flags_override_the_config_file(tmp_path):
-    needs_runtime()
     (tmp_path / "c.yaml").write_text("aggregator: codet\ncache: null\nexecutor:\n  timeout: 3.0\n")
     base = ("score", "--problems", EXAMPLE, "--config", "c.yaml", "--quiet")
     assert coderm(*base, "--out", "codet.jsonl", cwd=tmp_path).returncode == 0
@@ -155,7 +144,6 @@ def test_default_yaml_is_the_built_in_default():
 
 
 def test_presets_resolve_by_name_from_any_directory(tmp_path):
-    needs_runtime()
     r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--config", "reward", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert lines(tmp_path / "s.jsonl")[0]["scores"] == [1.0, 0.25, 1.0, 1.0, 0.5]  # the preset's passrate
@@ -164,7 +152,6 @@ def test_presets_resolve_by_name_from_any_directory(tmp_path):
 
 
 def test_codet_humaneval_slice(tmp_path, shared_data):
-    needs_runtime()
     src = codet_slice(shared_data, tmp_path / "he.jsonl", 2, 20)
     r = coderm("score", "--problems", src, "--out", "s.jsonl.gz", "--aggregator", "codet", "--no-cache", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -176,7 +163,6 @@ def test_codet_humaneval_slice(tmp_path, shared_data):
 
 
 def test_interrupted_run_continues_where_it_stopped(tmp_path):
-    needs_runtime()
     import signal
     import time
 
@@ -209,7 +195,6 @@ def test_interrupted_run_continues_where_it_stopped(tmp_path):
 
 
 def test_bad_generator_section_exits_2_before_writing(tmp_path):
-    needs_runtime()
     (tmp_path / "g.yaml").write_text("generator: {backend: openai, temprature: 0.2}\n")
     r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--config", "g.yaml", cwd=tmp_path)
     assert r.returncode == 2 and "temprature" in r.stderr and "Traceback" not in r.stderr
@@ -217,7 +202,6 @@ def test_bad_generator_section_exits_2_before_writing(tmp_path):
 
 
 def test_budget_keeps_the_allocated_number_of_tests(tmp_path, shared_data):
-    needs_runtime()
     src = codet_slice(shared_data, tmp_path / "he.jsonl", 4, 10)
     r = coderm("score", "--problems", src, "--out", "s.jsonl", "--budget", "3", "--no-cache", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

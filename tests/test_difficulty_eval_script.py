@@ -31,7 +31,6 @@ def write(path: Path, problems: list[dict]) -> Path:
 
 @pytest.mark.slow  # runs the sandboxed executor: ~20 s on a shared 2-core machine
 def test_matrix_from_executor_then_reused(tmp_path):
-    pytest.importorskip("multiprocess")
     probs = write(tmp_path / "p.jsonl.gz", tiny_problems(6))
     npz = tmp_path / "m.npz"
     args = ["--problems", str(probs), "--cache", str(tmp_path / "cache.sqlite"), "--write-matrix", str(npz),

@@ -11,20 +11,13 @@ import pytest
 from coderm import loaders
 from coderm.loaders import LoaderError, load
 from coderm.loaders.programs import compiles
+from executor import Executor, ExecutorConfig
 
 CONTRACT_KEYS = {"task_id", "prompt", "entry_point", "candidates", "tests", "meta"}
 
 
-def executor_or_skip():
-    try:
-        from executor import Executor, ExecutorConfig
-    except ImportError:
-        pytest.skip("executor runtime not available")
-    return Executor(ExecutorConfig(workers=2, timeout=5.0, cache_path=None))
-
-
 def passed_rows(problem):
-    with executor_or_skip() as ex:
+    with Executor(ExecutorConfig(workers=2, timeout=5.0, cache_path=None)) as ex:
         m = ex.run(problem["candidates"], problem["tests"], problem["entry_point"])
     return m.passed
 
@@ -74,7 +67,6 @@ def test_humaneval_samples_joined_with_prompt(shared_data, tmp_path):
 
 def test_humanevalplus_expected_outputs_from_canonical(shared_data):
     path = str(shared_data / "humaneval/HumanEvalPlus-v0.1.0.jsonl.gz")
-    executor_or_skip()
     problems = list(itertools.islice(load("humanevalplus", inputs=path, max_inputs=6), 3))
     p = problems[0]
     check_contract(p)
@@ -92,7 +84,6 @@ def test_humanevalplus_expected_outputs_from_canonical(shared_data):
 
 def test_mbppplus_tuple_results_recorded(shared_data):
     path = str(shared_data / "mbpp/MbppPlus-prerelease-767efcc.jsonl.gz")
-    executor_or_skip()
     p = next(load("mbppplus", inputs=path, max_inputs=4))
     assert p["task_id"] == "Mbpp/2" and p["entry_point"] == "similar_elements"
     # the reference returns a tuple; JSON records it as a list, which call tests treat alike

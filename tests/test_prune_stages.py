@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from coderm.prune import PruneConfigError, build_stages, run_stages
-from coderm.prune.analysis import lint, normalized_key, parse
+from coderm.analysis import lint, normalized_key, parse
 
 CODET = "codet/humaneval_codegen16b.problems.jsonl.gz"
 

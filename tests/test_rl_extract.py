@@ -1,6 +1,7 @@
 """Code extraction and ground-truth parsing for RL rewards."""
 import json
 
+import numpy as np
 import pytest
 
 from coderm.extract import ExtractConfig, extract_code
@@ -73,7 +74,6 @@ def test_parse_tests_shapes():
 
 
 def test_parse_tests_accepts_numpy_arrays_from_parquet():
-    np = pytest.importorskip("numpy")
     tests = np.array(["assert f(1) == 1", "assert f(2) == 2"], dtype=object)
     assert parse_tests(tests) == (["assert f(1) == 1", "assert f(2) == 2"], None)
     assert parse_tests({"tests": tests, "entry_point": "f"})[0] == ["assert f(1) == 1", "assert f(2) == 2"]

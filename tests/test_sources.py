@@ -2,10 +2,9 @@
 import gzip
 import json
 
-import pytest
-
 from coderm.loaders import load
 from coderm.sources import doctest_asserts, mined_tests, statement_examples
+from executor import Executor, ExecutorConfig, Job
 
 PROMPT = '''def f(xs, k=0):
     """Sum plus k.
@@ -66,10 +65,6 @@ def test_humaneval_mined_tests_mostly_hold_for_canonical(shared_data):
 
 
 def test_mined_tests_run_against_canonical(shared_data):
-    try:
-        from executor import Executor, ExecutorConfig, Job
-    except ImportError:
-        pytest.skip("executor runtime not available")
     problems = list(load("humaneval", inputs=str(shared_data / "humaneval/HumanEval.jsonl.gz")))[:50]
     jobs = [Job(p["task_id"], p["candidates"], mined_tests(p), p["entry_point"]) for p in problems]
     jobs = [j for j in jobs if j.tests]

@@ -10,6 +10,9 @@ from itertools import islice
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
 from coderm.jsonl import write_atomic
+from coderm.loaders import NAMES, LoaderError, load
+from coderm.loaders.records import is_local
+from executor import ExecutorConfig
 
 EXAMPLES = """examples:
   coderm convert --from humaneval --input HumanEval.jsonl.gz --samples samples.jsonl --out he.jsonl
@@ -26,8 +29,6 @@ without --input a loader reads its Hugging Face Hub dataset (network needed).
 
 
 def register(subparsers) -> None:
-    from coderm.loaders import NAMES
-
     p = subparsers.add_parser(
         "convert",
         help="convert a dataset into the problems JSONL contract",
@@ -74,16 +75,12 @@ def _loader_kwargs(args) -> dict:
         if value is not None:
             kwargs[key] = value
     if args.workers is not None:
-        from executor import ExecutorConfig
-
         kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0, cache_path=None)
     return kwargs
 
 
 def _missing_file(kwargs: dict) -> str | None:
     """The first named input file that does not exist (Hub names are left to the loader)."""
-    from coderm.loaders.records import is_local
-
     for key in ("samples", "labels"):
         if key in kwargs and not os.path.isfile(kwargs[key]):
             return f"--{key} {kwargs[key]}: no such file"
@@ -98,8 +95,6 @@ def _missing_file(kwargs: dict) -> str | None:
 
 def run(args) -> int:
     from tqdm import tqdm
-
-    from coderm.loaders import LoaderError, load
 
     if args.limit is not None and args.limit < 0:
         print("error: --limit must be >= 0", file=sys.stderr)

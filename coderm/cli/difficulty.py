@@ -11,6 +11,8 @@ import numpy as np
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
 from coderm.jsonl import read_objects
 from coderm.model import ValidationError
+from difficulty import ESTIMATOR_NAMES, EstimatorError, load_estimator, make_estimator, pass_rates_from_labels
+from executor import Status
 
 
 class InputError(ValueError):
@@ -32,8 +34,6 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def first_round(matrices: Path, problems: list[dict], k: int) -> list[np.ndarray]:
     """The first ``k`` test columns of each problem from a `coderm execute` output file."""
-    from executor import Status
-
     by_id = {}
     for n, row in enumerate(read_jsonl(matrices), 1):
         try:
@@ -56,8 +56,6 @@ def _estimator_params(args) -> dict:
 
 
 def train(args) -> int:
-    from difficulty import EstimatorError, make_estimator, pass_rates_from_labels
-
     try:
         problems = read_jsonl(args.problems)
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
@@ -72,8 +70,6 @@ def train(args) -> int:
 
 
 def predict(args) -> int:
-    from difficulty import EstimatorError, load_estimator
-
     try:
         problems = read_jsonl(args.problems)
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
@@ -88,8 +84,6 @@ def predict(args) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from difficulty.estimators import ESTIMATOR_NAMES
-
     p = sub.add_parser("difficulty", help="estimate per-problem pass rates (λ) for test-budget allocation")
     dsub = p.add_subparsers(dest="difficulty_command", metavar="ACTION", required=True)
 

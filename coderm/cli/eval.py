@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+import numpy as np
+
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
 from coderm.jsonl import read_json_lines, read_problems
+from coderm.evaluate.metrics import best_of_n
 from coderm.model import Problem, ScoreResult, ValidationError
 
 DESCRIPTION = "Compare scores with the labels: how often the top-scored candidate is correct."
@@ -59,10 +62,6 @@ def _joined(problems_path: str, scores_path: str, unmatched: list[int]) -> Itera
 
 def evaluate(problems_path: str, scores_path: str) -> dict:
     """Best-of-N, random pick and oracle (in %) plus counts; raises ValidationError on bad input."""
-    import numpy as np
-
-    from coderm.evaluate.metrics import best_of_n
-
     counts = {"problems": 0, "labelled": 0, "scored": 0, "candidates": 0}
     best, random_pick, oracle = [], [], []
     unmatched: list[int] = []
@@ -115,8 +114,5 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as e:
         print(f"coderm: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ImportError as e:
-        print(f"coderm: error: the metrics are not installed ({e})", file=sys.stderr)
-        return EXIT_FAILURE
     print(json.dumps(reports) if args.json else table(reports))
     return EXIT_OK

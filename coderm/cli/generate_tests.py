@@ -10,6 +10,7 @@ from pathlib import Path
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 from coderm.config import load_generator_section
+from coderm.generate import GeneratorError, generate_tests
 from coderm.jsonl import read_objects, write_atomic
 from coderm.model import ValidationError
 
@@ -45,8 +46,6 @@ def read_problems(path: str) -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coderm.generate import GeneratorError, generate_tests
-
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         problems = read_problems(args.problems)

@@ -8,6 +8,8 @@ import sys
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
 from coderm.jsonl import read_labelled
 from coderm.model import ValidationError
+from coderm.orm import OrmError
+from coderm.orm.sklearn_orm import train as fit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,9 +24,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from coderm.orm import OrmError
-    from coderm.orm.sklearn_orm import train as fit
-
     try:
         problems = [p.to_json() for p in read_labelled(args.problems, args.limit)]
         orm = fit(problems, folds=args.folds)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from coderm.generate.config import GeneratorConfig
 from coderm.generate.prompts import PromptRequest
 
 
@@ -43,18 +42,3 @@ class Backend(Protocol):
 
 def context_overflow(n_prompt_tokens: int, limit: int) -> PromptResult:
     return PromptResult(error=f"context_overflow: prompt has {n_prompt_tokens} tokens, the model takes {limit}")
-
-
-def make_backend(config: GeneratorConfig) -> Backend:
-    """The backend named by ``config.backend``; heavy imports happen only here."""
-    if config.backend == "hf":
-        from coderm.generate.hf_backend import HFBackend
-
-        return HFBackend(config)
-    if config.backend == "vllm":
-        from coderm.generate.vllm_backend import VLLMBackend
-
-        return VLLMBackend(config)
-    from coderm.generate.openai_backend import OpenAIBackend
-
-    return OpenAIBackend(config)

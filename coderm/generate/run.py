@@ -10,11 +10,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from coderm.generate.backends import Backend, PromptResult, make_backend
+from coderm.generate.backends import Backend, PromptResult
 from coderm.generate.cache import GenerationCache, cache_key
 from coderm.generate.config import GeneratorConfig
 from coderm.generate.extract import extract_tests
+from coderm.generate.hf_backend import HFBackend
+from coderm.generate.openai_backend import OpenAIBackend
 from coderm.generate.prompts import build_request, normalized_ast
+from coderm.generate.vllm_backend import VLLMBackend
 
 log = logging.getLogger("coderm.generate")
 
@@ -92,6 +95,15 @@ def _check_problems(problems: list[dict]) -> None:
         if problem["task_id"] in seen:
             raise ValueError(f"problem {k}: duplicate task_id {problem['task_id']!r}")
         seen.add(problem["task_id"])
+
+
+def make_backend(config: GeneratorConfig) -> Backend:
+    """The backend named by ``config.backend``; it loads its heavy packages (torch, vllm) when built."""
+    if config.backend == "hf":
+        return HFBackend(config)
+    if config.backend == "vllm":
+        return VLLMBackend(config)
+    return OpenAIBackend(config)
 
 
 def generate_tests(problems: list[dict], generator_config: dict | GeneratorConfig, cache_dir: str | None = None,

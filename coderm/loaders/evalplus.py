@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
 from coderm.loaders.samples import candidates_from_samples, read_samples
-
+from executor import CallTest, Executor, ExecutorConfig, Job, Status
+from executor.specs import canonical_json
 
 
 def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> list[list]:
@@ -30,9 +31,6 @@ def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> lis
 
 def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) -> Iterator[tuple[int, list]]:
     """For each (key, program, entry_point, inputs): ``(key, [output_json or None per input])``."""
-    from executor import CallTest, Executor, ExecutorConfig, Job, Status
-    from executor.specs import canonical_json
-
     with Executor(config or ExecutorConfig(timeout=5.0, cache_path=None)) as ex:
         counts: dict[int, int] = {}
 

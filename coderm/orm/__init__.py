@@ -7,19 +7,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
+from coderm.orm.base import Orm, OrmError
+from coderm.orm.hf import HFOrm
+from coderm.orm.sklearn_orm import SklearnOrm
 
 BACKENDS = ("sklearn", "hf")
-
-
-class OrmError(ValueError):
-    """An ORM that cannot be loaded (missing path, wrong model type, unknown backend)."""
-
-
-class Orm(Protocol):
-    def score(self, problem: dict, indices: list[int]) -> np.ndarray: ...
 
 
 def load_orm(backend: str, path: str | None, **options: Any) -> Orm:
@@ -30,9 +24,5 @@ def load_orm(backend: str, path: str | None, **options: Any) -> Orm:
     if not Path(path).exists():
         raise OrmError(f"ORM path {path} does not exist")
     if backend == "sklearn":
-        from coderm.orm.sklearn_orm import SklearnOrm
-
         return SklearnOrm.load(path, **options)
-    from coderm.orm.hf import HFOrm
-
     return HFOrm(path, **options)

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from coderm.prune.analysis import lint, parse
+from coderm.analysis import lint, parse
 
 N_HASH = 2 ** 14
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+|[^\s\w]")

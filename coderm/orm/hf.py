@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coderm.orm import OrmError
+from coderm.orm.base import OrmError
 
 
 class HFOrm:

@@ -19,7 +19,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import MaxAbsScaler
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from coderm.orm import OrmError
+from coderm.orm.base import OrmError
 from coderm.orm.features import problem_features
 
 FORMAT = "coderm-sklearn-orm/1"

@@ -10,7 +10,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from coderm.prune.analysis import LINT_CHECKS, lint, normalized_key, parse
+from coderm.analysis import LINT_CHECKS, lint, normalized_key, parse
+from coderm.orm import OrmError, load_orm
+from executor import Status
 
 
 class PruneConfigError(ValueError):
@@ -132,8 +134,6 @@ class PrefilterStage(Stage):
         self.tests, self.keep = int(tests), keep
 
     def prune(self, state: PoolState, executor: Any) -> list[int]:
-        from executor import Status
-
         unique: dict[str, Any] = {}
         for test in state.problem.get("tests") or []:
             unique.setdefault(json.dumps(test, sort_keys=True), test)
@@ -158,8 +158,6 @@ class OrmStage(Stage):
 
     def __init__(self, backend: str = "sklearn", path: str | None = None, top_k: int | None = None,
                  threshold: float | None = None, **options: Any) -> None:
-        from coderm.orm import OrmError, load_orm
-
         if (top_k is None) == (threshold is None):
             raise PruneConfigError("orm: give exactly one of top_k or threshold")
         if top_k is not None and int(top_k) < 1:
