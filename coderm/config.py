@@ -100,29 +100,19 @@ class Config:
     def with_overrides(self, **values: Any) -> "Config":
         """A copy with the non-None ``values`` applied. Executor fields may be given flat
         (``workers=4``), and so may the budget's (``budget=8, allocator="greedy"``) and extraction's."""
-        sections = {"executor": ExecutorConfig, "budget": BudgetConfig, "extract": ExtractConfig}
-        flat = {name: section for section, cls in sections.items() for name in _names(cls)} | {"budget": "budget"}
-        flat.pop("cache_path")
-        flat.pop("tests")  # the budget is set as budget=B; "tests" means test lists elsewhere
-        top = _names(Config)
         changes: dict[str, Any] = {}
-        nested: dict[str, dict[str, Any]] = {s: {} for s in sections}
         for key, value in values.items():
             if value is None:
                 continue
+            section = _FLAT.get(key)
             if key == "budget" and not isinstance(value, (dict, BudgetConfig)):
-                nested["budget"]["tests"] = value
-            elif key in top:
+                section, key = "budget", "tests"
+            if section:
+                changes[section] = {**_as_dict(changes.get(section, getattr(self, section))), key: value}
+            elif key in _names(Config):
                 changes[key] = value
-            elif key in flat:
-                nested[flat[key]][key] = value
             else:
-                raise ConfigError(f"unknown option {key!r}; known: {', '.join(sorted(top | set(flat)))}")
-        for section, updates in nested.items():
-            base = changes.get(section, getattr(self, section))
-            if updates:
-                base = {**_as_dict(base), **updates}
-            changes[section] = base
+                raise ConfigError(f"unknown option {key!r}; known: {', '.join(sorted(_names(Config) | set(_FLAT)))}")
         return dataclasses.replace(self, **changes)
 
     def fingerprint(self) -> str:
@@ -176,6 +166,13 @@ def _section(cls: type, value: Any, name: str) -> Any:
         raise
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{name}: {e}") from None
+
+
+# Options that may be given flat to ``with_overrides``, and their section. The budget is set as
+# budget=B ("tests" means test lists elsewhere); the cache only through the top-level ``cache``.
+_FLAT = {name: section for section, cls in (("executor", ExecutorConfig), ("budget", BudgetConfig),
+                                            ("extract", ExtractConfig))
+         for name in _names(cls) - {"cache_path", "tests"}}
 
 
 def presets() -> list[str]:

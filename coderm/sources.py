@@ -56,14 +56,6 @@ def _literal(text: str):
         return False, None
 
 
-def _is_expression(text: str) -> bool:
-    try:
-        ast.parse(text, mode="eval")
-    except SyntaxError:
-        return False
-    return True
-
-
 def _assert(expr: str, value) -> str:
     return f"assert {expr} is None" if value is None else f"assert {expr} == {value!r}"
 

@@ -68,12 +68,3 @@ class PassMatrix:
     def to_record(self, task_id: str) -> dict:
         """The `coderm execute` output line of DESIGN.md."""
         return {"task_id": task_id, "statuses": self.status_names(), "seconds": round(float(self.seconds.sum()), 4)}
-
-    @classmethod
-    def from_record(cls, record: dict) -> "PassMatrix":
-        """Rebuild statuses from an `execute` line (timings per cell are not stored there)."""
-        rows = record["statuses"]
-        statuses = np.array([[int(Status.parse(s)) for s in row] for row in rows], dtype=np.uint8)
-        if statuses.ndim != 2:
-            statuses = statuses.reshape(len(rows), 0)
-        return cls(statuses, np.zeros(statuses.shape, dtype=np.float32))

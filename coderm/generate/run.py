@@ -60,15 +60,6 @@ class GenerationReport:
         """Share of completions that gave at least one valid test."""
         return self.completions_with_tests / self.completions if self.completions else 0.0
 
-    def as_dict(self) -> dict:
-        return {"problems": self.problems, "prompts_generated": self.prompts_generated,
-                "prompts_cached": self.prompts_cached, "prompts_failed": self.prompts_failed, "completions": self.completions,
-                "completion_tokens": self.completion_tokens, "seconds": round(self.seconds, 3),
-                "prompts_per_s": round(self.prompts_per_s, 3), "tokens_per_s": round(self.tokens_per_s, 1),
-                "completions_with_tests": self.completions_with_tests,
-                "extraction_yield": round(self.extraction_yield, 4), "tests": self.tests,
-                "duplicates": self.duplicates, "drops": dict(sorted(self.drops.items()))}
-
     def summary(self) -> str:
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.drops.items())) or "none"
         return (f"{self.problems} problems: {self.prompts_generated} prompts generated, {self.prompts_cached} cached, {self.prompts_failed} failed; "
