@@ -24,7 +24,7 @@ def register(subparsers) -> None:
                                           "rerun only generates what is missing.")
     p.add_argument("--problems", required=True, help="input JSONL (.gz ok), one problem per line")
     p.add_argument("--out", required=True, help="output JSONL: the problems with generated tests")
-    p.add_argument("--config", required=True, help="YAML config with a `generator:` section (e.g. configs/coderm-8b.yaml)")
+    p.add_argument("--config", required=True, help="preset or YAML config with a `generator:` section (e.g. coderm-8b)")
     p.add_argument("--model", help="override generator.model (a local path or a served model name)")
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where raw generations are cached (default: %(default)s)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the generation cache")
