@@ -224,3 +224,23 @@ def test_presets_ship_in_the_wheel(tmp_path):
     (wheel,) = tmp_path.glob("coderm-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"coderm/configs/{p}.yaml" for p in ("default", "reward", "pareto", "coderm-8b")} <= names
+
+
+@pytest.mark.parametrize("config, flags, message", [
+    ("aggregator: best\n", [], "unknown aggregator 'best'"),
+    ("executor: {workers: 0}\n", [], "workers must be >= 1"),
+    ("executor: {cache_path: x.sqlite}\n", [], "top-level key 'cache'"),
+    ("executr: {}\n", [], "unknown key(s) executr"),
+    ("prune: [{stage: compile}]\n", [], "unknown stage 'compile'"),
+    ("prune: [{stage: orm, path: missing.pkl, top_k: 2}]\n", [], "does not exist"),
+    ("budget: {tests: 2, allocator: curves}\n", [], "budget.allocator"),
+    ("extract: {block: middle}\n", [], "block must be one of"),
+    ("generator: {backend: openai, temprature: 0.2}\n", [], "temprature"),
+    ("", ["--allocator", "curves"], "invalid choice"),
+    ("", ["--timeout", "0"], "timeout must be > 0"),
+])
+def test_every_invalid_option_exits_2_and_writes_nothing(tmp_path, config, flags, message):
+    (tmp_path / "c.yaml").write_text(config)
+    r = coderm("score", "--problems", EXAMPLE, "--out", "s.jsonl", "--config", "c.yaml", *flags, cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
