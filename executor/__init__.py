@@ -6,11 +6,11 @@
             ...
 """
 from executor.config import ExecutorConfig
-from executor.specs import CallTest, CodeTest, StdioTest, TestSpec, as_test, test_to_json
+from executor.specs import CallTest, CodeTest, Judge, StdioTest, TestSpec, as_test, test_to_json
 from executor.status import Status
 
 __all__ = [
-    "CallTest", "CodeTest", "Executor", "ExecutorConfig", "Job", "PassMatrix", "StdioTest", "Status",
+    "CallTest", "CodeTest", "Executor", "ExecutorConfig", "Job", "Judge", "PassMatrix", "StdioTest", "Status",
     "TestSpec", "as_test", "test_to_json",
 ]
 

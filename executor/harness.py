@@ -172,7 +172,7 @@ def _run_call(prep: Prepared, ns: dict, entry_point: str | None, limit: int) -> 
     if not callable(fn):
         return Status.ERROR, f"candidate does not define {entry_point!r}", None
     try:
-        value = fn(*_loads(prep.spec.args_json))
+        value = fn(*_loads(prep.spec.args_json), **_loads(prep.spec.kwargs_json))
         return Status.PASS, "", _dumps(value, default=_jsonable, sort_keys=True)
     except BaseException as exc:
         return _status_of(exc), _describe(exc, limit), None

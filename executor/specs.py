@@ -3,13 +3,87 @@
 A test is given either as a string of Python test code (assert statements, a
 ``def check(candidate)`` function, or ``unittest.TestCase`` classes) or as a dict
 ``{"type": "stdio", "input": ..., "output": ...}`` / ``{"type": "call", "args": [...],
-"expected": ...}`` (DESIGN.md). ``as_test`` turns any of these into a frozen spec.
+"kwargs": {...}, "expected": ...}`` (DESIGN.md). A stdio or call test may say how its output is
+judged (``"judge"``, see ``Judge``) and list ``"alternatives"``: other outputs that count as correct
+too. ``as_test`` turns any of these into a frozen spec; every field that can change a verdict is
+part of the spec, so it is part of the cell cache key.
 """
 from __future__ import annotations
 
+import ast
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 from typing import Any, Union
+
+JUDGE_KINDS = ("exact", "tokens", "float", "unordered", "checker")
+# The options each judge kind takes; any other option is refused rather than ignored.
+_JUDGE_OPTIONS = {"exact": (), "tokens": (), "float": ("atol", "rtol"), "unordered": ("multiset",), "checker": ("code",)}
+
+
+@dataclass(frozen=True)
+class Judge:
+    """How a stdio or call output is compared with the expected one.
+
+    ``exact``: stdio line by line with trailing whitespace ignored; call values equal (Python ``==``
+    on JSON). ``tokens``: whitespace-separated tokens equal (strings inside call values too).
+    ``float``: numbers within ``atol + rtol * |expected|``, everything else exact. ``unordered``:
+    the stdio tokens, or the items of a returned list, as a multiset (``multiset: false``: a set).
+    ``checker``: ``code`` defines ``check(input, expected, got)``, a special judge run in the
+    sandbox on each output (``executor.checker``); only a return of ``True`` passes.
+    """
+
+    kind: str = "exact"
+    atol: float = 0.0
+    rtol: float = 0.0
+    multiset: bool = True
+    code: str = ""
+
+    @classmethod
+    def parse(cls, value: Any) -> "Judge":
+        """A judge from its contract form: a kind name or ``{"kind": ..., options}``; ValueError says why not."""
+        if isinstance(value, Judge):
+            return value
+        if isinstance(value, str):
+            value = {"kind": value}
+        if not isinstance(value, dict):
+            raise ValueError(f"'judge' must be a kind name or an object, got {type(value).__name__}")
+        kind = value.get("kind")
+        if kind not in JUDGE_KINDS:
+            raise ValueError(f"judge kind must be one of {', '.join(JUDGE_KINDS)}, got {kind!r}")
+        unknown = sorted(set(value) - {"kind", *_JUDGE_OPTIONS[kind]})
+        if unknown:
+            raise ValueError(f"judge {kind!r} takes no option(s) {', '.join(unknown)}; it takes "
+                             f"{', '.join(_JUDGE_OPTIONS[kind]) or 'none'}")
+        judge = cls(kind, **{k: v for k, v in value.items() if k != "kind"})
+        judge._validate()
+        return judge
+
+    def _validate(self) -> None:
+        for name in ("atol", "rtol"):
+            tol = getattr(self, name)
+            if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (math.isfinite(tol) and tol >= 0):
+                raise ValueError(f"judge {name} must be a finite number >= 0, got {tol!r}")
+        if not isinstance(self.multiset, bool):
+            raise ValueError(f"judge multiset must be true or false, got {self.multiset!r}")
+        if self.kind == "checker":
+            if not isinstance(self.code, str) or not self.code.strip():
+                raise ValueError("a checker judge needs 'code' defining check(input, expected, got)")
+            try:
+                tree = ast.parse(self.code)
+            except (SyntaxError, ValueError) as e:
+                raise ValueError(f"checker code does not compile: {e}") from None
+            if not any(isinstance(n, ast.FunctionDef) and n.name == "check" for n in tree.body):
+                raise ValueError("checker code must define check(input, expected, got)")
+
+    def to_json(self) -> Any:
+        """The contract form (inverse of ``parse``): the kind name alone when no option is set."""
+        options = {f.name: getattr(self, f.name) for f in fields(self)
+                   if f.name in _JUDGE_OPTIONS[self.kind] and getattr(self, f.name) != f.default}
+        return {"kind": self.kind, **options} if options else self.kind
+
+
+EXACT = Judge()
 
 
 @dataclass(frozen=True)
@@ -21,34 +95,37 @@ class CodeTest:
 
 @dataclass(frozen=True)
 class StdioTest:
-    """Run the candidate as a program with ``input`` on stdin; compare stdout with ``output``.
-
-    ``compare`` is ``"exact"`` (line by line, trailing whitespace stripped) or ``"float"``
-    (tokens that parse as floats are compared with ``atol``/relative tolerance).
-    """
+    """Run the candidate as a program with ``input`` on stdin; its stdout is judged by ``judge``
+    against ``output`` (or any of ``alternatives``) outside the sandbox."""
 
     input: str
     output: str
-    compare: str = "exact"
-    atol: float = 1e-6
+    judge: Judge = EXACT
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class CallTest:
-    """Call ``entry_point(*args)``; the parent compares the JSON result with ``expected``.
+    """Call ``entry_point(*args, **kwargs)``; the parent judges the JSON result against ``expected``.
 
-    ``args_json``/``expected_json`` hold canonical JSON so the spec stays hashable.
-    ``expected_json`` of ``None`` means "no expectation": the cell only records the output
-    (used to compute expected outputs from a reference solution).
+    ``args_json``/``kwargs_json``/``expected_json``/``alternatives_json`` hold canonical JSON so the
+    spec stays hashable. ``expected_json`` of ``None`` means "no expectation": the cell only records
+    the output (used to compute expected outputs from a reference solution).
     """
 
     args_json: str
     expected_json: str | None
-    atol: float = 0.0
+    kwargs_json: str = "{}"
+    judge: Judge = EXACT
+    alternatives_json: tuple[str, ...] = ()
 
     @property
     def args(self) -> list:
         return json.loads(self.args_json)
+
+    @property
+    def kwargs(self) -> dict:
+        return json.loads(self.kwargs_json)
 
     @property
     def expected(self) -> Any:
@@ -62,6 +139,21 @@ TEST_TYPES = ("code", "stdio", "call")
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys; NaN/inf allowed (Python's json extensions)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _judging(obj: dict, kind: str) -> tuple[Judge, list]:
+    """The judge and the alternatives of a stdio/call test dict."""
+    for legacy in ("atol", "compare"):
+        if legacy in obj:
+            raise ValueError(f"{kind} test field {legacy!r} is replaced by 'judge', e.g. "
+                             '{"judge": {"kind": "float", "atol": 1e-6}}')
+    judge = Judge.parse(obj.get("judge", "exact"))
+    alternatives = obj.get("alternatives", [])
+    if not isinstance(alternatives, list):
+        raise ValueError(f"{kind} test field 'alternatives' must be a list")
+    if alternatives and judge.kind == "checker":
+        raise ValueError("a test judged by a checker takes no 'alternatives' (the checker decides)")
+    return judge, alternatives
 
 
 def as_test(obj: Any) -> TestSpec:
@@ -82,17 +174,21 @@ def as_test(obj: Any) -> TestSpec:
         for field in ("input", "output"):
             if not isinstance(obj.get(field), str):
                 raise ValueError(f"stdio test needs a string field {field!r}")
-        compare = obj.get("compare", "exact")
-        if compare not in ("exact", "float"):
-            raise ValueError(f"stdio test field 'compare' must be 'exact' or 'float', got {compare!r}")
-        return StdioTest(obj["input"], obj["output"], compare, float(obj.get("atol", 1e-6)))
+        judge, alternatives = _judging(obj, "stdio")
+        if not all(isinstance(a, str) for a in alternatives):
+            raise ValueError("stdio test field 'alternatives' must hold strings")
+        return StdioTest(obj["input"], obj["output"], judge, tuple(alternatives))
     if kind == "call":
-        args = obj.get("args")
+        args, kwargs = obj.get("args"), obj.get("kwargs", {})
         if not isinstance(args, list):
             raise ValueError("call test needs a list field 'args'")
+        if not isinstance(kwargs, dict) or not all(isinstance(k, str) and k.isidentifier() for k in kwargs):
+            raise ValueError("call test field 'kwargs' must map argument names to values")
         if "expected" not in obj:
             raise ValueError("call test needs a field 'expected'")
-        return CallTest(canonical_json(args), canonical_json(obj["expected"]), float(obj.get("atol", 0.0)))
+        judge, alternatives = _judging(obj, "call")
+        return CallTest(canonical_json(args), canonical_json(obj["expected"]), canonical_json(kwargs), judge,
+                        tuple(canonical_json(a) for a in alternatives))
     raise ValueError(f"unknown test type {kind!r}; expected one of {', '.join(TEST_TYPES)}")
 
 
@@ -102,10 +198,14 @@ def test_to_json(test: TestSpec) -> Any:
         return test.code
     if isinstance(test, StdioTest):
         out: dict = {"type": "stdio", "input": test.input, "output": test.output}
-        if test.compare != "exact":
-            out.update(compare=test.compare, atol=test.atol)
-        return out
-    out = {"type": "call", "args": test.args, "expected": test.expected}
-    if test.atol:
-        out["atol"] = test.atol
+        alternatives: list = list(test.alternatives)
+    else:
+        out = {"type": "call", "args": test.args, "expected": test.expected}
+        if test.kwargs_json != "{}":
+            out["kwargs"] = test.kwargs
+        alternatives = [json.loads(a) for a in test.alternatives_json]
+    if test.judge != EXACT:
+        out["judge"] = test.judge.to_json()
+    if alternatives:
+        out["alternatives"] = alternatives
     return out

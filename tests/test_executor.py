@@ -82,12 +82,12 @@ def test_empty_inputs_give_empty_matrices(ex):
     assert ex.run([ADD1], []).shape == (1, 0)
 
 
-def test_stdio_exact_and_float_modes(ex):
+def test_stdio_exact_and_float_judges(ex):
     prog = "a, b = map(float, input().split())\nprint(a / b)\nprint('done   ')\n"
     tests = [
         {"type": "stdio", "input": "1 4\n", "output": "0.25\ndone\n"},
         {"type": "stdio", "input": "1 3\n", "output": "0.333333\ndone"},
-        {"type": "stdio", "input": "1 3\n", "output": "0.333333\ndone", "compare": "float", "atol": 1e-5},
+        {"type": "stdio", "input": "1 3\n", "output": "0.333333\ndone", "judge": {"kind": "float", "atol": 1e-5}},
         {"type": "stdio", "input": "1 0\n", "output": "inf"},
     ]
     m = ex.run([prog], tests)
@@ -111,7 +111,7 @@ def test_call_tests_compare_in_the_parent(ex):
     ]
     tests = [
         {"type": "call", "args": [[3, 1, 2]], "expected": [1, 2, 3]},
-        {"type": "call", "args": [[0.5]], "expected": [0.5], "atol": 1e-6},
+        {"type": "call", "args": [[0.5]], "expected": [0.5], "judge": {"kind": "float", "atol": 1e-6}},
     ]
     m = ex.run(cands, tests, entry_point="f")
     assert rows(m) == [[P, P], [P, P], [F, P], [F, F]]

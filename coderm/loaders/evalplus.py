@@ -4,8 +4,9 @@ canonical solution on ``base_input`` (+ ``plus_input``) through the sandboxed ex
 evalplus ships inputs only; the reference outputs are recomputed here, as evalplus itself
 does. Inputs on which the reference fails (error, timeout) or returns more than
 ``max_output_chars`` of JSON (HumanEval/15 returns strings of ~1 MB) are dropped and counted in
-``meta["dropped_inputs"]``. Hub copies without inputs (their ``test`` inlines them) keep that
-``test`` as one code test.
+``meta["dropped_inputs"]``. Outputs holding floats are judged within the task's ``atol``, as
+evalplus judges them. Hub copies without inputs (their ``test`` inlines them) keep that ``test``
+as one code test.
 """
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from coderm.loaders.records import LoaderError, as_sources, field, problem, read
 from coderm.loaders.samples import candidates_from_samples, read_samples
 from executor import CallTest, Executor, ExecutorConfig, Job, Status
 from executor.specs import canonical_json
+
+EVALPLUS_FLOAT_ATOL = 1e-6  # evalplus: "enforce atol for float comparison" when a task has none
+EVALPLUS_RTOL = 1e-7  # numpy's allclose default, which evalplus uses
+# evalplus's special oracle: these MBPP+ functions are right when they return the same set of items.
+SET_EQUAL_ENTRY_POINTS = frozenset({"similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",
+                                    "larg_nnum", "intersection_array", "find_dissimilar", "Diff"})
 
 
 def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> list[list]:
@@ -48,8 +55,20 @@ def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) 
             ]
 
 
-def _call_test(args: list, output_json: str | None, atol: float, max_output_chars: int | None) -> dict | None:
-    """The call test for one input, or None when the reference gave no (complete, small enough) output."""
+def _has_float(value) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return isinstance(value, dict) and any(_has_float(v) for v in value.values())
+
+
+def _call_test(args: list, output_json: str | None, entry_point: str, atol: float,
+               max_output_chars: int | None) -> dict | None:
+    """The call test for one input, or None when the reference gave no (complete, small enough) output.
+
+    Judged as evalplus does: as a set for its set-equality tasks; else within the task's ``atol``
+    (1e-6 when it has none and the output holds floats) with numpy's default ``rtol`` of 1e-7."""
     if output_json is None or (max_output_chars is not None and len(output_json) > max_output_chars):
         return None
     try:
@@ -57,8 +76,10 @@ def _call_test(args: list, output_json: str | None, atol: float, max_output_char
     except json.JSONDecodeError:  # output cut at the executor's output_limit
         return None
     test = {"type": "call", "args": args, "expected": expected}
-    if atol:
-        test["atol"] = atol
+    if entry_point in SET_EQUAL_ENTRY_POINTS:
+        test["judge"] = {"kind": "unordered", "multiset": False}
+    elif atol or _has_float(expected):
+        test["judge"] = {"kind": "float", "atol": atol or EVALPLUS_FLOAT_ATOL, "rtol": EVALPLUS_RTOL}
     return test
 
 
@@ -97,7 +118,8 @@ def _evalplus(
             tests, meta = [record["test"]], {}
         else:
             atol = float(record.get("atol") or 0.0)
-            tests = [_call_test(args, out, atol, max_output_chars) for args, out in zip(inputs, outputs)]
+            tests = [_call_test(args, out, record["entry_point"], atol, max_output_chars)
+                     for args, out in zip(inputs, outputs)]
             tests = [t for t in tests if t is not None]
             meta = {"n_inputs": len(inputs), "dropped_inputs": len(inputs) - len(tests)}
         task_id = str(record["task_id"]).replace("HumanEval_", "HumanEval/")  # v0.1.0 spells HumanEval_0
