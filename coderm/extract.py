@@ -3,10 +3,13 @@
 RL policies answer in many shapes: a chat message with a ```python block (maybe after reasoning
 and an earlier draft), several blocks, or a bare continuation of a completion-style prompt. The
 reward must score the program the policy meant, so which block and whether to prepend the prompt
-are explicit options rather than guesses buried in an adapter.
+are explicit options rather than guesses buried in an adapter. A reply with no fenced block that
+is not Python either has no code: it gets that format status instead of running and failing
+like a syntax error.
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +31,8 @@ class ExtractConfig:
     ``join_prompt``: prepend the prompt to the extracted code — "always" for completion-style
     models whose output continues a signature; "auto" does it only when the code does not define
     the entry point itself but the prompt does; "never" for chat models.
-    ``require_fence``: when True a completion without a fenced block scores 0 (format discipline);
-    when False the whole text is taken as code.
+    ``require_fence``: when True a completion without a fenced block has no code (format
+    discipline); when False the whole text is taken as code if it compiles (prose does not).
     """
 
     block: str = "last"
@@ -99,7 +102,36 @@ def extract_code(completion: Any, prompt: str | None = None, entry_point: str | 
         return ""
     if prompt and _should_join(code, prompt, entry_point, config.join_prompt):
         code = prompt + code
-    return code
+    if not blocks and _parse(code) is None:
+        return ""
+    return callable_entry(code, entry_point)
+
+
+def _parse(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def callable_entry(code: str, entry_point: str | None) -> str:
+    """The program, with a module-level ``entry_point`` added when it defines the function only as
+    a method of ``class Solution`` (LeetCode, LiveCodeBench, TACO): the added function calls the
+    method on a fresh instance, so call tests, ``check(candidate)`` and asserts all reach it."""
+    if not entry_point or not entry_point.isidentifier() or not re.search(r"^class\s+Solution\b", code, re.M):
+        return code
+    tree = _parse(code)
+    if tree is None:
+        return code
+    top = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+           for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    top |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    solution = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Solution"]
+    if entry_point in top or not solution or not any(
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point for n in solution[-1].body):
+        return code
+    return (f"{code}\n\n\ndef {entry_point}(*args, **kwargs):  # coderm: the entry point is a Solution method\n"
+            f"    return Solution().{entry_point}(*args, **kwargs)\n")
 
 
 def _should_join(code: str, prompt: str, entry_point: str | None, mode: str) -> bool:

@@ -10,6 +10,7 @@ import pytest
 
 from coderm import loaders
 from coderm.loaders import LoaderError, load
+from coderm.extract import callable_entry
 from coderm.loaders.programs import compiles
 from executor import Executor, ExecutorConfig
 
@@ -17,8 +18,9 @@ CONTRACT_KEYS = {"task_id", "prompt", "entry_point", "candidates", "tests", "met
 
 
 def passed_rows(problem):
+    candidates = [callable_entry(c, problem["entry_point"]) for c in problem["candidates"]]
     with Executor(ExecutorConfig(workers=2, timeout=5.0, cache_path=None)) as ex:
-        m = ex.run(problem["candidates"], problem["tests"], problem["entry_point"])
+        m = ex.run(candidates, problem["tests"], problem["entry_point"])
     return m.passed
 
 
@@ -32,7 +34,8 @@ def check_contract(problem):
 
 
 def test_registry_names_and_errors():
-    assert set(loaders.NAMES) == {"humaneval", "humanevalplus", "mbppplus", "mbpp", "codet", "ldb", "stdio", "livecodebench"}
+    assert set(loaders.NAMES) == {"humaneval", "humanevalplus", "mbppplus", "mbpp", "codet", "ldb", "stdio", "livecodebench",
+                                  "apps", "codecontests"}
     with pytest.raises(LoaderError, match="unknown dataset 'nope'"):
         load("nope")
     with pytest.raises(LoaderError, match="no option"):
@@ -198,15 +201,18 @@ def test_livecodebench_decodes_private_tests(tmp_path):
     stdin_problem, functional = load("livecodebench", inputs=str(path))
     check_contract(stdin_problem)
     assert stdin_problem["entry_point"] is None
-    assert stdin_problem["tests"] == [{"type": "stdio", "input": "1 2\n", "output": "3\n"},
-                                      {"type": "stdio", "input": "5 7\n", "output": "12\n"}]
-    assert functional["entry_point"] == "Solution" and functional["meta"]["func_name"] == "biggest"
-    assert functional["tests"] == ["assert Solution().biggest(*[[1, 5, 2], 0]) == 5",
-                                   "assert Solution().biggest(*[[-3, -1], 1]) == 0"]
-    public_only = list(load("livecodebench", inputs=str(path), private=False))
+    assert stdin_problem["tests"] == [{"type": "stdio", "input": "1 2\n", "output": "3\n", "judge": "float"},
+                                      {"type": "stdio", "input": "5 7\n", "output": "12\n", "judge": "float"}]
+    assert functional["entry_point"] == "biggest"
+    assert functional["tests"] == [{"type": "call", "args": [[1, 5, 2], 0], "expected": 5},
+                                   {"type": "call", "args": [[-3, -1], 1], "expected": 0}]
+    public_only = list(load("livecodebench", inputs=str(path), splits=["public"]))
     assert [len(p["tests"]) for p in public_only] == [1, 1]
-    stdin_problem["candidates"] = ["a, b = map(int, input().split())\nprint(a + b)\n", "print(3)\n"]
-    assert passed_rows(stdin_problem).tolist() == [[True, True], [True, False]]
+    with pytest.raises(LoaderError, match="splits must be some of public, private"):
+        list(load("livecodebench", inputs=str(path), splits=["hidden"]))
+    stdin_problem["candidates"] = ["a, b = map(int, input().split())\nprint(a + b)\n", "print(3)\n",
+                                   "a, b = map(int, input().split())\nprint(float(a + b))\n"]  # LCB: 3.0 is 3
+    assert passed_rows(stdin_problem).tolist() == [[True, True], [True, False], [True, True]]
     functional["candidates"] = [
         "from typing import List\nclass Solution:\n    def biggest(self, nums: List[int], k: int) -> int:\n"
         "        return max(nums) + k\n"]
@@ -244,3 +250,60 @@ def test_bad_input_names_file_line_and_field(tmp_path):
     path.write_bytes(b'{"task_id": "\xff"}\n')
     with pytest.raises(LoaderError, match="not valid UTF-8"):
         list(load("humaneval", inputs=str(path)))
+
+
+APPS_STDIN = {"problem_id": 7, "question": "Print the sum.", "starter_code": "", "difficulty": "interview",
+              "input_output": json.dumps({"inputs": ["1 2\n", ["3 4"]], "outputs": ["3\n", ["7"]]})}
+TACO_CALL = {"name": "two_sum", "question": "Return the indices.", "source": "leetcode",
+             "starter_code": "class Solution:\n    def twoSum(self, nums, target):\n        ",
+             "input_output": {"fn_name": "twoSum", "inputs": [[[2, 7, 11, 15], 9], [[3, 3], 6]],
+                              "outputs": [[[0, 1]], [[0, 1]]]}}
+
+
+def test_apps_and_taco_records_stdin_and_fn_name(tmp_path):
+    path = tmp_path / "apps.jsonl"
+    path.write_text(json.dumps(APPS_STDIN) + "\n" + json.dumps(TACO_CALL) + "\n")
+    stdin_problem, call_problem = load("apps", inputs=str(path))
+    for p in (stdin_problem, call_problem):
+        check_contract(p)
+    assert stdin_problem["task_id"] == "7" and stdin_problem["entry_point"] is None
+    assert [t["input"] for t in stdin_problem["tests"]] == ["1 2\n", "3 4"]  # a list of lines joins
+    assert call_problem["task_id"] == "two_sum" and call_problem["entry_point"] == "twoSum"
+    assert call_problem["tests"][0] == {"type": "call", "args": [[2, 7, 11, 15], 9], "expected": [0, 1],
+                                        "alternatives": [[[0, 1]]]}  # APPS wraps return values in a list
+    stdin_problem["candidates"] = ["print(sum(map(int, input().split())))\n", "print(3)\n"]
+    assert passed_rows(stdin_problem).tolist() == [[True, True], [True, False]]
+    call_problem["candidates"] = [
+        "class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n"
+        "        for i, x in enumerate(nums):\n            if target - x in seen:\n"
+        "                return [seen[target - x], i]\n            seen[x] = i\n",
+        "def twoSum(nums, target):\n    return [0, 1]\n",  # Codewars style: a plain function
+        "class Solution:\n    def twoSum(self, nums, target):\n        return [1, 0]\n"]
+    assert passed_rows(call_problem).tolist() == [[True, True], [True, True], [False, False]]
+
+
+def test_codecontests_splits(tmp_path):
+    record = {"name": "1A. Sum", "description": "Print a+b.", "source": 2,
+              "public_tests": {"input": ["1 2\n"], "output": ["3\n"]},
+              "private_tests": {"input": ["5 5\n"], "output": ["10\n"]},
+              "generated_tests": {"input": ["0 0\n", "9 1\n"], "output": ["0\n", "10\n"]}}
+    path = tmp_path / "cc.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    (p,) = load("codecontests", inputs=str(path))
+    check_contract(p)
+    assert [t["input"] for t in p["tests"]] == ["1 2\n", "5 5\n", "0 0\n", "9 1\n"]
+    assert p["meta"]["n_tests"] == {"public": 1, "private": 1, "generated": 2}
+    (public,) = load("codecontests", inputs=str(path), splits=["public", "generated"])
+    assert len(public["tests"]) == 3
+    with pytest.raises(LoaderError, match="splits must be some of"):
+        list(load("codecontests", inputs=str(path), splits=["secret"]))
+    path.write_text(json.dumps({**record, "private_tests": {"input": ["1\n"], "output": []}}) + "\n")
+    with pytest.raises(LoaderError, match=r"cc.jsonl:1: 'private_tests' has 1 inputs and 0 outputs"):
+        list(load("codecontests", inputs=str(path)))
+
+
+def test_stdio_loader_points_apps_records_to_their_loader(tmp_path):
+    path = tmp_path / "apps.jsonl"
+    path.write_text(json.dumps(APPS_STDIN) + "\n")
+    with pytest.raises(LoaderError, match="use the apps or codecontests loader"):
+        list(load("stdio", inputs=str(path)))

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from coderm.extract import ExtractConfig, extract_code
+from coderm.extract import ExtractConfig, callable_entry, extract_code
 from coderm.rl import GroundTruthError, parse_tests
 
 CHAT = """Let me think. A first draft:
@@ -50,17 +50,30 @@ def test_prompt_joining_modes():
     body = "    return a + b\n"
     assert extract_code(body, prompt, "add") == prompt + body  # auto: body does not define add
     assert extract_code("def add(a, b):\n    return a + b\n", prompt, "add").startswith("def add(a, b):\n    return")
-    assert extract_code(body, prompt, "add", ExtractConfig(join_prompt="never")) == body
+    assert extract_code(body, prompt, "add", ExtractConfig(join_prompt="never")) == ""  # a bare body is no program
     assert extract_code("x = 1\n", "import os\n", None, ExtractConfig(join_prompt="always")) == "import os\nx = 1\n"
 
 
 def test_require_fence_and_empty():
     assert extract_code("def f(): pass", config=ExtractConfig(require_fence=True)) == ""
     assert extract_code("   \n") == ""
+    assert extract_code("I would loop over the list and add.") == ""  # prose is no code, not a syntax error
+    assert extract_code("```python\ndef f(:\n```") == "def f(:\n"  # a fenced block runs, broken or not
     with pytest.raises(ValueError):
         ExtractConfig(block="middle")
     with pytest.raises(TypeError):
         extract_code(42)
+
+
+def test_solution_method_becomes_callable_as_the_entry_point():
+    leetcode = "class Solution:\n    def twoSum(self, nums, target):\n        return [0, 1]\n"
+    program = extract_code(leetcode, None, "twoSum")
+    namespace: dict = {}
+    exec(program, namespace)
+    assert namespace["twoSum"]([2, 7], 9) == [0, 1]
+    plain = "def twoSum(nums, target):\n    return []\n\nclass Solution:\n    def twoSum(self, n, t):\n        return 1\n"
+    assert callable_entry(plain, "twoSum") == plain  # a module-level function wins
+    assert callable_entry(leetcode, "other") == leetcode and callable_entry(leetcode, None) == leetcode
 
 
 def test_parse_tests_shapes():
@@ -81,7 +94,7 @@ def test_parse_tests_accepts_numpy_arrays_from_parquet():
 
 @pytest.mark.parametrize("bad, reason", [
     ("[1, 2", "do not parse"),
-    ({"x": 1}, "needs 'tests'"),
+    ({"x": 1}, "needs one of"),
     ([{"type": "call", "args": 3, "expected": 1}], "test 0 is invalid"),
     ({"inputs": ["1"], "outputs": []}, "same length"),
     (7, "must be a list"),

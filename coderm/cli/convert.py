@@ -22,6 +22,9 @@ EXAMPLES = """examples:
       --input problems=HumanEval_for_code_generation.jsonl.gz --labels labels.json --out codet.jsonl
   coderm convert --from ldb --input ldb/humaneval__seed__*__seed.jsonl.gz --out ldb.jsonl
   coderm convert --from stdio --input codecontests31_problems.jsonl.gz --samples codecontests31_candidates_qwen.jsonl.gz --out cc.jsonl
+  coderm convert --from apps --input BAAI/TACO --limit 100 --out taco.jsonl        # stdin and fn_name problems
+  coderm convert --from codecontests --splits public,private --out cc.jsonl.gz     # deepmind/code_contests
+  coderm convert --from livecodebench --splits public --out lcb.jsonl              # functional: call tests
 
 --input takes a path (repeatable) or NAME=PATH for loaders with named files (codet);
 without --input a loader reads its Hugging Face Hub dataset (network needed).
@@ -46,7 +49,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-inputs", type=int, metavar="N", help="evalplus: at most N inputs per problem")
     p.add_argument("--max-output-chars", type=int, metavar="N",
                    help="evalplus: drop inputs whose reference output exceeds N characters of JSON (default 10000)")
-    p.add_argument("--public-only", action="store_true", help="livecodebench: skip the private tests")
+    p.add_argument("--splits", metavar="S,S", help="livecodebench (public,private) / codecontests (public,private,"
+                                                   "generated): the test splits to keep (default: all)")
     p.add_argument("--workers", type=int, metavar="N", help="evalplus: executor workers for reference outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
@@ -70,7 +74,7 @@ def _loader_kwargs(args) -> dict:
         ("plus", False if args.base_only else None),
         ("max_inputs", args.max_inputs),
         ("max_output_chars", args.max_output_chars),
-        ("private", False if args.public_only else None),
+        ("splits", args.splits.split(",") if args.splits else None),
     ):
         if value is not None:
             kwargs[key] = value

@@ -9,8 +9,10 @@ from typing import Iterable, Iterator
 from coderm.cli import EXIT_BAD_INPUT
 from coderm.cli.score import add_io_options, config_from_args, fail, run_to_file
 from coderm.config import ConfigError
+from coderm.extract import callable_entry
 from coderm.model import Problem
 from executor import Executor, Job
+from executor.checker import settle_checkers
 
 DESCRIPTION = "Run every candidate on its problem's given tests in the sandbox and write the pass matrices."
 EXAMPLES = """examples:
@@ -32,8 +34,10 @@ def register(subparsers) -> None:
 
 
 def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
-    jobs = (Job(p.task_id, p.candidates, p.tests or [], p.entry_point) for p in problems)
-    for task_id, matrix in executor.run_many(jobs):
+    jobs = (Job((p.task_id, p.tests or []), [callable_entry(c, p.entry_point) for c in p.candidates], p.tests or [],
+                p.entry_point) for p in problems)
+    for (task_id, tests), matrix in executor.run_many(jobs):
+        settle_checkers(executor, tests, matrix)
         yield task_id, matrix.to_record(task_id)
 
 

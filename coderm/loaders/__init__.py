@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable, Iterator
 
 from coderm.loaders.codet import codet
+from coderm.loaders.contests import apps, codecontests
 from coderm.loaders.evalplus import humanevalplus, mbppplus
 from coderm.loaders.humaneval import humaneval, mbpp
 from coderm.loaders.ldb import ldb
@@ -29,6 +30,8 @@ LOADERS: dict[str, Callable[..., Iterator[dict]]] = {
     "ldb": ldb,
     "stdio": stdio,
     "livecodebench": livecodebench,
+    "apps": apps,
+    "codecontests": codecontests,
 }
 NAMES = tuple(LOADERS)
 

@@ -15,9 +15,11 @@ import pickle
 import zlib
 from collections.abc import Iterator, Sequence
 
-from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
+from coderm.formats import FormatError, case_test
+from coderm.loaders.records import LoaderError, as_sources, decode_json, field, problem, read_records
 
 HUB_FILE = "hf://datasets/livecodebench/code_generation_lite/test.jsonl"  # release_v1; test2..6 add later problems
+SPLITS = ("public", "private")
 
 
 class _StringsOnly(pickle.Unpickler):
@@ -40,64 +42,44 @@ def decode_private(blob: str, where: str) -> list:
         raise LoaderError(f"{where}: private_test_cases is neither JSON nor base64+zlib+pickle ({e})") from None
 
 
-def functional_test(func_name: str, case: dict) -> str:
-    """A LeetCode case (one JSON value per input line) as an assert on ``Solution().func_name``."""
-    args = [json.loads(line) for line in case["input"].split("\n") if line.strip()]
-    expected = json.loads(case["output"])
-    return f"assert Solution().{func_name}(*{args!r}) == {expected!r}"
-
-
 def _tests(cases, func_name: str | None, where: str, name: str) -> list:
+    """LCB cases as contract tests: functional ones call ``func_name``; stdin ones compare tokens,
+    numbers by value, as LCB's grader does ("1.0" is "1")."""
     if not isinstance(cases, list):
         raise LoaderError(f"{where}: {name} must be a list of test cases")
     tests = []
     for k, case in enumerate(cases):
-        if not isinstance(case, dict) or not isinstance(case.get("input"), str) or not isinstance(case.get("output"), str):
-            raise LoaderError(f"{where}: {name}[{k}] needs string fields 'input' and 'output'")
-        kind = case.get("testtype", "stdin")
-        if kind == "stdin":
-            tests.append({"type": "stdio", "input": case["input"], "output": case["output"]})
-        elif kind == "functional":
-            if not func_name:
-                raise LoaderError(f"{where}: {name}[{k}] is functional but metadata has no func_name")
-            try:
-                tests.append(functional_test(func_name, case))
-            except json.JSONDecodeError as e:
-                raise LoaderError(f"{where}: {name}[{k}] input/output is not JSON ({e.msg})") from None
-        else:
-            raise LoaderError(f"{where}: {name}[{k}] has unknown testtype {kind!r}")
+        try:
+            test = case_test(case, func_name)
+        except FormatError as e:
+            raise LoaderError(f"{where}: {name}[{k}]: {e}") from None
+        tests.append({**test, "judge": "float"} if test["type"] == "stdio" else test)
     return tests
 
 
-def livecodebench(inputs: str | Sequence[str] | None = None, *, private: bool = True) -> Iterator[dict]:
-    """LCB problems; ``private=False`` keeps only the public tests.
+def livecodebench(inputs: str | Sequence[str] | None = None, *,
+                  splits: Sequence[str] = SPLITS) -> Iterator[dict]:
+    """LCB problems with the tests of ``splits`` (public, private).
 
-    Functional problems get ``entry_point`` ``"Solution"`` (the class a candidate must define)
-    and assert tests on ``Solution().<func_name>``; stdin problems get stdio tests.
+    Functional (LeetCode) problems get their ``func_name`` as entry point and call tests; a
+    program defining it as a method of ``class Solution`` is called on a fresh instance. Stdin
+    problems get stdio tests.
     """
+    unknown = sorted(set(splits) - set(SPLITS))
+    if unknown or not splits:
+        raise LoaderError(f"livecodebench splits must be some of {', '.join(SPLITS)}, got {', '.join(splits) or 'none'}")
     for source in as_sources(inputs, HUB_FILE):
         for where, record in read_records(source):
-            metadata = _json(record.get("metadata") or {}, where, "metadata")
+            metadata = decode_json(record.get("metadata") or {}, where, "metadata")
             func_name = metadata.get("func_name") if isinstance(metadata, dict) else None
-            public = _json(field(record, "public_test_cases", where, (str, list)), where, "public_test_cases")
-            tests = _tests(public, func_name, where, "public_test_cases")
-            if private and record.get("private_test_cases"):
+            public = decode_json(field(record, "public_test_cases", where, (str, list)), where, "public_test_cases")
+            tests = _tests(public, func_name, where, "public_test_cases") if "public" in splits else []
+            if "private" in splits and record.get("private_test_cases"):
                 tests += _tests(decode_private(record["private_test_cases"], where), func_name, where, "private_test_cases")
             meta = {"dataset": "livecodebench", "n_public": len(public)}
             meta.update({k: str(record[k]) for k in ("platform", "difficulty", "contest_date", "question_title") if k in record})
             if record.get("starter_code"):
                 meta["starter_code"] = record["starter_code"]
-            if func_name:
-                meta["func_name"] = func_name
             task_id = str(field(record, "question_id", where, (str, int)))
             prompt = field(record, "question_content", where)
-            yield problem(task_id, prompt, "Solution" if func_name else None, [], tests, None, meta)
-
-
-def _json(value, where: str, name: str):
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value) if value.strip() else {}
-    except json.JSONDecodeError as e:
-        raise LoaderError(f"{where}: field {name!r} is not valid JSON ({e.msg})") from None
+            yield problem(task_id, prompt, func_name or None, [], tests, None, meta)

@@ -8,6 +8,7 @@ through ``datasets`` in streaming mode, so nothing is downloaded whole or cached
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -63,6 +64,16 @@ def field(record: dict, name: str, where: str, kind: type | tuple[type, ...] = s
         expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise LoaderError(f"{where}: field {name!r} must be {expected}, got {type(value).__name__}")
     return value
+
+
+def decode_json(value: Any, where: str, name: str) -> Any:
+    """A field that datasets store either decoded or as JSON text ("" reads as {})."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value) if value.strip() else {}
+    except json.JSONDecodeError as e:
+        raise LoaderError(f"{where}: field {name!r} is not valid JSON ({e.msg})") from None
 
 
 def as_sources(inputs: str | Sequence[str] | None, default: str) -> list[str]:

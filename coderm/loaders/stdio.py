@@ -1,46 +1,33 @@
-"""Stdin/stdout problems (CodeContests / APPS style) and SandboxFusion's ``code_eval`` files.
+"""Stdin/stdout problems in MapCoder's and SandboxFusion's ``code_eval`` files.
 
 Record shapes recognised by their fields:
 - MapCoder CodeContests: ``name, description, sample_io, test_list`` (outputs are lists of
-  accepted answers; the first is used); candidates from ``samples`` (``name, candidates[{code, is_solved}]``);
+  accepted answers: the first is expected, the others are alternatives); candidates from
+  ``samples`` (``name, candidates[{code, is_solved}]``);
 - SandboxFusion: ``content, id, test`` (a JSON string of ``{"input": {"stdin"}, "output": {"stdout"}}``)
-  or ``content, id, test_list`` (assert tests, a function problem) with ``canonical_solution``;
-- APPS: ``problem_id, question, input_output`` (JSON string ``{"inputs", "outputs", "fn_name"?}``);
-- DeepMind CodeContests: ``name, description, public_tests, private_tests`` (``{"input": [], "output": []}``).
-Hidden tests become ``tests``; visible examples go to ``meta["public_tests"]``.
+  or ``content, id, test_list`` (assert tests, a function problem) with ``canonical_solution``.
+Hidden tests become ``tests``; visible examples go to ``meta["public_tests"]``. APPS/TACO and
+DeepMind CodeContests records have loaders of their own (``apps``, ``codecontests``).
 """
 from __future__ import annotations
 
 import ast
 import builtins
-import json
 from collections.abc import Iterator, Sequence
 
-from coderm.loaders.records import LoaderError, as_sources, field, problem, read_jsonl, read_records
+from coderm.loaders.records import LoaderError, as_sources, decode_json, field, problem, read_jsonl, read_records
 
 
 def stdio_test(input_text: str, output_text: str) -> dict:
     return {"type": "stdio", "input": input_text, "output": output_text}
 
 
-def _first(output, where: str) -> str:
-    if isinstance(output, list):
-        if not output or not isinstance(output[0], str):
-            raise LoaderError(f"{where}: an expected output list must hold strings")
-        return output[0]
-    if not isinstance(output, str):
-        raise LoaderError(f"{where}: expected output must be a string, got {type(output).__name__}")
-    return output
-
-
-def _json_field(record: dict, name: str, where: str):
-    value = record[name]
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as e:
-            raise LoaderError(f"{where}: field {name!r} is not valid JSON ({e.msg})") from None
-    return value
+def _expected(output, where: str) -> tuple[str, list[str]]:
+    """An expected output and its alternatives: a string, or a list of accepted outputs."""
+    outputs = output if isinstance(output, list) else [output]
+    if not outputs or not all(isinstance(o, str) for o in outputs):
+        raise LoaderError(f"{where}: an expected output must be a string or a non-empty list of strings")
+    return outputs[0], outputs[1:]
 
 
 def _io_pairs(cases, where: str, name: str) -> list[dict]:
@@ -55,30 +42,12 @@ def _io_pairs(cases, where: str, name: str) -> list[dict]:
             inp, outp = inp.get("stdin", ""), (outp or {}).get("stdout", "")
         if not isinstance(inp, str):
             raise LoaderError(f"{where}: {name}[{k}].input must be a string")
-        out.append(stdio_test(inp, _first(outp, f"{where}: {name}[{k}].output")))
+        expected, alternatives = _expected(outp, f"{where}: {name}[{k}].output")
+        test = stdio_test(inp, expected)
+        if alternatives:
+            test["alternatives"] = alternatives
+        out.append(test)
     return out
-
-
-def _columns(value, where: str, name: str) -> list[dict]:
-    """``{"input": [...], "output": [...]}`` (DeepMind CodeContests) as stdio tests."""
-    if not isinstance(value, dict) or not isinstance(value.get("input"), list):
-        raise LoaderError(f"{where}: field {name!r} must be an object with lists 'input' and 'output'")
-    if len(value["input"]) != len(value.get("output") or []):
-        raise LoaderError(f"{where}: field {name!r} has different numbers of inputs and outputs")
-    return [stdio_test(i, o) for i, o in zip(value["input"], value["output"])]
-
-
-def _apps_tests(record: dict, where: str) -> tuple[list, str | None]:
-    spec = _json_field(record, "input_output", where) if record.get("input_output") else {}
-    inputs, outputs, fn_name = spec.get("inputs", []), spec.get("outputs", []), spec.get("fn_name")
-    if len(inputs) != len(outputs):
-        raise LoaderError(f"{where}: input_output has {len(inputs)} inputs and {len(outputs)} outputs")
-    if fn_name:  # call-based APPS problems: inputs are argument lists, outputs lists of one value
-        tests = [{"type": "call", "args": i, "expected": o[0] if isinstance(o, list) and len(o) == 1 else o}
-                 for i, o in zip(inputs, outputs)]
-        return tests, fn_name
-    as_text = lambda v: "\n".join(v) if isinstance(v, list) else str(v)  # noqa: E731
-    return [stdio_test(as_text(i), as_text(o)) for i, o in zip(inputs, outputs)], None
 
 
 def _mapcoder_candidates(path: str) -> dict[str, tuple[list[str], list[bool]]]:
@@ -120,25 +89,17 @@ def _one(record: dict, where: str) -> dict:
         meta.update({k: record[k] for k in ("tags", "difficulty") if k in record})
     elif "content" in record and "test" in record:  # SandboxFusion stdio
         task_id, prompt = str(field(record, "id", where, (str, int))), field(record, "content", where)
-        tests = _io_pairs(_json_field(record, "test", where), where, "test")
+        tests = _io_pairs(decode_json(record["test"], where, "test"), where, "test")
         if record.get("labels"):
-            meta["labels"] = _json_field(record, "labels", where)
+            meta["labels"] = decode_json(record["labels"], where, "labels")
     elif "content" in record and "test_list" in record:  # SandboxFusion MBPP: assert tests
         task_id, prompt = str(field(record, "id", where, (str, int))), field(record, "content", where)
         tests = [str(t) for t in field(record, "test_list", where, list)]
         entry_point = called_function(tests[0]) if tests else None
         if isinstance(record.get("canonical_solution"), str):
             candidates, labels = [record["canonical_solution"]], [True]
-    elif "input_output" in record:  # APPS
-        task_id = str(field(record, "problem_id", where, (str, int)))
-        prompt = field(record, "question", where)
-        tests, entry_point = _apps_tests(record, where)
-        if record.get("starter_code"):
-            meta["starter_code"] = record["starter_code"]
-    elif "public_tests" in record and "description" in record:  # DeepMind CodeContests
-        task_id, prompt = str(field(record, "name", where)), field(record, "description", where)
-        tests = _columns(record.get("private_tests"), where, "private_tests")
-        meta["public_tests"] = _columns(record["public_tests"], where, "public_tests")
+    elif "input_output" in record or "public_tests" in record:
+        raise LoaderError(f"{where}: an APPS/TACO or DeepMind CodeContests record: use the apps or codecontests loader")
     else:
         raise LoaderError(f"{where}: unrecognised stdio record (fields: {', '.join(sorted(record))})")
     return problem(task_id, prompt, entry_point, candidates, tests, labels, meta)

@@ -13,6 +13,7 @@ import numpy as np
 from coderm.analysis import LINT_CHECKS, lint, normalized_key, parse
 from coderm.orm import OrmError, load_orm
 from executor import Status
+from executor.checker import settle_checkers
 
 
 class PruneConfigError(ValueError):
@@ -146,6 +147,7 @@ class PrefilterStage(Stage):
             if not open_:
                 break
             m = executor.run([state.candidates[i] for i in open_], [test], state.problem.get("entry_point"))
+            settle_checkers(executor, [test], m)
             open_ = [i for i, s in zip(open_, m.statuses[:, 0].tolist()) if s not in good]
         return open_
 

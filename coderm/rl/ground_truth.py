@@ -1,15 +1,22 @@
 """Turn the ground truth a training framework carries per sample into coderm tests.
 
-Datasets store tests in several shapes (a JSON string in a parquet column for verl, a list in a
-HF dataset column for TRL, a label string for OpenRLHF). One parser accepts them all so every
-adapter reads tests the same way and a malformed one fails with a message, not a traceback.
+Datasets store tests in many shapes (a JSON string in a parquet column for verl, a list in a HF
+dataset column for TRL, a label string for OpenRLHF; APPS, LiveCodeBench, LeetCode, CodeContests,
+HumanEval/MBPP layouts). One parser accepts them all, through the formats the loaders use
+(``coderm.formats``), so every adapter reads tests the same way and a malformed one fails with a
+message, not a traceback.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from coderm.formats import (CODECONTESTS_FIELDS, FormatError, case_test, entry_name, function_of, io_tests,
+                            split_tests, with_judge)
 from executor import as_test
+
+# Keys that make an object one sample's whole ground truth (not a single test).
+GROUND_TRUTH_KEYS = frozenset({"tests", "inputs", "input_output", "test", "test_list", *CODECONTESTS_FIELDS})
 
 
 class GroundTruthError(ValueError):
@@ -17,57 +24,103 @@ class GroundTruthError(ValueError):
 
 
 def parse_tests(ground_truth: Any) -> tuple[list[Any], str | None]:
-    """(tests, entry_point or None) from any accepted shape.
+    """(tests, entry_point or None) from any accepted shape, or its JSON text:
 
-    Accepted: a list of tests (assert code strings, ``{"type": "stdio"|"call", ...}`` objects);
-    ``{"tests": [...], "entry_point": "f"}``; APPS/prime_code style ``{"inputs": [...],
-    "outputs": [...]}`` (stdin/stdout pairs); a JSON string of any of these; or a plain string of
-    test code (one test).
+    - a list of tests (assert code strings, ``{"type": "stdio"|"call", ...}`` objects) and/or test
+      cases ``{"input", "output", "testtype"?, "metadata"?: {"func_name"}}`` (LiveCodeBench, LeetCode);
+    - ``{"tests": [...], "entry_point": "f"}``;
+    - APPS/TACO ``{"inputs", "outputs", "fn_name"?}``, also under ``input_output``;
+    - CodeContests ``{"public_tests"?, "private_tests"?, "generated_tests"?}``;
+    - HumanEval ``{"test": "def check(candidate): ...", "entry_point"}``, MBPP ``{"test_list", "test_setup_code"?}``;
+    - a plain string of test code (one test).
+
+    An object may add ``"judge"`` (see ``executor.Judge``) for its stdio/call tests that name none;
+    the function may be named ``entry_point``, ``fn_name`` or ``func_name``, as ``f`` or ``Solution().f``.
     """
     value = _plain(ground_truth)
-    if isinstance(value, (bytes, bytearray)):
-        value = value.decode()
     if isinstance(value, str):
         stripped = value.strip()
-        if stripped[:1] in ("[", "{"):
-            try:
-                value = json.loads(stripped)
-            except json.JSONDecodeError as e:
-                raise GroundTruthError(f"tests look like JSON but do not parse: {e}") from None
-        else:
+        if stripped[:1] not in ("[", "{"):
             return ([value] if stripped else []), None
-    entry_point = None
-    if isinstance(value, dict):
-        if "tests" in value:
-            entry_point = value.get("entry_point")
-            if entry_point is not None and not isinstance(entry_point, str):
-                raise GroundTruthError("'entry_point' must be a string or null")
-            value = value["tests"]
-        elif "inputs" in value and "outputs" in value:
-            if value.get("fn_name"):
-                raise GroundTruthError("APPS-style tests with 'fn_name' are not supported; give call tests instead")
-            inputs, outputs = value["inputs"], value["outputs"]
-            if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
-                raise GroundTruthError("'inputs' and 'outputs' must be lists of the same length")
-            value = [{"type": "stdio", "input": _text(i), "output": _text(o)} for i, o in zip(inputs, outputs)]
+        value = _json(stripped)
+    try:
+        if isinstance(value, dict):
+            tests, entry_point = _from_object(value)
+        elif isinstance(value, list):
+            tests, entry_point = _from_list(value, None)
         else:
-            raise GroundTruthError(f"a tests object needs 'tests' or 'inputs'/'outputs'; got keys {sorted(value)}")
-    if not isinstance(value, list):
-        raise GroundTruthError(f"tests must be a list, got {type(value).__name__}")
-    for k, test in enumerate(value):
+            raise GroundTruthError(f"tests must be a list, got {type(value).__name__}")
+    except FormatError as e:
+        raise GroundTruthError(str(e)) from None
+    for k, test in enumerate(tests):
         try:
             as_test(test)
         except (TypeError, ValueError, KeyError) as e:
             raise GroundTruthError(f"test {k} is invalid: {e}") from None
-    return value, entry_point
+    return tests, entry_point
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise GroundTruthError(f"tests look like JSON but do not parse: {e}") from None
+
+
+def _function(obj: dict) -> str | None:
+    names = [obj[k] for k in ("entry_point", "fn_name", "func_name") if obj.get(k)]
+    return entry_name(names[0]) if names else None
+
+
+def _from_list(items: list, fn_name: str | None) -> tuple[list, str | None]:
+    """Contract tests kept as they are; test cases converted (their metadata may name the function)."""
+    tests = []
+    for item in items:
+        if isinstance(item, dict) and "type" not in item and "input" in item and "output" in item:
+            fn_name = function_of(item) or fn_name
+            item = case_test(item, fn_name)
+        tests.append(item)
+    return tests, fn_name
+
+
+def _from_object(obj: dict) -> tuple[list, str | None]:
+    fn_name = _function(obj)
+    if "input_output" in obj:  # an APPS/TACO record, its test field often JSON text
+        inner = _plain(obj["input_output"])
+        inner = _json(inner) if isinstance(inner, str) else inner
+        if not isinstance(inner, dict):
+            raise GroundTruthError("'input_output' must be an object with 'inputs' and 'outputs'")
+        tests, fn_name = _from_object({**inner, **{k: v for k, v in obj.items() if k != "input_output"}})
+    elif "tests" in obj:
+        tests, fn_name = _from_list(_as_list(obj["tests"], "tests"), fn_name)
+    elif "inputs" in obj and "outputs" in obj:
+        tests = io_tests(obj["inputs"], obj["outputs"], fn_name)
+    elif any(k in obj for k in CODECONTESTS_FIELDS):
+        tests = [t for k in CODECONTESTS_FIELDS if obj.get(k) is not None for t in split_tests(obj[k], k)]
+    elif isinstance(obj.get("test"), str):
+        tests = [obj["test"]]
+    elif "test_list" in obj:
+        setup = obj.get("test_setup_code") or ""
+        tests = [f"{setup}\n{t}" if setup else t for t in _as_list(obj["test_list"], "test_list")]
+    else:
+        raise GroundTruthError(f"a tests object needs one of {', '.join(sorted(GROUND_TRUTH_KEYS))}; got keys {sorted(obj)}")
+    if obj.get("judge") is not None:
+        tests = with_judge(tests, obj["judge"])
+    return tests, fn_name
+
+
+def _as_list(value: Any, name: str) -> list:
+    if not isinstance(value, list):
+        raise GroundTruthError(f"{name!r} must be a list, got {type(value).__name__}")
+    return value
 
 
 def per_sample(tests: Any, n: int) -> list[Any]:
     """Each of ``n`` samples' ground truth, from one test list shared by all of them or from one
-    ground truth per sample (a list of tests, a ``{"tests"|"inputs": ...}`` object, or its JSON text).
+    ground truth per sample (a list of tests, a ground-truth object, or its JSON text).
 
     A list is per sample when every entry is such a ground truth, shared when none is (plain test
-    strings and ``{"type": ...}`` objects); a mix is refused as ambiguous.
+    strings, ``{"type": ...}`` objects and test cases); a mix is refused as ambiguous.
     """
     tests = _plain(tests)
     if not isinstance(tests, list):
@@ -87,22 +140,18 @@ def _is_ground_truth(entry: Any) -> bool:
     if isinstance(entry, (list, tuple)):
         return True
     if isinstance(entry, dict):
-        return "tests" in entry or "inputs" in entry
+        return not GROUND_TRUTH_KEYS.isdisjoint(entry)
     return isinstance(entry, str) and entry.strip()[:1] in ("[", "{")
 
 
 def _plain(x: Any) -> Any:
-    """numpy arrays (how parquet list columns come back in verl) -> Python lists, recursively."""
-    if hasattr(x, "tolist") and not isinstance(x, (str, bytes, bytearray)):
+    """numpy arrays (how parquet list columns come back in verl) -> Python lists, bytes -> text, recursively."""
+    if isinstance(x, (bytes, bytearray)):
+        return x.decode()
+    if hasattr(x, "tolist") and not isinstance(x, str):
         return _plain(x.tolist())
     if isinstance(x, dict):
         return {k: _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_plain(v) for v in x]
     return x
-
-
-def _text(x: Any) -> str:
-    if isinstance(x, list):  # some APPS dumps store lines as a list
-        return "\n".join(map(str, x))
-    return x if isinstance(x, str) else str(x)
