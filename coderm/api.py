@@ -64,9 +64,10 @@ def rerank(problem_or_prompt: Problem | dict | str, candidates: Sequence[str] | 
 
 
 def score_batch(completions: Sequence[Any], tests: Any, *, entry_points: str | None | Sequence[str | None] = None,
-                prompts: Sequence[str | None] | None = None, **options: Any) -> list[float]:
+                prompts: Sequence[str | None] | None = None, **options: Any) -> list[float | None]:
     """One reward in [0, 1] per completion, in order, for RL loops: ``RewardFunction`` with the
-    ``reward`` preset and ``options`` applied.
+    ``reward`` preset and ``options`` applied (``reward={"mode": "binary"}``...); None for a
+    completion without tests unless ``reward.no_tests`` gives it a number.
 
         rewards = coderm.score_batch(completions, tests_per_completion, entry_points="solve")
 

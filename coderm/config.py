@@ -23,6 +23,7 @@ from coderm.extract import ExtractConfig
 from executor.config import ExecutorConfig
 
 MINED_TESTS_MODES = ("absent", "always", "never")
+REWARD_MODES = ("passrate", "binary", "fail_fast")
 ALLOCATORS = ("equal", "greedy")  # the budget splits a run can use without fitted gain curves
 DEFAULT_CACHE = ".coderm-cache/cells.sqlite"
 PRESETS = Path(__file__).parent / "configs"
@@ -60,6 +61,41 @@ class BudgetConfig:
 
 
 @dataclass(frozen=True)
+class RewardConfig:
+    """How a completion's test results become its RL reward (``Pipeline.rewards``), always in [0, 1].
+
+    ``mode``: ``passrate`` (the aggregator's score: with the ``reward`` preset the fraction of
+    tests passed), ``binary`` (1 when every test passes) or ``fail_fast`` (binary, and the tests
+    after the first failure are reported SKIPPED, as an early stop leaves them). ``no_code``: the
+    reward of a reply with no code in it (its own outcome, not a failing program): a format signal.
+    ``no_tests``: the reward of a sample without usable tests, a data defect; None gives None
+    (TRL leaves such a sample out; frameworks that need a number refuse it, naming this key).
+    ``wrong`` (binary modes): the reward of a program that fails; ``timeout``: of one whose only
+    failures are timeouts (None: as ``wrong``).
+    """
+
+    mode: str = "passrate"
+    no_code: float = 0.0
+    no_tests: float | None = None
+    wrong: float = 0.0
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in REWARD_MODES:
+            raise ConfigError(f"reward.mode must be one of {', '.join(REWARD_MODES)}, got {self.mode!r}")
+        for name in ("no_code", "no_tests", "wrong", "timeout"):
+            value = getattr(self, name)
+            if value is None and name in ("no_tests", "timeout"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ConfigError(f"reward.{name} must be a number in [0, 1]{' or null' if name in ('no_tests', 'timeout') else ''}"
+                                  f", got {value!r}")
+        if self.mode == "passrate" and (self.wrong != 0 or self.timeout is not None):
+            raise ConfigError("reward.wrong and reward.timeout apply to the binary and fail_fast modes; "
+                              "in passrate mode a failing test counts 0")
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of a run, by pipeline stage; see coderm/configs/default.yaml for each key."""
 
@@ -69,6 +105,7 @@ class Config:
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     prune: list | None = None  # staged verification before execution, e.g. [{stage: syntax}, {stage: lint}]
     extract: ExtractConfig = field(default_factory=ExtractConfig)  # completions (chat replies) -> programs
+    reward: RewardConfig = field(default_factory=RewardConfig)  # test results -> RL rewards
     cache: str | None = DEFAULT_CACHE  # SQLite cell cache shared across runs; None disables it
     skip_invalid: bool = False  # report invalid input lines and go on instead of stopping (exit 2)
     quiet: bool = False  # no progress bar, no summary
@@ -85,6 +122,7 @@ class Config:
             raise ConfigError("prune must be a list of stages or null")
         object.__setattr__(self, "budget", _section(BudgetConfig, self.budget, "budget"))
         object.__setattr__(self, "extract", _section(ExtractConfig, self.extract, "extract"))
+        object.__setattr__(self, "reward", _section(RewardConfig, self.reward, "reward"))
         object.__setattr__(self, "executor", _section(ExecutorConfig, self.executor, "executor"))
         if self.executor.cache_path is not None:
             raise ConfigError("set the cell cache with the top-level key 'cache', not executor.cache_path")
@@ -99,7 +137,8 @@ class Config:
 
     def with_overrides(self, **values: Any) -> "Config":
         """A copy with the non-None ``values`` applied. Executor fields may be given flat
-        (``workers=4``), and so may the budget's (``budget=8, allocator="greedy"``) and extraction's."""
+        (``workers=4``), and so may the budget's (``budget=8, allocator="greedy"``) and extraction's;
+        a section given as a mapping (``reward={"mode": "binary"}``) updates the current one."""
         changes: dict[str, Any] = {}
         for key, value in values.items():
             if value is None:
@@ -109,6 +148,8 @@ class Config:
                 section, key = "budget", "tests"
             if section:
                 changes[section] = {**_as_dict(changes.get(section, getattr(self, section))), key: value}
+            elif key in _names(Config) and isinstance(value, dict) and dataclasses.is_dataclass(getattr(self, key)):
+                changes[key] = {**_as_dict(getattr(self, key)), **value}  # a section given in part keeps the rest
             elif key in _names(Config):
                 changes[key] = value
             else:

@@ -17,8 +17,10 @@ for every problem. Semantics written down once, here:
   test runs (a budget of 0 tests), the kept candidates are ranked by the ORM's score if an ORM stage ran.
 - Candidates and completions alike go through ``coderm.extract`` (a fenced chat reply runs its code
   block; a plain program runs as it is), so a batch scores the same from every surface.
-- A reward is the candidate's score clipped to [0, 1]; a completion with no code, or a sample without
-  tests, gets 0 with an ``error`` saying so.
+- A reward follows ``config.reward``: the candidate's score clipped to [0, 1] (passrate mode) or
+  1 when every usable test passes (binary modes); a reply with no code has the outcome ``no_code``
+  and a sample without usable tests ``no_tests``, each with its configured reward (None by default
+  for no tests: never a silent 0).
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ from difficulty.allocate import BudgetError
 from difficulty.estimators import Estimator, EstimatorError
 from difficulty.registry import load_estimator
 from executor import Executor, ExecutorConfig, Job, PassMatrix, Status
+from executor.checker import settle_checkers
 
 PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed
 
@@ -65,11 +68,17 @@ class Scored:
 
     def candidate_statuses(self) -> list[list[str]]:
         """Each candidate's status names, in input order; [] for a candidate pruned before execution."""
-        names = self.matrix.status_names()
+        return self._by_candidate(self.matrix.status_names(), [])
+
+    def candidate_seconds(self) -> list[float]:
+        """Each candidate's execution time over its tests, in input order; 0 for a pruned one."""
+        return self._by_candidate([float(s) for s in self.matrix.seconds.sum(axis=1)], 0.0)
+
+    def _by_candidate(self, rows: list, pruned: Any) -> list:
         if self.pruned is None:
-            return names
+            return rows
         row = {s: k for k, s in enumerate(self.pruned.survivors)}
-        return [names[row[int(r)]] if int(r) in row else [] for r in self.pruned.representative]
+        return [rows[row[int(r)]] if int(r) in row else pruned for r in self.pruned.representative]
 
 
 @dataclass
@@ -83,18 +92,34 @@ class Sample:
     entry_point: str | None = None
 
 
+OUTCOMES = ("passed", "failed", "no_code", "no_tests")
+_FAILURES = tuple(status.name for status in Status if status != Status.PASS)
+
+
 @dataclass
 class Reward:
-    """One completion's reward in [0, 1] and why: the code that ran and each test's status."""
+    """One completion's reward and why: the code that ran, each test's status, and the outcome:
+    ``passed`` (every usable test), ``failed``, ``no_code`` (nothing to run in the reply) or
+    ``no_tests`` (the sample has no usable test). ``reward`` is None only for ``no_tests`` with
+    ``reward.no_tests: null``."""
 
-    reward: float
+    reward: float | None
     code: str
     statuses: list[str]
-    error: str | None = None  # set when nothing ran: no code extracted, no tests
+    outcome: str
+    seconds: float = 0.0
+
+    def details(self) -> dict[str, float | int | str]:
+        """What a trainer logs: the same keys for every completion, numbers but for ``outcome``."""
+        counts = {name: self.statuses.count(name) for name in ("PASS", *_FAILURES)}
+        n_tests = len(self.statuses) - counts["INVALID"]
+        return {"passed": counts["PASS"], "n_tests": n_tests, "pass_rate": counts["PASS"] / n_tests if n_tests else 0.0,
+                "acc": float(self.outcome == "passed"), "no_code": float(self.outcome == "no_code"),
+                "no_tests": float(self.outcome == "no_tests"), **{name.lower(): counts[name] for name in _FAILURES},
+                "exec_seconds": round(self.seconds, 4), "outcome": self.outcome}
 
     def to_json(self) -> dict[str, Any]:
-        return {"reward": self.reward, "passed": self.statuses.count("PASS"), "n_tests": len(self.statuses),
-                "statuses": self.statuses, "error": self.error}
+        return {"reward": self.reward, "statuses": self.statuses, **self.details()}
 
 
 class Pipeline:
@@ -143,6 +168,7 @@ class Pipeline:
         executor = executor or self.executor
         with _lock_of(executor):
             for (problem, tests, pruned), matrix in executor.run_many(self._jobs(problems, executor)):
+                settle_checkers(executor, tests, matrix)
                 yield Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
 
     def _jobs(self, problems: Iterable[Problem], executor: Executor) -> Iterator[Job]:
@@ -246,9 +272,11 @@ class Pipeline:
     # -- completions -> rewards -----------------------------------------------------------------
 
     def rewards(self, samples: Sequence[Sample]) -> list[Reward]:
-        """One reward per sample, in order. Samples with the same tests and entry point form one
-        problem (a GRPO group), so voting aggregators compare them; ``passrate`` scores each alone.
-        Raises ValidationError naming the first sample whose completion or tests cannot be read."""
+        """One reward per sample, in order (``config.reward``). Samples with the same tests and entry
+        point form one problem (a GRPO group), so voting aggregators compare them; ``passrate``
+        scores each alone. Raises ValidationError naming the first sample whose completion or
+        tests cannot be read."""
+        settings = self.config.reward
         results: list[Reward | None] = [None] * len(samples)
         groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
         tests_of: dict[tuple[str, str | None], list[Any]] = {}
@@ -258,9 +286,9 @@ class Pipeline:
             except TypeError as e:
                 raise ValidationError(f"completion {i}: {e}") from None
             if not code:
-                results[i] = Reward(0.0, "", [], "no code found in the completion")
+                results[i] = Reward(settings.no_code, "", [], "no_code")
             elif not sample.tests:
-                results[i] = Reward(0.0, code, [], "no tests")
+                results[i] = Reward(settings.no_tests, code, [], "no_tests")
             else:
                 key = (json.dumps(sample.tests, sort_keys=True, default=str), sample.entry_point)
                 groups.setdefault(key, []).append((i, code))
@@ -274,10 +302,37 @@ class Pipeline:
             except ValidationError as e:
                 raise ValidationError(f"sample {members[0][0]}: {e}") from None
         for scored, members in zip(self.score(problems), groups.values()):
-            statuses = scored.candidate_statuses()
+            statuses, seconds = scored.candidate_statuses(), scored.candidate_seconds()
             for row, (i, code) in enumerate(members):
-                results[i] = Reward(min(1.0, max(0.0, scored.result.scores[row])), code, statuses[row])
+                results[i] = self._reward(scored, row, code, statuses[row], seconds[row])
         return results  # type: ignore[return-value]
+
+    def _reward(self, scored: Scored, row: int, code: str, statuses: list[str], seconds: float) -> Reward:
+        """One candidate's reward from its row of the matrix, by ``config.reward.mode``."""
+        settings = self.config.reward
+        if scored.result.n_tests == 0:  # every test is INVALID: nothing can judge this sample
+            return Reward(settings.no_tests, code, statuses, "no_tests", seconds)
+        if settings.mode == "fail_fast":
+            statuses = _stopped_at_first_failure(statuses)
+        usable = [s for s in statuses if s != "INVALID"]
+        outcome = "passed" if usable and all(s == "PASS" for s in usable) else "failed"
+        if settings.mode == "passrate":
+            reward = min(1.0, max(0.0, scored.result.scores[row]))
+        elif outcome == "passed":
+            reward = 1.0
+        else:
+            failures = [s for s in usable if s != "PASS"]
+            slow = "TIMEOUT" in failures and all(s in ("TIMEOUT", "SKIPPED") for s in failures)
+            reward = settings.timeout if slow and settings.timeout is not None else settings.wrong
+        return Reward(reward, code, statuses, outcome, seconds)
+
+
+def _stopped_at_first_failure(statuses: list[str]) -> list[str]:
+    """The statuses an executor stopping at the first failing test would leave: SKIPPED after it."""
+    for k, status in enumerate(statuses):
+        if status not in ("PASS", "INVALID"):
+            return statuses[:k + 1] + ["SKIPPED" if s != "INVALID" else s for s in statuses[k + 1:]]
+    return statuses
 
 
 class _LazyBackend:

@@ -2,9 +2,15 @@
 
     python -m openrlhf.cli.train_ppo_ray ... --remote_rm_url examples/openrlhf_reward_func.py --label_key tests
 
-OpenRLHF imports the file and calls ``reward_func(queries, prompts, labels)``; each label is a
-sample's tests (JSON list of assert strings or {"type": "stdio"|"call", ...} objects).
+OpenRLHF imports the file, wraps ``reward_func`` with ``ray.remote`` (so it is a plain function)
+and calls ``reward_func(queries, prompts, labels)``; each label is a sample's tests (any shape
+``coderm.rl.parse_tests`` reads). The answer's ``extra_logs`` carry coderm's details per sample
+(passed, n_tests, pass_rate, no_code, timeout, ...), which OpenRLHF logs.
 """
-from coderm.rl.adapters import openrlhf_reward_func
+from coderm.rl.adapters import OpenRLHFReward
 
-reward_func = openrlhf_reward_func()
+_reward = OpenRLHFReward()
+
+
+def reward_func(queries, prompts, labels, **kwargs):
+    return _reward(queries, prompts, labels, **kwargs)

@@ -1,8 +1,10 @@
 """GRPO with TRL, rewarded by coderm's sandboxed test execution.
 
 The dataset needs a ``prompt`` column and a ``tests`` column (each row: a list of assert strings
-or {"type": "stdio"|"call", ...} objects, or a JSON string of one), plus ``entry_point`` for
-function-level problems. TRL passes those columns to the reward function as keyword lists.
+or {"type": "stdio"|"call", ...} objects, or any ground truth ``coderm.rl.parse_tests`` reads, or
+a JSON string of one), plus ``entry_point`` for function-level problems. TRL passes those columns
+to the reward function as keyword lists; a sample without tests gets None (TRL leaves it out), and
+the details (pass counts, timeouts, no-code replies) go to TRL's ``log_metric``/``log_extra``.
 
 Under accelerate/DeepSpeed every rank calls the reward function in its own process and so
 starts its own sandbox pool: give each rank a share of the CPUs
@@ -19,11 +21,11 @@ import json
 
 from coderm.config import load_config
 from coderm.rl import RewardFunction
-from coderm.rl.adapters import trl_reward_func
+from coderm.rl.adapters import TrlReward
 
 # Chat models answer in fenced blocks; take the last one and never glue the chat prompt on.
 reward_fn = RewardFunction(load_config("reward").with_overrides(block="last", join_prompt="never"))
-coderm_reward = trl_reward_func(reward_fn, tests_column="tests", entry_point_column="entry_point")
+coderm_reward = TrlReward(reward_fn, tests_column="tests", entry_point_column="entry_point")  # picklable
 
 
 def load_rows(path: str) -> list[dict]:

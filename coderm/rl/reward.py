@@ -1,4 +1,5 @@
-"""RewardFunction: completions in, one reward in [0, 1] per completion out, in order.
+"""RewardFunction: completions in, one reward in [0, 1] per completion out, in order (None for a
+sample without tests unless ``reward.no_tests`` gives it a number).
 
 Configured once, called every RL step: a thin shell that reads each framework's ground truth
 (``parse_tests``) and hands the batch to the pipeline (``Pipeline.rewards``), which extracts the
@@ -19,9 +20,11 @@ TEST_SOURCES = ("given", "generated", "both")
 
 
 class RewardFunction:
-    """``rf(completions, tests=..., prompts=..., entry_points=...) -> list[float]``.
+    """``rf(completions, tests=..., prompts=..., entry_points=...) -> list[float | None]``.
 
-    ``config``: a Config, a preset name or a YAML path (default: the ``reward`` preset).
+    ``config``: a Config, a preset name or a YAML path (default: the ``reward`` preset); its
+    ``reward`` section sets the mode (passrate, binary, fail_fast) and the rewards of replies
+    without code and samples without tests. ``score`` returns the ``Reward`` details too.
     ``completions``: strings or conversational message lists. ``tests``: per sample, any shape
     :func:`parse_tests` accepts. ``prompts``: per sample (for prompt joining and generated
     tests). ``entry_points``: per sample, the function under test (None for stdin/stdout).
@@ -54,7 +57,7 @@ class RewardFunction:
         return {**self.__dict__, "_pipeline": None, "executor": None}
 
     def __call__(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
-                 prompts: Sequence[Any] | None = None, entry_points: Sequence[str | None] | None = None) -> list[float]:
+                 prompts: Sequence[Any] | None = None, entry_points: Sequence[str | None] | None = None) -> list[float | None]:
         return [r.reward for r in self.score(completions, tests, prompts, entry_points)]
 
     def score(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
