@@ -92,7 +92,41 @@ def test_parse_tests_accepts_numpy_arrays_from_parquet():
     assert parse_tests({"tests": tests, "entry_point": "f"})[0] == ["assert f(1) == 1", "assert f(2) == 2"]
 
 
+CHECK = "def check(input, expected, got):\n    return True\n"
+
+
+@pytest.mark.parametrize("ground_truth, tests, entry_point", [
+    ({"input_output": json.dumps({"fn_name": "f", "inputs": [[1, 2]], "outputs": [[3]]})},
+     [{"type": "call", "args": [1, 2], "expected": 3, "alternatives": [[3]]}], "f"),
+    ({"inputs": [["1", "2"]], "outputs": [["3", ""]]}, [{"type": "stdio", "input": "1\n2", "output": "3\n"}], None),
+    ({"fn_name": "f", "inputs": [[[1, 2]]], "outputs": [[1, 2]]}, [{"type": "call", "args": [[1, 2]], "expected": [1, 2]}], "f"),
+    ([{"input": "[1]\n2", "output": "3", "testtype": "functional", "metadata": {"func_name": "g"}}],
+     [{"type": "call", "args": [[1], 2], "expected": 3}], "g"),
+    ({"tests": [{"input": "nums = [1], k = null", "output": "true"}], "entry_point": "Solution().h"},
+     [{"type": "call", "args": [], "kwargs": {"nums": [1], "k": None}, "expected": True}], "h"),
+    ({"tests": [{"input": "1 2\n", "output": "3\n", "testtype": "stdin"}], "fn_name": "unused"},
+     [{"type": "stdio", "input": "1 2\n", "output": "3\n"}], "unused"),
+    ({"private_tests": {"input": ["1\n"], "output": ["2\n"]}, "generated_tests": {"input": ["2\n"], "output": ["3\n"]}},
+     [{"type": "stdio", "input": "1\n", "output": "2\n"}, {"type": "stdio", "input": "2\n", "output": "3\n"}], None),
+    ({"test": "def check(candidate):\n    assert candidate(1) == 2\n", "entry_point": "inc"},
+     ["def check(candidate):\n    assert candidate(1) == 2\n"], "inc"),
+    ({"test_list": ["assert f(1) == 1"], "test_setup_code": "import math"}, ["import math\nassert f(1) == 1"], None),
+    ({"inputs": ["1\n"], "outputs": ["0.5\n"], "judge": {"kind": "float", "atol": 0.1}},
+     [{"type": "stdio", "input": "1\n", "output": "0.5\n", "judge": {"kind": "float", "atol": 0.1}}], None),
+    ({"fn_name": "f", "inputs": [[1]], "outputs": [[2]], "judge": {"kind": "checker", "code": CHECK}},
+     [{"type": "call", "args": [1], "expected": 2, "judge": {"kind": "checker", "code": CHECK}}], "f"),
+])
+def test_parse_tests_dataset_formats(ground_truth, tests, entry_point):
+    assert parse_tests(ground_truth) == (tests, entry_point)
+    assert parse_tests(json.dumps(ground_truth)) == (tests, entry_point)
+
+
 @pytest.mark.parametrize("bad, reason", [
+    ({"tests": [{"input": "nums = [1", "output": "1"}], "fn_name": "f"}, "neither JSON lines nor"),
+    ([{"input": "[1]", "output": "1", "testtype": "functional"}], "needs a function name"),
+    ({"inputs": ["1"], "outputs": ["1"], "judge": "fuzzy"}, "judge kind must be one of"),
+    ({"tests": [], "entry_point": "Solution().not a name"}, "is not a function name"),
+    ({"input_output": "[1, 2]"}, "'input_output' must be an object"),
     ("[1, 2", "do not parse"),
     ({"x": 1}, "needs one of"),
     ([{"type": "call", "args": 3, "expected": 1}], "test 0 is invalid"),
