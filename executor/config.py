@@ -32,6 +32,7 @@ class ExecutorConfig:
     namespaces: bool = True  # False: process groups + subreaper only (see the README's threat model)
     site_packages: bool = False  # let candidates import third-party packages installed on the host
     cache_path: str | None = None  # SQLite file; None disables the cache
+    stall_timeout: float | None = None  # seconds a busy worker may stay silent; None: derived from the timeouts
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATION_LEVELS:
@@ -41,6 +42,15 @@ class ExecutorConfig:
         for name in ("timeout", "load_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.stall_timeout is not None and self.stall_timeout <= 0:
+            raise ValueError(f"stall_timeout must be > 0, got {self.stall_timeout}")
+
+    @property
+    def stall_seconds(self) -> float:
+        """How long a busy worker may say nothing before the run fails. A worker reports every finished
+        cell (at most once a second), and a cell takes at most a load and a test timeout, so the
+        default is that twice over plus a minute for a loaded machine."""
+        return self.stall_timeout or 60.0 + 2 * (self.load_timeout + self.timeout)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ExecutorConfig":
@@ -53,6 +63,6 @@ class ExecutorConfig:
     def verdict_key(self) -> dict[str, Any]:
         """The options that can change a cell's verdict (hashed into the cache key)."""
         d = asdict(self)
-        for k in ("workers", "cache_path", "detail_limit"):
+        for k in ("workers", "cache_path", "detail_limit", "stall_timeout"):
             d.pop(k)
         return d

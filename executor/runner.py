@@ -11,7 +11,7 @@ from executor.cache import CellCache, cell_key, config_digest, digest
 from executor.compare import blind, judge
 from executor.config import ExecutorConfig
 from executor.matrix import PassMatrix
-from executor.pool import Task, WorkerPool
+from executor.pool import ExecutorStalled, Task, WorkerPool
 from executor.sandbox import Containment
 from executor.specs import TestSpec, as_test, canonical_json, test_to_json
 
@@ -158,7 +158,12 @@ class Executor:
                     finished = True
                     return
                 if pool.busy:
-                    for task, cells in pool.wait():
+                    try:
+                        finished_tasks = pool.wait()
+                    except ExecutorStalled as e:
+                        e.problems = sorted({repr(task.ref[0].job.key) for task in e.tasks})
+                        raise
+                    for task, cells in finished_tasks:
                         self._close_task(task, cells, progress)
         finally:
             # a consumer that stopped early leaves work nobody will read: drop it. A run_many that

@@ -15,14 +15,13 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
-
-from multiprocessing.connection import Connection  # the stdlib's: multiprocess would load dill here
+from typing import Any, Callable
 
 from executor import harness, landlock, sandbox, wire
 from executor.config import ExecutorConfig
@@ -39,6 +38,7 @@ PREIMPORTS = (
 )
 Cell = tuple  # (status: int, seconds: float, detail: str, output: str | None)
 _PREPARED_CACHE = 20000
+HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
 
 
 @dataclass
@@ -59,17 +59,17 @@ def _preimport() -> None:
 
 
 def main() -> None:
-    """Entry of a worker interpreter: ``argv`` = connection fd, worker index, owner pid, config JSON."""
+    """Entry of a worker interpreter: ``argv`` = socket fd, worker index, owner pid, config JSON."""
     fd, index, owner = (int(a) for a in sys.argv[1:4])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner handles Ctrl-C and stops us
     sandbox.set_parent_death_signal()
     if os.getppid() != owner:  # the owner died before we could ask to die with it
         return
     config = ExecutorConfig.from_dict(json.loads(sys.argv[4]))
-    serve(Connection(fd), config, index)
+    serve(socket.socket(fileno=fd), config, index)
 
 
-def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
+def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
     """Enter the namespaces (or fall back) and answer tasks until the owner says stop."""
     _preimport()
     real_root = os.getuid() == 0
@@ -101,7 +101,7 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
 
 
 class Worker:
-    def __init__(self, conn: Any, config: ExecutorConfig, containment: Containment, uid: int | None,
+    def __init__(self, conn: socket.socket, config: ExecutorConfig, containment: Containment, uid: int | None,
                  private_tmp: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.config = config
@@ -126,6 +126,8 @@ class Worker:
         self.state = harness.TrustedState()  # taken before any candidate runs; every child inherits it
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
+        self.task_id: int | None = None  # the parent's task being run, while serving
+        self.beat_at = 0.0
 
     def serve(self) -> None:
         wire.send(self.conn, (None, self.containment))  # first message: what this worker could set up
@@ -137,10 +139,19 @@ class Worker:
                     return
                 if message is None:
                     return
-                task_id, candidate, entry_point, tests = message
-                wire.send(self.conn, (task_id, self.run_candidate(candidate, entry_point, tests)))
+                self.task_id, candidate, entry_point, tests = message
+                cells = self.run_candidate(candidate, entry_point, tests)
+                wire.send(self.conn, (self.task_id, cells))
+                self.task_id = None
         finally:
             shutil.rmtree(self.cell_root, ignore_errors=True)
+
+    def heartbeat(self) -> None:
+        """A cell finished: tell the parent the task is alive (see executor.pool), without ever blocking."""
+        now = time.monotonic()
+        if self.task_id is not None and now - self.beat_at >= HEARTBEAT_SECONDS:
+            wire.send_if_room(self.conn, (self.task_id, None))
+            self.beat_at = now
 
     def _prepare(self, spec: TestSpec) -> Prepared:
         prep = self.prepared.get(spec)
@@ -230,7 +241,7 @@ class Worker:
         os.close(out_w)
         pidfd = os.pidfd_open(pid)
         try:
-            return _Supervision(cfg, token.encode(), pending, cells).watch(pid, pidfd, chan_r, out_r)
+            return _Supervision(cfg, token.encode(), pending, cells, self.heartbeat).watch(pid, pidfd, chan_r, out_r)
         finally:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
@@ -243,8 +254,9 @@ class Worker:
 class _Supervision:
     """The parent side of one child: reads verdicts and output, enforces deadlines."""
 
-    def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list) -> None:
-        self.cfg, self.token, self.pending, self.cells = cfg, token, pending, cells
+    def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list,
+                 on_verdict: Callable[[], None]) -> None:
+        self.cfg, self.token, self.pending, self.cells, self.on_verdict = cfg, token, pending, cells, on_verdict
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
         self.buffer = b""
@@ -278,6 +290,7 @@ class _Supervision:
                             return outcome
                         if (self.loaded, self.next) != progress:  # only a verdict buys more time
                             deadline = time.monotonic() + cfg.timeout
+                            self.on_verdict()
                     else:
                         _, status = os.waitpid(pid, 0)
                         return self._read_channel(chan_r, out_r, selector) or self._death(status)

@@ -1,0 +1,86 @@
+"""The executor under volume: large jobs, large results, many cells (issue 19)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from executor import Executor, ExecutorConfig, ExecutorStalled, Job, Status, pool
+
+ECHO = "def f(s):\n    return s\n"
+SHOUT = "def f(s):\n    return s + '!'\n"
+BACKWARDS = "def f(s):\n    return s[::-1]\n"
+
+
+def echo_tests(n: int, size: int) -> list[dict]:
+    """``n`` call tests whose argument (and expected result) is a distinct string of ``size`` characters."""
+    return [{"type": "call", "args": [f"{i:08d}" + "x" * (size - 8)], "expected": f"{i:08d}" + "x" * (size - 8)}
+            for i in range(n)]
+
+
+@pytest.mark.timeout(60)
+def test_a_large_job_and_a_large_result_in_flight_at_once_do_not_deadlock():
+    """One worker, two tasks in flight: the parent sends the second 420 KB job while the worker sends
+    the first 420 KB result. Both exceed a socket's buffer; this hung before issue 19."""
+    with Executor(ExecutorConfig(workers=1, timeout=1.0)) as ex:
+        m = ex.run([ECHO, SHOUT, BACKWARDS], echo_tests(1000, 400), entry_point="f")
+    assert (m.statuses[0] == Status.PASS).all()
+    assert (m.statuses[1:] == Status.FAIL).all()
+
+
+# The worker a stalled-worker test starts instead of the real one (executor.pool.WORKER_MAIN is patched
+# in the parent, so nothing in the executor honours it and a candidate cannot reach it): it runs its
+# first task, then wedges on the next one without a word, as a worker blocked forever would.
+WEDGED_AFTER_ONE_TASK = """
+import time
+from executor import worker
+run_candidate = worker.Worker.run_candidate
+def wedge(self, *args):
+    if getattr(self, "ran", False):
+        time.sleep(3600)
+    self.ran = True
+    return run_candidate(self, *args)
+worker.Worker.run_candidate = wedge
+worker.main()
+"""
+ADD1 = "def f(x):\n    return x + 1\n"
+ADD2 = "def f(x):\n    return x + 2\n"
+
+
+@pytest.mark.timeout(60)
+def test_a_silent_worker_fails_the_run_naming_it_and_finished_cells_stay_cached(tmp_path, monkeypatch):
+    cfg = ExecutorConfig(workers=1, timeout=1.0, stall_timeout=2.0, cache_path=str(tmp_path / "cells.sqlite"))
+    tests = ["assert f(1) == 2", "assert f(2) == 3"]
+    monkeypatch.setattr(pool, "WORKER_MAIN", WEDGED_AFTER_ONE_TASK)
+    start = time.monotonic()
+    with Executor(cfg) as ex, pytest.raises(ExecutorStalled) as stalled:
+        for _ in ex.run_many([Job("first", [ADD1], tests, "f"), Job("second", [ADD2], tests, "f")]):
+            pass
+    assert time.monotonic() - start < 20
+    message = str(stalled.value)
+    assert stalled.value.worker == 0 and "executor worker 0" in message, message
+    assert "said nothing for 2s" in message and "problems in flight there: 'second'" in message, message
+    assert "2 tests, a " in message and "-byte job" in message and "return x + 2" in message, message
+    monkeypatch.undo()
+    with Executor(cfg) as ex:  # the first problem finished before the stall: served from the cache
+        assert ex.run([ADD1], tests, "f").passed.all()
+        assert ex.stats == {"executed_cells": 0, "cached_cells": 2}
+
+
+@pytest.mark.timeout(60)
+def test_slow_candidates_and_a_slow_consumer_are_not_stalls():
+    """Pauses longer than a 2 s stall timeout that are no stall: a consumer that dawdles between
+    problems (with a 2 MB job in flight), cells that take most of a second each, and timeouts."""
+    slow = "import time\ndef f(x):\n    time.sleep(0.6)\n    return x + 1\n"
+    loops = "def f(x):\n    while True:\n        pass\n"
+    tests = [f"assert f({i}) == {i + 1}" for i in range(4)]
+    jobs = [Job(0, [ADD1], tests, "f"), Job(1, [ECHO], echo_tests(2, 1_000_000), "f"), Job(2, [slow, loops], tests, "f")]
+    cfg = ExecutorConfig(workers=2, timeout=1.0, load_timeout=1.0, stall_timeout=2.0)
+    with Executor(cfg) as ex:
+        matrices = []
+        for key, m in ex.run_many(jobs):
+            matrices.append(m)
+            if key == 0:
+                time.sleep(2.5)
+    assert [m.passed[0].all() for m in matrices] == [True, True, True]
+    assert [Status(s) for s in matrices[2].statuses[1]] == [Status.TIMEOUT] * 3 + [Status.SKIPPED]
