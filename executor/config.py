@@ -25,7 +25,7 @@ class ExecutorConfig:
     file_size_mb: int = 64  # RLIMIT_FSIZE
     open_files: int = 256  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC (enforced when the child runs as an unprivileged user)
-    output_limit: int = 1 << 20  # bytes of stdout/stderr kept per candidate (and per stdio test)
+    output_limit: int = 1 << 20  # bytes of stdout/stderr kept per candidate, and of each stdio/call test's output
     detail_limit: int = 2000  # characters of output tail / error kept per failing cell
     isolation: str = "candidate"
     network: bool = False  # False: cut the network with a namespace where the kernel allows

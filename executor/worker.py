@@ -39,15 +39,19 @@ PREIMPORTS = (
 Cell = tuple  # (status: int, seconds: float, detail: str, output: str | None)
 _PREPARED_CACHE = 20000
 HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
+_DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Outcome:
     """How one supervised child ended, for the tests it did not finish."""
 
     kind: str  # finished | load_failed | timeout | died | tampered
     status: int = Status.ERROR
     detail: str = ""
+
+
+_TAMPERED = _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
 
 
 def _preimport() -> None:
@@ -259,7 +263,9 @@ class _Supervision:
         self.cfg, self.token, self.pending, self.cells, self.on_verdict = cfg, token, pending, cells, on_verdict
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
-        self.buffer = b""
+        self.buffer = bytearray()
+        # an honest line is at most the output and detail limits, JSON-escaped (<= 12 bytes a character)
+        self.line_limit = 12 * (cfg.output_limit + cfg.detail_limit) + 4096
         # a rolling tail, not cleared per test: several verdicts can arrive with one read of the
         # output pipe, so output cannot be split between them reliably
         self.output_tail = bytearray()
@@ -298,8 +304,10 @@ class _Supervision:
             selector.close()
 
     def _drain_output(self, fd: int, selector: selectors.BaseSelector) -> None:
+        """Keep a tail of what the child printed. A bounded amount per call: a child that prints without
+        end must not keep the worker from its deadlines (the selector calls again)."""
         limit = self.cfg.detail_limit
-        while True:
+        for _ in range(_DRAIN_READS):
             try:
                 data = os.read(fd, 1 << 16)
             except BlockingIOError:
@@ -318,7 +326,7 @@ class _Supervision:
 
     def _read_channel(self, chan_r: int, out_r: int, selector: selectors.BaseSelector) -> _Outcome | None:
         """Consume every complete message; an outcome when the child is done or lied."""
-        while True:
+        while len(self.buffer) <= self.line_limit:  # the selector calls again for the rest
             try:
                 data = os.read(chan_r, 1 << 20)
             except BlockingIOError:
@@ -328,6 +336,8 @@ class _Supervision:
                 break
             self.buffer += data
         *lines, self.buffer = self.buffer.split(b"\n")
+        if len(self.buffer) > self.line_limit:  # no newline in sight: a forged line, and memory to bound
+            return _TAMPERED
         if lines and out_r in selector.get_map():
             self._drain_output(out_r, selector)
         for line in lines:
@@ -338,25 +348,24 @@ class _Supervision:
 
     def _handle(self, line: bytes) -> _Outcome | None:
         """One channel line (see harness._message); anything malformed or out of order is tampering."""
-        tampered = _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
         try:
             token, kind, j, status, seconds, *payload = line.split(b" ", 5)
             j, status, seconds = int(j), int(status), float(seconds)
             detail, output = json.loads(payload[0]) if payload else ("", None)
             if token != self.token or kind not in (b"L", b"R") or not isinstance(detail, str) \
                     or not (output is None or isinstance(output, str)):
-                return tampered
+                return _TAMPERED
         except ValueError:
-            return tampered
+            return _TAMPERED
         if kind == b"L":
             if self.loaded:
-                return tampered
+                return _TAMPERED
             self.loaded = True
             if status != harness.LOADED:
                 return _Outcome("load_failed", _status(status), self._with_output(detail))
             return None
         if not self.loaded or self.next >= len(self.pending) or j != self.pending[self.next][0]:
-            return tampered
+            return _TAMPERED
         status = _status(status)
         if status != Status.PASS:
             detail = self._with_output(detail)
