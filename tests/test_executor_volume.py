@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from executor import Executor, ExecutorConfig, ExecutorStalled, Job, Status, pool
+from executor import Executor, ExecutorConfig, ExecutorStalled, Job, Status, pool, runner
 
 ECHO = "def f(s):\n    return s\n"
 SHOUT = "def f(s):\n    return s + '!'\n"
@@ -84,3 +84,25 @@ def test_slow_candidates_and_a_slow_consumer_are_not_stalls():
                 time.sleep(2.5)
     assert [m.passed[0].all() for m in matrices] == [True, True, True]
     assert [Status(s) for s in matrices[2].statuses[1]] == [Status.TIMEOUT] * 3 + [Status.SKIPPED]
+
+
+@pytest.mark.timeout(60)
+def test_a_slow_head_problem_holds_back_a_bounded_number_of_cells(monkeypatch):
+    """Problems are yielded in input order, so those after a slow one wait in the parent's memory;
+    they are opened only while fewer than CELLS_IN_FLIGHT_PER_WORKER x workers cells are open."""
+    monkeypatch.setattr(runner, "CELLS_IN_FLIGHT_PER_WORKER", 200)
+    slow = "import time\ntime.sleep(2)\ndef f(x):\n    return x + 1\n"
+    tests = [f"assert f({i}) == {i + 1}" for i in range(10)]
+    pulled = []
+
+    def jobs():
+        yield Job(0, [slow], tests[:1], "f")
+        for k in range(1, 60):
+            pulled.append(k)
+            yield Job(k, [f"def f(x):\n    return x + {c}\n" for c in range(10)], tests, "f")
+
+    with Executor(ExecutorConfig(workers=2, timeout=1.0, load_timeout=5.0)) as ex:
+        stream = ex.run_many(jobs())
+        assert next(stream)[0] == 0
+        assert len(pulled) <= 400 // 100 + 1  # the open cells reached the budget with one more problem
+        assert [key for key, _ in stream] == list(range(1, 60))
