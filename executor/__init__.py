@@ -10,15 +10,15 @@ from executor.specs import CallTest, CodeTest, Judge, StdioTest, TestSpec, as_te
 from executor.status import Status
 
 __all__ = [
-    "CallTest", "CodeTest", "Executor", "ExecutorConfig", "Job", "Judge", "PassMatrix", "StdioTest", "Status",
-    "TestSpec", "as_test", "test_to_json",
+    "CallTest", "CodeTest", "Executor", "ExecutorConfig", "ExecutorStalled", "Job", "Judge", "PassMatrix",
+    "StdioTest", "Status", "TestSpec", "as_test", "test_to_json",
 ]
 
 
 def __getattr__(name: str):
-    """The runtime pulls in multiprocess and the matrix numpy: a worker imports neither, so a candidate
-    cannot find them already loaded, and `import executor` stays light."""
-    if name in ("Executor", "Job"):
+    """The runtime (the pool, the matrix's numpy) loads on first use: a worker imports none of it, so a
+    candidate cannot find numpy already loaded, and `import executor` stays light."""
+    if name in ("Executor", "ExecutorStalled", "Job"):
         from executor import runner
 
         return getattr(runner, name)

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 from executor.config import ExecutorConfig
 
-HARNESS_VERSION = "1"  # bump when a change to the harness can change a verdict
+HARNESS_VERSION = "2"  # bump when a change to the harness can change a verdict
 _CHUNK = 900  # SQLite's default limit on bound parameters is 999
 
 

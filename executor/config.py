@@ -31,7 +31,7 @@ class ExecutorConfig:
     file_size_mb: int = 64  # RLIMIT_FSIZE
     open_files: int = 256  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC (enforced when the child runs as an unprivileged user)
-    output_limit: int = 1 << 20  # bytes of stdout/stderr kept per candidate (and per stdio test)
+    output_limit: int = 1 << 20  # bytes of stdout/stderr kept per candidate, and of each stdio/call test's output
     detail_limit: int = 2000  # characters of output tail / error kept per failing cell
     isolation: str = "candidate"
     network: bool = False  # False: cut the network with a namespace where the kernel allows
@@ -41,6 +41,7 @@ class ExecutorConfig:
     backend: str = "local"
     ray_address: str | None = None
     actors: int | None = None
+    stall_timeout: float | None = None  # seconds a busy worker may stay silent; None: derived from the timeouts
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATION_LEVELS:
@@ -56,6 +57,15 @@ class ExecutorConfig:
         for name in ("timeout", "load_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.stall_timeout is not None and self.stall_timeout <= 0:
+            raise ValueError(f"stall_timeout must be > 0, got {self.stall_timeout}")
+
+    @property
+    def stall_seconds(self) -> float:
+        """How long a busy worker may say nothing before the run fails. A worker reports every finished
+        cell (at most once a second), and a cell takes at most a load and a test timeout, so the
+        default is that twice over plus a minute for a loaded machine."""
+        return self.stall_timeout or 60.0 + 2 * (self.load_timeout + self.timeout)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ExecutorConfig":
@@ -68,6 +78,6 @@ class ExecutorConfig:
     def verdict_key(self) -> dict[str, Any]:
         """The options that can change a cell's verdict (hashed into the cache key)."""
         d = asdict(self)
-        for k in ("workers", "cache_path", "detail_limit", "backend", "ray_address", "actors"):
+        for k in ("workers", "cache_path", "detail_limit", "backend", "ray_address", "actors", "stall_timeout"):
             d.pop(k)
         return d

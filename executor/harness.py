@@ -167,13 +167,16 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"return value of type {_type(value).__name__} cannot be compared")
 
 
-def _run_call(prep: Prepared, ns: dict, entry_point: str | None, limit: int) -> tuple[int, str, str | None]:
+def _run_call(prep: Prepared, ns: dict, entry_point: str | None, limit: int,
+              output_limit: int) -> tuple[int, str, str | None]:
+    """The returned value as JSON, cut (and so unequal to any expectation) past ``output_limit``
+    like a stdio output: a huge value must not flood the channel or the parent's memory."""
     fn = ns.get(entry_point) if entry_point else None
     if not callable(fn):
         return Status.ERROR, f"candidate does not define {entry_point!r}", None
     try:
         value = fn(*_loads(prep.spec.args_json), **_loads(prep.spec.kwargs_json))
-        return Status.PASS, "", _dumps(value, default=_jsonable, sort_keys=True)
+        return Status.PASS, "", _dumps(value, default=_jsonable, sort_keys=True)[:output_limit + 1]
     except BaseException as exc:
         return _status_of(exc), _describe(exc, limit), None
 
@@ -239,7 +242,7 @@ def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_
     if prep.kind == "stdio":
         return _run_stdio(candidate, prep, j, output_limit)
     if prep.kind == "call":
-        return _run_call(prep, ns, entry_point, detail_limit)
+        return _run_call(prep, ns, entry_point, detail_limit, output_limit)
     status, detail = _run_code(prep, view, entry_point, detail_limit)
     return status, detail, None
 

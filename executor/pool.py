@@ -1,16 +1,31 @@
-"""Parent side of the worker pool: dispatch candidate tasks, replace dead workers, retry once.
+"""Parent side of the worker pool: dispatch candidate tasks, replace dead workers, retry once, and
+fail loudly when a worker goes silent.
 
 Workers are fresh interpreters (``python -c 'from executor.worker import main; main()'``) talking
-over ``multiprocess`` connections, not forks of the caller: a fork would hand every candidate a copy
-of the caller's memory (other problems' expected outputs, a training process's model) and a spawn
-context would re-import the caller's ``__main__``. Not ``Pool`` either: a Pool loses the task of a
-worker that dies; here the lost task is resubmitted once and then marked CRASH.
+over a socket pair (``executor.wire``), not forks of the caller: a fork would hand every candidate a
+copy of the caller's memory (other problems' expected outputs, a training process's model) and a
+spawn context would re-import the caller's ``__main__``. Not ``Pool`` either: a Pool loses the task
+of a worker that dies; here the lost task is resubmitted once and then marked CRASH.
+
+Invariant: the parent never blocks on a worker. Its ends of the sockets are non-blocking
+(``wire.Channel``): a job is queued and written as the socket takes it, and every ``wait`` reads
+whatever each busy worker has sent while it writes, so a worker blocked sending a result is drained
+as soon as the parent waits, whatever the parent is sending it at the same time (issue 19: both
+sides blocked sending, forever). The only blocking call is the select in ``wait``, bounded by the
+next stall deadline. A worker blocks only on its socket, never while supervising a candidate: it
+sends a candidate's cells in one message when done and, while it runs one, a heartbeat at most once
+a second that a cell finishes, skipped when the socket is full. Each cell finishes within the
+worker's own deadlines, so a busy worker that has neither sent nor taken a byte for
+``config.stall_seconds`` is wedged: ``wait`` raises ``ExecutorStalled`` naming it.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import select
+import selectors
+import socket
 import subprocess
 import sys
 import time
@@ -18,15 +33,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from multiprocess.connection import Pipe, wait
-
 from executor import wire
 from executor.config import ExecutorConfig
 from executor.sandbox import Containment, weakest
 from executor.specs import TestSpec
 from executor.status import Status
 
-IN_FLIGHT_PER_WORKER = 2  # one running, one waiting in the pipe so a worker never idles
+IN_FLIGHT_PER_WORKER = 2  # one running, one waiting in the socket so a worker never idles
 WORKER_MAIN = "from executor.worker import main; main()"
 
 
@@ -42,14 +55,35 @@ class Task:
     task_id: int = -1
 
 
+Finished = tuple[Task, list[tuple]]
+
+
+class ExecutorStalled(RuntimeError):
+    """A busy worker was silent for ``stall_seconds``: the run fails instead of hanging.
+
+    ``problems`` is filled by a caller that knows what the tasks belong to.
+    """
+
+    def __init__(self, report: str, worker: int, tasks: list[Task]) -> None:
+        super().__init__(report)
+        self.worker = worker
+        self.tasks = tasks
+        self.problems: list[str] = []
+
+    def __str__(self) -> str:
+        report = super().__str__()
+        return f"{report}; problems in flight there: {', '.join(self.problems)}" if self.problems else report
+
+
 @dataclass
 class _Slot:
     index: int
     process: subprocess.Popen
-    conn: Any
+    channel: wire.Channel
     sentinel: int  # a pidfd: readable once the worker has exited
+    heard: float  # when the worker last sent or took bytes, or was given work while idle
     containment: Containment | None = None  # the worker's first message
-    in_flight: dict[int, tuple[Task, float]] = field(default_factory=dict)  # task_id -> (task, deadline)
+    in_flight: dict[int, tuple[Task, int]] = field(default_factory=dict)  # task_id -> (task, job bytes)
 
 
 class TaskQueue:
@@ -95,10 +129,12 @@ class WorkerPool(TaskQueue):
         super().__init__()
         self.config = config
         self.slots = [self._start(i) for i in range(config.workers)]
+        self._done: list[Finished] = []  # read from the workers, not yet returned by wait()
+        self._finished_at = time.monotonic()  # when a task last finished, for the stall report
 
     def _start(self, index: int) -> _Slot:
-        parent_conn, child_conn = Pipe()
-        fd = child_conn.fileno()
+        parent_sock, child_sock = socket.socketpair()
+        fd = child_sock.fileno()
         path = [os.getcwd() if p == "" else p for p in sys.path]
         # a minimal environment: the caller's variables (API keys, tokens) never enter a worker's memory
         # and a fixed hash seed, so set/dict order (and so a verdict) is the same on every run
@@ -107,100 +143,125 @@ class WorkerPool(TaskQueue):
         argv = [sys.executable, "-c", WORKER_MAIN, str(fd), str(index), str(os.getpid()),
                 json.dumps(dataclasses.asdict(self.config))]
         process = subprocess.Popen(argv, pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)
-        child_conn.close()
-        return _Slot(index, process, parent_conn, os.pidfd_open(process.pid))
-
-    def _task_budget(self, task: Task) -> float:
-        """Seconds after which a worker that has not answered is presumed stuck (its own deadlines failed)."""
-        cfg = self.config
-        return cfg.load_timeout + (cfg.timeout + 1.0) * (len(task.tests) + 1) + 30.0
+        child_sock.close()
+        return _Slot(index, process, wire.Channel(parent_sock), os.pidfd_open(process.pid), time.monotonic())
 
     @property
     def workers(self) -> int:
         """Sandbox workers that take tasks (the runner keeps a queue in proportion)."""
         return len(self.slots)
 
-    def _dispatch(self) -> list[tuple[Task, list[tuple]]]:
+    def _dispatch(self) -> None:
         """Hand queued tasks to the least loaded workers; a worker found dead is replaced first."""
-        given_up: list[tuple[Task, list[tuple]]] = []
         while self.queue:
             slot = min(self.slots, key=lambda s: len(s.in_flight))
             if len(slot.in_flight) >= IN_FLIGHT_PER_WORKER:
                 break
             if slot.process.poll() is not None:
-                given_up += self._replace(slot, "worker process died")
+                self._replace(slot, "worker process died")
                 continue
             task = self.queue.popleft()
-            # the deadline counts from when the task can start: behind the one already in flight
-            start = max([d for _, d in slot.in_flight.values()], default=time.monotonic())
-            slot.in_flight[task.task_id] = (task, start + self._task_budget(task))
-            try:
-                wire.send(slot.conn, (task.task_id, task.candidate, task.entry_point, task.tests))
-            except (BrokenPipeError, ConnectionResetError):
-                given_up += self._replace(slot, "worker process died")
-        return given_up
+            if not slot.in_flight:
+                slot.heard = time.monotonic()  # an idle worker has nothing to say: its silence so far is no stall
+            slot.in_flight[task.task_id] = (task, slot.channel.put((task.task_id, task.candidate, task.entry_point, task.tests)))
+            self._service(slot)
 
-    def wait(self) -> list[tuple[Task, list[tuple]]]:
-        """Block until at least one task finishes (or is given up); return finished tasks and their cells."""
-        done: list[tuple[Task, list[tuple]]] = []
-        while not done and self.busy:
-            done += self._dispatch()
-            if done:
-                break
-            by_handle = {}
-            for slot in self.slots:
-                if slot.in_flight:
-                    by_handle[slot.conn] = slot
-                    by_handle[slot.sentinel] = slot
-            now = time.monotonic()
-            next_deadline = min(d for s in self.slots for _, d in s.in_flight.values())
-            ready = wait(list(by_handle), timeout=max(0.0, next_deadline - now))
-            dead: set[int] = set()
-            for handle in ready:
-                slot = by_handle[handle]
-                if slot.index in dead:
-                    continue
-                if handle is slot.conn:
-                    try:
-                        while slot.conn.poll():
-                            task_id, cells = wire.recv(slot.conn)
-                            if task_id is None:
-                                slot.containment = cells
-                                continue
-                            task, _ = slot.in_flight.pop(task_id)
-                            done.append((task, cells))
-                        continue
-                    except (EOFError, OSError):
-                        pass
-                dead.add(slot.index)
-                done += self._replace(slot, "worker process died")
-            now = time.monotonic()
-            for slot in self.slots:
-                if slot.index not in dead and any(d < now for _, d in slot.in_flight.values()):
-                    done += self._replace(slot, "worker stopped answering")
+    def wait(self) -> list[Finished]:
+        """Block until at least one task finishes (or is given up); return finished tasks and their cells.
+
+        Raises ExecutorStalled when a busy worker neither sends nor takes a byte for ``config.stall_seconds``.
+        """
+        while not self._done and self.busy:
+            self._dispatch()
+            if not self._done:
+                self._listen()
+        done, self._done = self._done, []
         return done
 
-    def _replace(self, slot: _Slot, reason: str) -> list[tuple[Task, list[tuple]]]:
+    def _listen(self) -> None:
+        """Wait until a busy worker sends something, takes more bytes or dies, or the stall deadline passes."""
+        busy = [s for s in self.slots if s.in_flight]
+        stall = self.config.stall_seconds
+        with selectors.DefaultSelector() as selector:
+            for slot in busy:
+                writing = selectors.EVENT_WRITE if slot.channel.unsent else 0
+                selector.register(slot.channel, selectors.EVENT_READ | writing, slot)
+                selector.register(slot.sentinel, selectors.EVENT_READ, slot)
+            ready = selector.select(max(0.0, min(s.heard for s in busy) + stall - time.monotonic()))
+        for slot in {key.data.index: key.data for key, _ in ready}.values():
+            self._service(slot)
+        if self._done:
+            return
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.in_flight and now - slot.heard > stall:
+                raise ExecutorStalled(self._stall_report(slot, now), slot.index, [t for t, _ in slot.in_flight.values()])
+
+    def _service(self, slot: _Slot) -> None:
+        """Send what the worker's socket takes, read what it sent; replace the worker if it is gone."""
+        unsent = slot.channel.unsent
+        try:
+            slot.channel.flush()
+            gone = self._read(slot)
+        except (BrokenPipeError, ConnectionResetError):
+            gone = True
+        if slot.channel.unsent < unsent:  # it took bytes: a worker reading a long job is not silent
+            slot.heard = time.monotonic()
+        if gone or slot.process.poll() is not None:
+            self._replace(slot, "worker process died")
+
+    def _read(self, slot: _Slot) -> bool:
+        """Take the worker's messages (finished tasks go to ``_done``); True once it closed its end."""
+        received = slot.channel.received
+        messages, closed = slot.channel.receive()
+        if slot.channel.received != received:
+            slot.heard = time.monotonic()
+        for task_id, payload in messages:
+            if task_id is None:
+                slot.containment = payload
+            elif payload is not None:  # None: a heartbeat, the task is progressing
+                task, _ = slot.in_flight.pop(task_id)
+                self._done.append((task, payload))
+                self._finished_at = time.monotonic()
+        return closed
+
+    def _stall_report(self, slot: _Slot, now: float) -> str:
+        tasks = "; ".join(f"task {task.task_id}: {len(task.tests)} tests, a {size:,}-byte job, candidate "
+                          f"{task.candidate[:80]!r}" for task, size in slot.in_flight.values())
+        return (f"executor worker {slot.index} (pid {slot.process.pid}) said nothing for {now - slot.heard:.0f}s "
+                f"(stall timeout {self.config.stall_seconds:.0f}s) with {len(slot.in_flight)} task(s) in flight: "
+                f"{tasks}. {slot.channel.unsent:,} bytes of jobs not yet taken by the worker, {len(slot.channel.inbox):,} "
+                f"bytes of an unfinished reply received; no task finished anywhere for {now - self._finished_at:.0f}s; "
+                f"{len(self.queue)} tasks queued")
+
+    def _replace(self, slot: _Slot, reason: str) -> None:
         """Start a new worker in the slot; resubmit its tasks once, give up on the second loss."""
         _kill(slot)
-        given_up = self._retry_once([task for task, _ in slot.in_flight.values()], reason)
-        new = self._start(slot.index)
-        self.slots[slot.index] = new
-        return given_up
+        self._done += self._retry_once([task for task, _ in slot.in_flight.values()], reason)
+        self.slots[slot.index] = self._start(slot.index)
 
     def containment(self) -> Containment:
         """The weakest containment among the workers (waits for the ones that have not reported yet)."""
-        for slot in self.slots:
-            if slot.containment is None:
-                try:
-                    _, slot.containment = wire.recv(slot.conn)  # a worker's first message: nothing is sent before it
-                except (EOFError, OSError):
-                    raise RuntimeError(f"executor worker {slot.index} exited before it started") from None
+        for index in range(len(self.slots)):
+            slot = self.slots[index]
+            deadline = time.monotonic() + self.config.stall_seconds
+            while slot.containment is None:  # a worker's first message: nothing is sent before it
+                closed = self._read(slot)
+                if slot.containment is not None:
+                    break
+                if closed or slot.process.poll() is not None:
+                    raise RuntimeError(f"executor worker {index} exited before it started")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ExecutorStalled(f"executor worker {index} (pid {slot.process.pid}) did not report its "
+                                          f"containment within {self.config.stall_seconds:.0f}s", index, [])
+                select.select([slot.channel, slot.sentinel], [], [], remaining)
         return weakest([s.containment for s in self.slots])
 
     def cancel(self) -> None:
-        """Forget queued and in-flight work (a consumer stopped early): restart busy workers."""
+        """Forget queued, in-flight and unreturned work (a consumer stopped early): restart busy workers."""
         self.queue.clear()
+        self._done.clear()
         for slot in list(self.slots):
             if slot.in_flight:
                 slot.in_flight.clear()
@@ -209,9 +270,10 @@ class WorkerPool(TaskQueue):
 
     def close(self) -> None:
         for slot in self.slots:
+            slot.channel.put(None)
             try:
-                wire.send(slot.conn, None)
-            except (OSError, ValueError):
+                slot.channel.flush()
+            except OSError:
                 pass
         for slot in self.slots:
             try:
@@ -231,4 +293,4 @@ def _kill(slot: _Slot) -> None:
             pass
     slot.process.wait()
     os.close(slot.sentinel)
-    slot.conn.close()
+    slot.channel.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -12,11 +13,15 @@ from executor.compare import blind, judge
 from executor.config import ExecutorConfig
 from executor.distributed import RayPool
 from executor.matrix import PassMatrix
-from executor.pool import Task, WorkerPool
+from executor.pool import ExecutorStalled, Task, WorkerPool
 from executor.sandbox import Containment
 from executor.specs import TestSpec, as_test, canonical_json, test_to_json
 
 MAX_PROBLEMS_IN_FLIGHT = 256
+# Problems stay open (in the parent's memory, ~0.5 KB a cell on HumanEval+) from the first task
+# submitted until every problem before them is yielded: more are opened only below this many cells,
+# so a slow candidate at the head holds back a bounded amount of work, not up to 256 problems.
+CELLS_IN_FLIGHT_PER_WORKER = 100_000
 _QUEUE_TARGET_PER_WORKER = 4
 
 
@@ -137,31 +142,42 @@ class Executor:
     def run_many(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None) -> Iterator[tuple[Any, PassMatrix]]:
         """Stream (key, matrix) in input order while keeping every worker busy across problem boundaries.
 
-        ``progress`` is called with the number of cells each finished candidate (or cache hit) settles.
+        The parent's memory grows with the workers and the largest problem, not with the run (see
+        CELLS_IN_FLIGHT_PER_WORKER). ``progress`` is called with the number of cells each finished
+        candidate (or cache hit) settles.
         """
         self.start()
         pool = self._pool
         assert pool is not None
         jobs_iter = iter(jobs)
         order: list[_Problem] = []  # problems not yet yielded, in input order
+        open_cells = 0
         exhausted = finished = False
         try:
             while True:
                 while not exhausted and len(order) < MAX_PROBLEMS_IN_FLIGHT and \
+                        open_cells < CELLS_IN_FLIGHT_PER_WORKER * pool.workers and \
                         pool.queued < _QUEUE_TARGET_PER_WORKER * pool.workers:
                     job = next(jobs_iter, None)
                     if job is None:
                         exhausted = True
                         break
                     order.append(self._open(job, pool, progress))
+                    open_cells += order[-1].statuses.size
                 while order and order[0].waiting == 0:
                     problem = order.pop(0)
+                    open_cells -= problem.statuses.size
                     yield problem.job.key, problem.expand()
                 if exhausted and not order:
                     finished = True
                     return
                 if pool.busy:
-                    for task, cells in pool.wait():
+                    try:
+                        finished_tasks = pool.wait()
+                    except ExecutorStalled as e:
+                        e.problems = sorted({reprlib.repr(task.ref[0].job.key) for task in e.tasks})
+                        raise
+                    for task, cells in finished_tasks:
                         self._close_task(task, cells, progress)
         finally:
             # a consumer that stopped early leaves work nobody will read: drop it. A run_many that
@@ -181,6 +197,7 @@ class Executor:
         problem = _Problem(job, cand_index, test_index, candidates, tests,
                            np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.float32))
         missing = np.ones(shape, dtype=bool)
+        blinded = [blind(t) for t in tests]  # shared by the candidates' tasks
         if self._cache is not None and candidates and tests:
             test_digests = [digest(canonical_json(test_to_json(t))) for t in tests]
             problem.keys = [[cell_key(digest(c), td, self._config_key) for td in test_digests] for c in candidates]
@@ -196,7 +213,7 @@ class Executor:
         for ui, candidate in enumerate(candidates):
             cols = np.flatnonzero(missing[ui])
             if len(cols):
-                pool.submit(Task(candidate, job.entry_point, [blind(tests[j]) for j in cols], ref=(problem, ui, cols)))
+                pool.submit(Task(candidate, job.entry_point, [blinded[j] for j in cols], ref=(problem, ui, cols)))
                 problem.waiting += 1
         return problem
 

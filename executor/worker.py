@@ -15,14 +15,13 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
-
-from multiprocessing.connection import Connection  # the stdlib's: multiprocess would load dill here
+from typing import Any, Callable
 
 from executor import harness, landlock, sandbox, wire
 from executor.config import ExecutorConfig
@@ -39,15 +38,20 @@ PREIMPORTS = (
 )
 Cell = tuple  # (status: int, seconds: float, detail: str, output: str | None)
 _PREPARED_CACHE = 20000
+HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
+_DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Outcome:
     """How one supervised child ended, for the tests it did not finish."""
 
     kind: str  # finished | load_failed | timeout | died | tampered
     status: int = Status.ERROR
     detail: str = ""
+
+
+_TAMPERED = _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
 
 
 def _preimport() -> None:
@@ -59,17 +63,17 @@ def _preimport() -> None:
 
 
 def main() -> None:
-    """Entry of a worker interpreter: ``argv`` = connection fd, worker index, owner pid, config JSON."""
+    """Entry of a worker interpreter: ``argv`` = socket fd, worker index, owner pid, config JSON."""
     fd, index, owner = (int(a) for a in sys.argv[1:4])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner handles Ctrl-C and stops us
     sandbox.set_parent_death_signal()
     if os.getppid() != owner:  # the owner died before we could ask to die with it
         return
     config = ExecutorConfig.from_dict(json.loads(sys.argv[4]))
-    serve(Connection(fd), config, index)
+    serve(socket.socket(fileno=fd), config, index)
 
 
-def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
+def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
     """Enter the namespaces (or fall back) and answer tasks until the owner says stop."""
     _preimport()
     real_root = os.getuid() == 0
@@ -101,7 +105,7 @@ def serve(conn: Any, config: ExecutorConfig, index: int) -> None:
 
 
 class Worker:
-    def __init__(self, conn: Any, config: ExecutorConfig, containment: Containment, uid: int | None,
+    def __init__(self, conn: socket.socket, config: ExecutorConfig, containment: Containment, uid: int | None,
                  private_tmp: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.config = config
@@ -126,6 +130,8 @@ class Worker:
         self.state = harness.TrustedState()  # taken before any candidate runs; every child inherits it
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
+        self.task_id: int | None = None  # the parent's task being run, while serving
+        self.beat_at = 0.0
 
     def serve(self) -> None:
         wire.send(self.conn, (None, self.containment))  # first message: what this worker could set up
@@ -137,10 +143,19 @@ class Worker:
                     return
                 if message is None:
                     return
-                task_id, candidate, entry_point, tests = message
-                wire.send(self.conn, (task_id, self.run_candidate(candidate, entry_point, tests)))
+                self.task_id, candidate, entry_point, tests = message
+                cells = self.run_candidate(candidate, entry_point, tests)
+                wire.send(self.conn, (self.task_id, cells))
+                self.task_id = None
         finally:
             shutil.rmtree(self.cell_root, ignore_errors=True)
+
+    def heartbeat(self) -> None:
+        """A cell finished: tell the parent the task is alive (see executor.pool), without ever blocking."""
+        now = time.monotonic()
+        if self.task_id is not None and now - self.beat_at >= HEARTBEAT_SECONDS:
+            wire.send_if_room(self.conn, (self.task_id, None))
+            self.beat_at = now
 
     def _prepare(self, spec: TestSpec) -> Prepared:
         prep = self.prepared.get(spec)
@@ -230,7 +245,7 @@ class Worker:
         os.close(out_w)
         pidfd = os.pidfd_open(pid)
         try:
-            return _Supervision(cfg, token.encode(), pending, cells).watch(pid, pidfd, chan_r, out_r)
+            return _Supervision(cfg, token.encode(), pending, cells, self.heartbeat).watch(pid, pidfd, chan_r, out_r)
         finally:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
@@ -243,11 +258,14 @@ class Worker:
 class _Supervision:
     """The parent side of one child: reads verdicts and output, enforces deadlines."""
 
-    def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list) -> None:
-        self.cfg, self.token, self.pending, self.cells = cfg, token, pending, cells
+    def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list,
+                 on_verdict: Callable[[], None]) -> None:
+        self.cfg, self.token, self.pending, self.cells, self.on_verdict = cfg, token, pending, cells, on_verdict
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
-        self.buffer = b""
+        self.buffer = bytearray()
+        # an honest line is at most the output and detail limits, JSON-escaped (<= 12 bytes a character)
+        self.line_limit = 12 * (cfg.output_limit + cfg.detail_limit) + 4096
         # a rolling tail, not cleared per test: several verdicts can arrive with one read of the
         # output pipe, so output cannot be split between them reliably
         self.output_tail = bytearray()
@@ -278,6 +296,7 @@ class _Supervision:
                             return outcome
                         if (self.loaded, self.next) != progress:  # only a verdict buys more time
                             deadline = time.monotonic() + cfg.timeout
+                            self.on_verdict()
                     else:
                         _, status = os.waitpid(pid, 0)
                         return self._read_channel(chan_r, out_r, selector) or self._death(status)
@@ -285,8 +304,10 @@ class _Supervision:
             selector.close()
 
     def _drain_output(self, fd: int, selector: selectors.BaseSelector) -> None:
+        """Keep a tail of what the child printed. A bounded amount per call: a child that prints without
+        end must not keep the worker from its deadlines (the selector calls again)."""
         limit = self.cfg.detail_limit
-        while True:
+        for _ in range(_DRAIN_READS):
             try:
                 data = os.read(fd, 1 << 16)
             except BlockingIOError:
@@ -305,7 +326,7 @@ class _Supervision:
 
     def _read_channel(self, chan_r: int, out_r: int, selector: selectors.BaseSelector) -> _Outcome | None:
         """Consume every complete message; an outcome when the child is done or lied."""
-        while True:
+        while len(self.buffer) <= self.line_limit:  # the selector calls again for the rest
             try:
                 data = os.read(chan_r, 1 << 20)
             except BlockingIOError:
@@ -315,6 +336,8 @@ class _Supervision:
                 break
             self.buffer += data
         *lines, self.buffer = self.buffer.split(b"\n")
+        if len(self.buffer) > self.line_limit:  # no newline in sight: a forged line, and memory to bound
+            return _TAMPERED
         if lines and out_r in selector.get_map():
             self._drain_output(out_r, selector)
         for line in lines:
@@ -325,25 +348,24 @@ class _Supervision:
 
     def _handle(self, line: bytes) -> _Outcome | None:
         """One channel line (see harness._message); anything malformed or out of order is tampering."""
-        tampered = _Outcome("tampered", Status.CRASH, "result channel tampered with: verdicts discarded")
         try:
             token, kind, j, status, seconds, *payload = line.split(b" ", 5)
             j, status, seconds = int(j), int(status), float(seconds)
             detail, output = json.loads(payload[0]) if payload else ("", None)
             if token != self.token or kind not in (b"L", b"R") or not isinstance(detail, str) \
                     or not (output is None or isinstance(output, str)):
-                return tampered
+                return _TAMPERED
         except ValueError:
-            return tampered
+            return _TAMPERED
         if kind == b"L":
             if self.loaded:
-                return tampered
+                return _TAMPERED
             self.loaded = True
             if status != harness.LOADED:
                 return _Outcome("load_failed", _status(status), self._with_output(detail))
             return None
         if not self.loaded or self.next >= len(self.pending) or j != self.pending[self.next][0]:
-            return tampered
+            return _TAMPERED
         status = _status(status)
         if status != Status.PASS:
             detail = self._with_output(detail)

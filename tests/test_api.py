@@ -80,13 +80,15 @@ def test_shared_executor_is_reused_until_its_settings_change():
     coderm.close()
 
 
-def test_rerank_loop_equals_coderm_score(tmp_path, shared_data):
+@pytest.mark.parametrize("aggregator", [None, "codet"])  # None: the default (consensus)
+def test_rerank_loop_equals_coderm_score(tmp_path, shared_data, aggregator):
     src = codet_slice(shared_data, tmp_path / "he.jsonl", 2, 20)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cli = subprocess.run([sys.executable, "-m", "coderm", "score", "--problems", str(src), "--out", "s.jsonl",
-                          "--aggregator", "codet", "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    flags = ["--aggregator", aggregator] if aggregator else []
+    cli = subprocess.run([sys.executable, "-m", "coderm", "score", "--problems", str(src), "--out", "s.jsonl", *flags,
+                          "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert cli.returncode == 0, cli.stderr
     scored = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     for line, expected in zip(src.read_text().splitlines(), scored):
-        r = coderm.rerank(json.loads(line), aggregator="codet")
+        r = coderm.rerank(json.loads(line), aggregator=aggregator)
         assert (r.scores, r.ranking, r.best) == (expected["scores"], expected["ranking"], expected["best"])

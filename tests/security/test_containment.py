@@ -7,7 +7,8 @@ On top of that:
   enforced from outside, so no in-process handler can defer it).
 - fork bomb / setsid grandchild: every process the candidate spawned is gone after the run.
 - memory bomb: the cell ends as MEMORY (or a crash), not by taking the machine down.
-- 100 MB of stdout: kept bounded in details and never turns the honest neighbours into TIMEOUT.
+- 100 MB of stdout: kept bounded in details and never turns the honest neighbours into TIMEOUT;
+  output without end still meets the deadline; a 50 MB return value is cut at output_limit.
 - files: a secret outside the temp dir is not readable (never in details/outputs), files outside
   it are neither written nor deleted.
 - sockets: a TCP and an abstract unix listener in the pytest process never see a connection.
@@ -210,6 +211,22 @@ def test_100mb_of_stdout_in_a_stdio_program(attack):
                 "import sys\nwhile True:\n    sys.stdout.write('3\\n' * 4096)\n"],
                tests, honest=honest, entry_point=None)
     assert max((len(v) for v in m.outputs.values()), default=0) <= 2 * (1 << 20)
+
+
+def test_printing_without_end_still_meets_the_deadline(attack):
+    """The worker reads a bounded amount of output per wakeup, so a child that never stops writing
+    cannot keep it from its deadlines (nor the parent waiting for it)."""
+    m = attack(["import os\ndef add(a, b):\n    while True:\n        os.write(1, b'x' * 65536)\n",
+                "import os\nwhile True:\n    os.write(2, b'y' * 65536)\n"])
+    assert _statuses(m, 1) <= {Status.TIMEOUT, Status.SKIPPED} and _statuses(m, 2) == {Status.TIMEOUT}, m.details
+
+
+def test_huge_return_values_are_cut_before_they_leave_the_sandbox(attack):
+    """A call result is cut at output_limit like printed output: 50 MB returned per call neither
+    crosses the channels whole nor lands in the parent's memory."""
+    m = attack("def add(a, b):\n    return 'x' * (50 << 20)\n", [CALL_TEST, CALL_TEST | {"args": [1, 2], "expected": 3}])
+    assert _statuses(m) == {Status.FAIL}, m.details
+    assert max(len(v) for v in m.outputs.values()) == CONFIG.output_limit + 1
 
 
 def test_files_outside_the_temp_dir_are_out_of_reach(attack, tmp_path):

@@ -5,7 +5,8 @@ Every test checks, in a batch with an honest candidate (conftest.Sandbox.attack)
 the run ends within its bound, no process left behind, the honest row all PASS. The attacks:
 - leaving early: ``sys.exit(0)``, ``raise SystemExit``, ``os._exit(0)``, SIGKILL of itself, at load
   time and before the assertion.
-- printing "OK"/"PASS" and forged verdict lines on stdout, fd 3 (the result channel) and every fd.
+- printing "OK"/"PASS" and forged verdict lines on stdout, fd 3 (the result channel) and every fd;
+  flooding the channel with megabytes that never end a line.
 - reading the channel token (and the expected values) out of the harness's own memory.
 - monkeypatching unittest (TestCase.run, assertEqual, TestResult.wasSuccessful, unittest.main,
   unittest.case internals) and the harness itself (its helpers, its result class, its functions).
@@ -346,3 +347,13 @@ def test_sabotaging_the_result_channel(attack):
         "import os, signal\ndef add(a, b):\n    os.kill(os.getpid(), signal.SIGSTOP)\n    return a - b\n",
     ])
     assert {Status(s) for s in m.statuses[5]} <= {Status.TIMEOUT, Status.SKIPPED}
+
+
+def test_flooding_the_result_channel_is_tampering_within_bounds(attack):
+    """Megabytes on the channel without a newline cannot be a verdict line: the worker stops
+    buffering them at the longest honest line (its memory stays bounded) and calls it tampering."""
+    m = attack(["import os\nwhile True:\n    os.write(3, b'x' * (1 << 20))\n",
+                "import os\ndef add(a, b):\n    while True:\n        os.write(3, b'y' * (1 << 20))\n"])
+    for row in (1, 2):
+        assert _row(m, row) == {Status.CRASH}, m.details
+    assert "tampered" in m.details[(1, 0)] and "tampered" in m.details[(2, 0)], m.details
