@@ -57,6 +57,8 @@ def settle_checkers(executor: Executor, tests: Sequence[Any], matrix: PassMatrix
                 continue
             cells.setdefault(spec.judge.code, []).append((i, j))
             calls.setdefault(spec.judge.code, []).append(CallTest(canonical_json(args), "true"))
+    if not calls:
+        return
     jobs = [Job(code, [code], calls[code], CHECK_FUNCTION) for code in calls]
     for code, verdicts in executor.run_many(jobs):
         for k, (i, j) in enumerate(cells[code]):

@@ -104,6 +104,33 @@ def score_file(tmp_path: Path, completions: list[str], truths: list[dict]) -> li
     return rewards
 
 
+def every_surface(tmp_path: Path, server: str, rf: RewardFunction, completions: list, truths: list) -> dict[str, list]:
+    """The batch's rewards from every surface; ``truths`` are the samples' ground truth as a dataset stores it."""
+    n = len(completions)
+    texts = [t if isinstance(t, str) else json.dumps(t) for t in truths]  # as a parquet column holds them
+    contract = [dict(zip(("tests", "entry_point"), parse_tests(t))) for t in truths]
+    verl = VerlReward(rf)
+
+    async def verl_loop():
+        return await asyncio.gather(*(verl.compute_score_async("d", c, t, {}) for c, t in zip(completions, truths)))
+
+    return {
+        "score_batch": coderm.score_batch(completions, texts, **FLAGS),
+        "TRL": TrlReward(rf)(prompts=["p"] * n, completions=[[{"role": "assistant", "content": c}] for c in completions],
+                             tests=truths),
+        "TRL async": asyncio.run(TrlReward(rf).coderm_reward_async(prompts=None, completions=completions, tests=truths)),
+        "verl batch": [d["score"] for d in verl.compute_score_batch(["d"] * n, completions, truths)],
+        "verl single": [verl.compute_score("d", c, t)["score"] for c, t in zip(completions, texts)],
+        "verl async": [d["score"] for d in asyncio.run(verl_loop())],
+        "OpenRLHF file": OpenRLHFReward(rf)(completions, None, texts)["rewards"].tolist(),
+        "serve /reward": httpx.post(server + "/reward", json={"completions": completions, "tests": truths},
+                                    timeout=120).json()["rewards"],
+        "serve /get_reward": httpx.post(server + "/get_reward", json={"query": completions, "labels": truths},
+                                        timeout=120).json()["rewards"],
+        "coderm score": score_file(tmp_path, completions, contract),
+    }
+
+
 def test_every_surface_gives_the_same_rewards(tmp_path, server):
     completions, truths, entry_points = make_batch()
     assert len(completions) >= 50
@@ -114,21 +141,11 @@ def test_every_surface_gives_the_same_rewards(tmp_path, server):
     assert {0.0, 1.0} < set(expected) and any(0 < r < 1 for r in expected)
     assert all(r == 0.0 for c, r in zip(completions, expected) if "not sure" in c)
 
-    verl = VerlReward(rf)
     surfaces = {
-        "score_batch": coderm.score_batch(completions, tests, entry_points=entry_points, **FLAGS),
+        "score_batch, entry points as a column": coderm.score_batch(completions, tests, entry_points=entry_points,
+                                                                    **FLAGS),
         "RewardFunction, entry points as a column": rf(completions, tests=tests, entry_points=entry_points),
-        "TRL": TrlReward(rf)(prompts=["p"] * len(completions), completions=completions, tests=truths),
-        "verl batch": [r["score"] for r in verl.compute_score_batch(["d"] * len(completions), completions,
-                                                                    [json.dumps(t) for t in truths])],
-        "verl single": [verl.compute_score("d", c, t)["score"] for c, t in zip(completions, truths)],
-        "OpenRLHF file": OpenRLHFReward(rf)(completions, [""] * len(completions),
-                                            [json.dumps(t) for t in truths])["rewards"].tolist(),
-        "serve /reward": httpx.post(server + "/reward", json={"completions": completions, "tests": truths},
-                                    timeout=120).json()["rewards"],
-        "serve /get_reward": httpx.post(server + "/get_reward", json={"query": completions, "labels": truths},
-                                        timeout=120).json()["rewards"],
-        "coderm score": score_file(tmp_path, completions, truths),
+        **every_surface(tmp_path, server, rf, completions, truths),
     }
     for name, rewards in surfaces.items():
         assert rewards == pytest.approx(expected, abs=1e-6), name
@@ -212,39 +229,13 @@ def format_batch() -> tuple[list[str], list, list[float]]:
 
 def test_every_format_scores_right_1_and_wrong_0_on_every_surface(tmp_path, server):
     completions, truths, expected = format_batch()
-    n = len(completions)
     rf = RewardFunction(load_config("reward").with_overrides(**FLAGS))
     results = rf.score(completions, tests=truths)
     assert [r.reward for r in results] == expected, [(name, r.outcome, r.statuses) for name, r in
                                                       zip([k for k in FORMATS for _ in range(3)], results)]
     assert [r.outcome for r in results] == ["passed", "failed", "no_code"] * len(FORMATS)
-    logged_metrics, logged_columns = {}, {}
-    verl = VerlReward(rf)
-
-    async def verl_loop():
-        return await asyncio.gather(*(verl.compute_score_async("d", c, t, {}) for c, t in zip(completions, truths)))
-
-    contract = [dict(zip(("tests", "entry_point"), parse_tests(t))) for t in truths]
-    texts = [t if isinstance(t, str) else json.dumps(t) for t in truths]  # as a parquet column holds them
-    surfaces = {
-        "score_batch": coderm.score_batch(completions, texts, **FLAGS),
-        "TRL": TrlReward(rf)(prompts=["p"] * n, completions=[[{"role": "assistant", "content": c}] for c in completions],
-                             tests=truths, log_metric=logged_metrics.__setitem__, log_extra=logged_columns.__setitem__),
-        "TRL async": asyncio.run(TrlReward(rf).coderm_reward_async(prompts=None, completions=completions, tests=truths)),
-        "verl batch": [d["score"] for d in verl.compute_score_batch(["d"] * n, completions, truths)],
-        "verl single": [verl.compute_score("d", c, t)["score"] for c, t in zip(completions, texts)],
-        "verl async": [d["score"] for d in asyncio.run(verl_loop())],
-        "OpenRLHF file": OpenRLHFReward(rf)(completions, None, truths)["rewards"].tolist(),
-        "serve /reward": httpx.post(server + "/reward", json={"completions": completions, "tests": truths},
-                                    timeout=120).json()["rewards"],
-        "serve /get_reward": httpx.post(server + "/get_reward", json={"query": completions, "labels": truths},
-                                        timeout=120).json()["rewards"],
-        "coderm score": score_file(tmp_path, completions, contract),
-    }
-    for name, rewards in surfaces.items():
+    for name, rewards in every_surface(tmp_path, server, rf, completions, truths).items():
         assert rewards == pytest.approx(expected, abs=1e-6), name
-    assert logged_columns["coderm_outcome"] == [r.outcome for r in results]
-    assert logged_metrics["coderm/no_code"] == pytest.approx(1 / 3)
 
 
 def test_a_reply_without_code_has_its_own_outcome_and_reward_everywhere(server):
