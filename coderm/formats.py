@@ -76,7 +76,7 @@ def literal(text: str) -> Any:
         pass
     try:
         return _literal_node(ast.parse(text.strip(), mode="eval").body)
-    except (SyntaxError, ValueError) as e:
+    except (SyntaxError, ValueError, RecursionError) as e:
         raise FormatError(f"not a JSON or Python literal: {text[:80]!r}") from e
 
 
@@ -87,7 +87,10 @@ def _literal_node(node: ast.AST) -> Any:
         return [_literal_node(x) for x in node.elts]
     if isinstance(node, ast.Dict) and None not in node.keys:
         return {_literal_node(k): _literal_node(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
-    value = ast.literal_eval(node)
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        raise FormatError(f"not a literal value: {ast.unparse(node)[:80]!r}") from None
     if isinstance(value, (set, frozenset, complex, bytes)):
         raise FormatError(f"a {type(value).__name__} literal is not JSON data")
     return value
@@ -101,13 +104,14 @@ def call_arguments(text: str) -> tuple[list, dict]:
         return [json.loads(line) for line in lines], {}
     except ValueError:
         pass
+    error = f"input is neither JSON lines nor 'name = value' arguments: {text[:80]!r}"
     try:
         call = ast.parse(f"f({', '.join(lines)})", mode="eval").body
-        assert isinstance(call, ast.Call)
-        return ([_literal_node(a) for a in call.args],
-                {k.arg: _literal_node(k.value) for k in call.keywords if k.arg is not None})
-    except (SyntaxError, ValueError) as e:
-        raise FormatError(f"input is neither JSON lines nor 'name = value' arguments: {text[:80]!r}") from e
+    except (SyntaxError, ValueError, RecursionError):
+        raise FormatError(error) from None
+    if not isinstance(call, ast.Call) or any(k.arg is None for k in call.keywords):
+        raise FormatError(error)
+    return [_literal_node(a) for a in call.args], {k.arg: _literal_node(k.value) for k in call.keywords}
 
 
 def case_test(case: Any, fn_name: str | None) -> dict:

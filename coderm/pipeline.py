@@ -92,7 +92,6 @@ class Sample:
     entry_point: str | None = None
 
 
-OUTCOMES = ("passed", "failed", "no_code", "no_tests")
 _FAILURES = tuple(status.name for status in Status if status != Status.PASS)
 
 
