@@ -56,20 +56,29 @@ def main() -> None:
     ap.add_argument("--baseline", required=True, type=Path, help="a checkout of the code to compare against")
     ap.add_argument("--problems", required=True)
     ap.add_argument("--workers", type=int)
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="cold runs per side, alternating which goes first (load drifts hit both alike)")
     args = ap.parse_args()
     problems = str(Path(args.problems).resolve())
+    sides = {"baseline": args.baseline.resolve(), "ours": ROOT}
     with tempfile.TemporaryDirectory() as tmp:
-        seconds = {}
-        for side, checkout in (("baseline", args.baseline.resolve()), ("ours", ROOT)):
-            d = Path(tmp) / side
-            d.mkdir()
-            seconds[side] = run(checkout, problems, d / "consensus.jsonl", "consensus", d / "cells.sqlite", args.workers)
+        seconds: dict[str, list[float]] = {side: [] for side in sides}
+        for r in range(args.repeats):
+            for side in (sides if r % 2 == 0 else reversed(sides)):
+                d = Path(tmp) / f"{side}{r}"
+                d.mkdir()
+                seconds[side].append(run(sides[side], problems, d / "consensus.jsonl", "consensus", d / "cells.sqlite",
+                                         args.workers))
+        for side in sides:  # the other aggregators from the first run's cache
+            d = Path(tmp) / f"{side}0"
             for aggregator in AGGREGATORS[1:]:
-                run(checkout, problems, d / f"{aggregator}.jsonl", aggregator, d / "cells.sqlite", args.workers)
-        print(f"cold wall time, default aggregator: baseline {seconds['baseline']:.1f} s, ours {seconds['ours']:.1f} s, "
-              f"ours/baseline {seconds['ours'] / seconds['baseline']:.2f}")
+                run(sides[side], problems, d / f"{aggregator}.jsonl", aggregator, d / "cells.sqlite", args.workers)
+        base, ours = np.median(seconds["baseline"]), np.median(seconds["ours"])
+        print(f"cold wall time, default aggregator, median of {args.repeats}: baseline {base:.1f} s "
+              f"{[round(s, 1) for s in seconds['baseline']]}, ours {ours:.1f} s {[round(s, 1) for s in seconds['ours']]}, "
+              f"ours/baseline {ours / base:.2f}")
         for aggregator in AGGREGATORS:
-            print(f"{aggregator:>10}: {compare(Path(tmp) / 'baseline' / f'{aggregator}.jsonl', Path(tmp) / 'ours' / f'{aggregator}.jsonl')}")
+            print(f"{aggregator:>10}: {compare(Path(tmp) / 'baseline0' / f'{aggregator}.jsonl', Path(tmp) / 'ours0' / f'{aggregator}.jsonl')}")
 
 
 if __name__ == "__main__":
