@@ -18,6 +18,11 @@ from coderm.loaders.samples import candidates_from_samples, read_samples
 
 
 
+def task_id(record: dict) -> str:
+    """A record's task id as samples spell it (v0.1.0 spells HumanEval_0 for HumanEval/0)."""
+    return str(record["task_id"]).replace("HumanEval_", "HumanEval/")
+
+
 def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> list[list]:
     inputs = list(field(record, "base_input", where, list))
     if plus:
@@ -102,13 +107,12 @@ def _evalplus(
             tests = [_call_test(args, out, atol, max_output_chars) for args, out in zip(inputs, outputs)]
             tests = [t for t in tests if t is not None]
             meta = {"n_inputs": len(inputs), "dropped_inputs": len(inputs) - len(tests)}
-        task_id = str(record["task_id"]).replace("HumanEval_", "HumanEval/")  # v0.1.0 spells HumanEval_0
         if by_task is None:
             candidates, labels = [prog], [True]
         else:
-            candidates, labels = candidates_from_samples(record["prompt"], by_task.get(task_id, []))
+            candidates, labels = candidates_from_samples(record["prompt"], by_task.get(task_id(record), []))
         meta.update(dataset=dataset, plus=plus)
-        yield problem(task_id, record["prompt"], record["entry_point"], candidates, tests, labels, meta)
+        yield problem(task_id(record), record["prompt"], record["entry_point"], candidates, tests, labels, meta)
 
 
 def _evalplus_loader(dataset: str, doc: str):
