@@ -146,25 +146,15 @@ def doubling_tests(n: int) -> list[dict]:
     return [{"type": "call", "args": [i], "expected": 2 * i} for i in range(n)]
 
 
-def assert_doubling(m, n_candidates: int) -> None:
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("n_candidates, n_tests", [(100, 10_000), (1000, 1000)], ids=["100x10000", "1000x1000"])
+def test_a_million_cells(n_candidates, n_tests):
+    """As few large tasks (10,000 tests each) or as many small ones."""
+    with Executor(ExecutorConfig(workers=2)) as ex:
+        m = ex.run(doubling_candidates(n_candidates), doubling_tests(n_tests), entry_point="f")
     wrong = np.arange(n_candidates) % 10 == 9
     assert m.passed[~wrong].all() and not m.passed[wrong].any()
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(180)
-def test_ten_thousand_tests_by_a_hundred_candidates():
-    with Executor(ExecutorConfig(workers=2)) as ex:
-        m = ex.run(doubling_candidates(100), doubling_tests(10_000), entry_point="f")
-    assert_doubling(m, 100)
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(180)
-def test_a_thousand_candidates_by_a_thousand_tests():
-    with Executor(ExecutorConfig(workers=2)) as ex:
-        m = ex.run(doubling_candidates(1000), doubling_tests(1000), entry_point="f")
-    assert_doubling(m, 1000)
 
 
 @pytest.mark.slow

@@ -26,6 +26,11 @@ SET_EQUAL_ENTRY_POINTS = frozenset({"similar_elements", "find_char_long", "commo
                                     "larg_nnum", "intersection_array", "find_dissimilar", "Diff"})
 
 
+def task_id(record: dict) -> str:
+    """A record's task id as samples spell it (v0.1.0 spells HumanEval_0 for HumanEval/0)."""
+    return str(record["task_id"]).replace("HumanEval_", "HumanEval/")
+
+
 def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> list[list]:
     inputs = list(field(record, "base_input", where, list))
     if plus:
@@ -122,13 +127,12 @@ def _evalplus(
                      for args, out in zip(inputs, outputs)]
             tests = [t for t in tests if t is not None]
             meta = {"n_inputs": len(inputs), "dropped_inputs": len(inputs) - len(tests)}
-        task_id = str(record["task_id"]).replace("HumanEval_", "HumanEval/")  # v0.1.0 spells HumanEval_0
         if by_task is None:
             candidates, labels = [prog], [True]
         else:
-            candidates, labels = candidates_from_samples(record["prompt"], by_task.get(task_id, []))
+            candidates, labels = candidates_from_samples(record["prompt"], by_task.get(task_id(record), []))
         meta.update(dataset=dataset, plus=plus)
-        yield problem(task_id, record["prompt"], record["entry_point"], candidates, tests, labels, meta)
+        yield problem(task_id(record), record["prompt"], record["entry_point"], candidates, tests, labels, meta)
 
 
 def _evalplus_loader(dataset: str, doc: str):
