@@ -16,6 +16,8 @@ from executor.matrix import PassMatrix
 from executor.pool import ExecutorStalled, Task, WorkerPool
 from executor.sandbox import Containment
 from executor.specs import TestSpec, as_test, canonical_json, test_to_json
+from executor.status import Status
+from executor.worker import FAIL_FAST_SKIP
 
 MAX_PROBLEMS_IN_FLIGHT = 256
 # Problems stay open (in the parent's memory, ~0.5 KB a cell on HumanEval+) from the first task
@@ -220,10 +222,15 @@ class Executor:
     def _close_task(self, task: Task, cells: list[tuple], progress: Callable[[int], None] | None) -> None:
         problem, ui, cols = task.ref
         rows = []
+        failed = False
         for uj, (status, seconds, detail, output) in zip(cols, cells):
             status, detail = judge(problem.tests[uj], status, detail, output)
+            if failed and status != Status.INVALID:  # the worker cannot see a wrong output: the parent judges it
+                status, seconds, detail, output = Status.SKIPPED, 0.0, FAIL_FAST_SKIP, None
+            failed = failed or (self.config.fail_fast and status not in (Status.PASS, Status.INVALID))
             problem.record(ui, int(uj), status, seconds, detail, output)
-            if problem.keys is not None and task.attempts < 2:
+            # a SKIPPED cell says what else the candidate did, not how it does on this test: never cached
+            if problem.keys is not None and task.attempts < 2 and status != Status.SKIPPED:
                 rows.append((problem.keys[ui][uj], int(status), float(seconds), detail, output))
         if rows and self._cache is not None:
             self._cache.put_many(rows)
