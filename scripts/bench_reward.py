@@ -152,24 +152,31 @@ def report(name: str, seconds: list[float], n: int) -> float:
     return rate
 
 
-def single_sample_calls(rf: RewardFunction, batch: dict, calls: int) -> None:
+def single_sample_calls(rf: RewardFunction, batch: dict, calls: int, repeats: int) -> None:
     """The first ``calls`` samples as one-sample calls: one after another, then all at once from
-    ``calls`` threads (an async trainer scoring each rollout as it finishes)."""
+    ``calls`` threads (an async trainer scoring each rollout as it finishes); ``repeats`` rounds of
+    the pair, since one round lasts well under a second."""
     samples = list(zip(batch["completions"], batch["tests"], batch["entry_points"]))[:calls]
 
     def one(sample: tuple) -> float | None:
         completion, tests, entry_point = sample
         return rf([completion], tests=[tests], entry_points=[entry_point])[0]
 
-    start = time.perf_counter()
-    sequential = [one(s) for s in samples]
-    seq_s = time.perf_counter() - start
-    start = time.perf_counter()
-    with ThreadPoolExecutor(calls) as threads:
-        together = list(threads.map(one, samples))
-    conc_s = time.perf_counter() - start
-    print(f"{calls} single-sample calls: sequential {calls / seq_s:7.1f} rewards/s, concurrent {calls / conc_s:7.1f} "
-          f"rewards/s = {seq_s / conc_s:.2f}x; rewards identical: {together == sequential}")
+    ratios, identical = [], True
+    for _ in range(repeats):
+        start = time.perf_counter()
+        sequential = [one(s) for s in samples]
+        seq_s = time.perf_counter() - start
+        start = time.perf_counter()
+        with ThreadPoolExecutor(calls) as threads:
+            together = list(threads.map(one, samples))
+        conc_s = time.perf_counter() - start
+        ratios.append(seq_s / conc_s)
+        identical = identical and together == sequential
+        print(f"{calls} single-sample calls: sequential {calls / seq_s:7.1f} rewards/s, concurrent "
+              f"{calls / conc_s:7.1f} rewards/s = {seq_s / conc_s:.2f}x")
+    print(f"{calls} single-sample calls, concurrent/sequential over {repeats} rounds: median "
+          f"{np.median(ratios):.2f}x (min {min(ratios):.2f}x); rewards identical: {identical}")
 
 
 def concurrent_clients(base: str, batches: list[dict], clients: int, alone: list[list[float]],
@@ -212,6 +219,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--timeout", type=float, default=1.0, help="seconds per test (both sides)")
     ap.add_argument("--single-calls", type=int, default=64, help="one-sample calls, sequential vs concurrent")
+    ap.add_argument("--repeats", type=int, default=5, help="rounds of the single-sample comparison")
     ap.add_argument("--clients", type=int, default=4, help="concurrent batch clients on coderm serve")
     args = ap.parse_args()
 
@@ -226,7 +234,7 @@ def main() -> None:
     rf(["def f():\n    return 1\n"], tests=[["assert f() == 1"]])  # start the worker pool outside the timing
     ours_s, ours_r = timed(lambda b: rf(b["completions"], tests=b["tests"], entry_points=b["entry_points"]),
                            batches[:args.batches])
-    single_sample_calls(rf, batches[0], args.single_calls)
+    single_sample_calls(rf, batches[0], args.single_calls, args.repeats)
 
     import httpx
 
