@@ -128,8 +128,10 @@ class Config:
             raise ConfigError("set the cell cache with the top-level key 'cache', not executor.cache_path")
 
     def executor_config(self) -> ExecutorConfig:
-        """The executor's settings, with the cell cache of ``cache``."""
-        return dataclasses.replace(self.executor, cache_path=self.cache)
+        """The executor's settings, with the cell cache of ``cache``; ``reward.mode: fail_fast`` makes the
+        executor stop each candidate at its first failing test (the rewards are the same, sooner)."""
+        fail_fast = self.executor.fail_fast or self.reward.mode == "fail_fast"
+        return dataclasses.replace(self.executor, cache_path=self.cache, fail_fast=fail_fast)
 
     def generation_cache(self) -> str | None:
         """Raw generations are cached next to the cell cache (reruns do not regenerate)."""

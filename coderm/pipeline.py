@@ -165,10 +165,9 @@ class Pipeline:
     def score(self, problems: Iterable[Problem], executor: Executor | None = None) -> Iterator[Scored]:
         """Score problems in input order while the executor keeps every worker busy across problems."""
         executor = executor or self.executor
-        with _lock_of(executor):
-            for (problem, tests, pruned), matrix in executor.run_many(self._jobs(problems, executor)):
-                settle_checkers(executor, tests, matrix)
-                yield Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
+        for (problem, tests, pruned), matrix in executor.run_many(self._jobs(problems, executor)):
+            settle_checkers(executor, tests, matrix)
+            yield Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
 
     def _jobs(self, problems: Iterable[Problem], executor: Executor) -> Iterator[Job]:
         problems = (self._as_programs(p) for p in problems)
@@ -346,11 +345,10 @@ class _LazyBackend:
 
 # -- the one executor registry ---------------------------------------------------------------------
 # Keyed by (pid, settings): a process forked after a pool started (a DataLoader worker, a Ray actor)
-# starts its own rather than talk to its parent's pipes. An executor's run_many drives one worker
-# pool and is not re-entrant across threads, so each shared executor has a lock its users hold.
+# starts its own rather than talk to its parent's pipes. Threads share an executor freely: its driver
+# serves their calls round robin (executor.scheduler), so there is no lock around a batch.
 
 _EXECUTORS: dict[tuple[int, ExecutorConfig], Executor] = {}
-_LOCKS: dict[int, threading.RLock] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -363,11 +361,6 @@ def shared_executor(config: ExecutorConfig) -> Executor:
             executor.start()
             _EXECUTORS[key] = executor
         return _EXECUTORS[key]
-
-
-def _lock_of(executor: Executor) -> threading.RLock:
-    with _REGISTRY_LOCK:
-        return _LOCKS.setdefault(id(executor), threading.RLock())
 
 
 _PIPELINES: dict[str, Pipeline] = {}
@@ -387,6 +380,4 @@ def close_shared() -> None:
     """Stop this process's shared worker pools (also at interpreter exit and on server shutdown)."""
     with _REGISTRY_LOCK:
         for key in [k for k in _EXECUTORS if k[0] == os.getpid()]:
-            executor = _EXECUTORS.pop(key)
-            _LOCKS.pop(id(executor), None)
-            executor.close()
+            _EXECUTORS.pop(key).close()

@@ -27,6 +27,7 @@ class ExecutorConfig:
     timeout: float = 1.0  # seconds per test, enforced from outside the child (CodeRM uses 1 s too)
     load_timeout: float = 5.0  # seconds to exec the candidate itself
     max_timeouts: int = 3  # after this many TIMEOUT cells a candidate's remaining tests are SKIPPED
+    fail_fast: bool = False  # stop a candidate at its first non-PASS test: the rest are SKIPPED (binary rewards)
     memory_mb: int = 2048  # RLIMIT_AS of each sandboxed child
     file_size_mb: int = 64  # RLIMIT_FSIZE
     open_files: int = 256  # RLIMIT_NOFILE

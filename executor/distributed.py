@@ -93,8 +93,9 @@ class RayPool(TaskQueue):
                 batch = [(t.task_id, t.candidate, t.entry_point, t.tests) for t in batches[slot.index]]
                 slot.step = slot.handle.step.remote(batch)
 
-    def wait(self) -> list[tuple[Task, list[tuple]]]:
-        """Block until at least one task finishes (or is given up); return finished tasks and their cells."""
+    def wait(self, wakeup: int | None = None) -> list[tuple[Task, list[tuple]]]:
+        """Block until at least one task finishes (or is given up); return finished tasks and their cells.
+        ``wakeup`` is not watched: new tasks reach an actor with its next step anyway."""
         done: list[tuple[Task, list[tuple]]] = []
         while not done and self.busy:
             self._dispatch()

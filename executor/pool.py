@@ -53,6 +53,7 @@ class Task:
     ref: Any = None
     attempts: int = 0
     task_id: int = -1
+    owner: Any = None  # the caller's stream (executor.scheduler)
 
 
 Finished = tuple[Task, list[tuple]]
@@ -166,20 +167,22 @@ class WorkerPool(TaskQueue):
             slot.in_flight[task.task_id] = (task, slot.channel.put((task.task_id, task.candidate, task.entry_point, task.tests)))
             self._service(slot)
 
-    def wait(self) -> list[Finished]:
-        """Block until at least one task finishes (or is given up); return finished tasks and their cells.
+    def wait(self, wakeup: int | None = None) -> list[Finished]:
+        """Block until at least one task finishes (or is given up), or ``wakeup`` (a file descriptor)
+        is readable: new work to dispatch; return finished tasks and their cells (maybe none when woken).
 
         Raises ExecutorStalled when a busy worker neither sends nor takes a byte for ``config.stall_seconds``.
         """
         while not self._done and self.busy:
             self._dispatch()
-            if not self._done:
-                self._listen()
+            if not self._done and self._listen(wakeup):
+                break
         done, self._done = self._done, []
         return done
 
-    def _listen(self) -> None:
-        """Wait until a busy worker sends something, takes more bytes or dies, or the stall deadline passes."""
+    def _listen(self, wakeup: int | None) -> bool:
+        """Wait until a busy worker sends something, takes more bytes or dies, or the stall deadline
+        passes; True when ``wakeup`` became readable."""
         busy = [s for s in self.slots if s.in_flight]
         stall = self.config.stall_seconds
         with selectors.DefaultSelector() as selector:
@@ -187,15 +190,19 @@ class WorkerPool(TaskQueue):
                 writing = selectors.EVENT_WRITE if slot.channel.unsent else 0
                 selector.register(slot.channel, selectors.EVENT_READ | writing, slot)
                 selector.register(slot.sentinel, selectors.EVENT_READ, slot)
+            if wakeup is not None:
+                selector.register(wakeup, selectors.EVENT_READ, None)
             ready = selector.select(max(0.0, min(s.heard for s in busy) + stall - time.monotonic()))
-        for slot in {key.data.index: key.data for key, _ in ready}.values():
+        woken = any(key.data is None for key, _ in ready)
+        for slot in {key.data.index: key.data for key, _ in ready if key.data is not None}.values():
             self._service(slot)
-        if self._done:
-            return
+        if self._done or woken:
+            return woken
         now = time.monotonic()
         for slot in self.slots:
             if slot.in_flight and now - slot.heard > stall:
                 raise ExecutorStalled(self._stall_report(slot, now), slot.index, [t for t, _ in slot.in_flight.values()])
+        return False
 
     def _service(self, slot: _Slot) -> None:
         """Send what the worker's socket takes, read what it sent; replace the worker if it is gone."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import reprlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -14,15 +15,18 @@ from executor.config import ExecutorConfig
 from executor.distributed import RayPool
 from executor.matrix import PassMatrix
 from executor.pool import ExecutorStalled, Task, WorkerPool
+from executor.scheduler import Scheduler, Stream
 from executor.sandbox import Containment
 from executor.specs import TestSpec, as_test, canonical_json, test_to_json
+from executor.status import Status
+from executor.worker import FAIL_FAST_SKIP
 
 MAX_PROBLEMS_IN_FLIGHT = 256
 # Problems stay open (in the parent's memory, ~0.5 KB a cell on HumanEval+) from the first task
 # submitted until every problem before them is yielded: more are opened only below this many cells,
 # so a slow candidate at the head holds back a bounded amount of work, not up to 256 problems.
 CELLS_IN_FLIGHT_PER_WORKER = 100_000
-_QUEUE_TARGET_PER_WORKER = 4
+_TASKS_PER_WORKER = 4  # a call's candidates submitted and not yet back, per worker: two running, two waiting
 
 
 @dataclass
@@ -103,7 +107,9 @@ class Executor:
         self.config = dataclasses.replace(config or ExecutorConfig(), **overrides)
         self._config_key = config_digest(self.config)
         self._pool: WorkerPool | RayPool | None = None
+        self._scheduler: Scheduler | None = None
         self._cache = CellCache(self.config.cache_path) if self.config.cache_path else None
+        self._lock = threading.Lock()  # guards start/close, the cache connection and stats
         self.stats = {"executed_cells": 0, "cached_cells": 0}
 
     def __enter__(self) -> "Executor":
@@ -113,25 +119,30 @@ class Executor:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def start(self) -> None:
-        """Start the workers: local sandbox processes, or Ray actors with ``backend="ray"``."""
-        if self._pool is None:
-            self._pool = RayPool(self.config) if self.config.backend == "ray" else WorkerPool(self.config)
+    def start(self) -> Scheduler:
+        """Start the workers (local sandbox processes, or Ray actors with ``backend="ray"``) and the
+        driver thread that serves every caller (executor.scheduler)."""
+        with self._lock:
+            if self._scheduler is None:
+                self._pool = RayPool(self.config) if self.config.backend == "ray" else WorkerPool(self.config)
+                self._scheduler = Scheduler(self._pool)
+            return self._scheduler
 
     @property
     def containment(self) -> Containment:
         """How far the workers could isolate candidates: check it before pointing them at unread code."""
-        self.start()
-        assert self._pool is not None
-        return self._pool.containment()
+        scheduler = self.start()
+        return scheduler.call(scheduler.pool.containment)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
+        with self._lock:
+            if self._scheduler is not None:
+                self._scheduler.close()
+                self._scheduler.pool.close()
+                self._scheduler = self._pool = None
+            if self._cache is not None:
+                self._cache.close()
+                self._cache = None
 
     def run(self, candidates: Sequence[str], tests: Sequence[Any], entry_point: str | None = None) -> PassMatrix:
         """Run one problem."""
@@ -146,9 +157,9 @@ class Executor:
         CELLS_IN_FLIGHT_PER_WORKER). ``progress`` is called with the number of cells each finished
         candidate (or cache hit) settles.
         """
-        self.start()
-        pool = self._pool
-        assert pool is not None
+        scheduler = self.start()
+        stream = Stream()
+        workers = scheduler.pool.workers
         jobs_iter = iter(jobs)
         order: list[_Problem] = []  # problems not yet yielded, in input order
         open_cells = 0
@@ -156,13 +167,13 @@ class Executor:
         try:
             while True:
                 while not exhausted and len(order) < MAX_PROBLEMS_IN_FLIGHT and \
-                        open_cells < CELLS_IN_FLIGHT_PER_WORKER * pool.workers and \
-                        pool.queued < _QUEUE_TARGET_PER_WORKER * pool.workers:
+                        open_cells < CELLS_IN_FLIGHT_PER_WORKER * workers and \
+                        stream.outstanding < _TASKS_PER_WORKER * workers:
                     job = next(jobs_iter, None)
                     if job is None:
                         exhausted = True
                         break
-                    order.append(self._open(job, pool, progress))
+                    order.append(self._open(job, scheduler, stream, progress))
                     open_cells += order[-1].statuses.size
                 while order and order[0].waiting == 0:
                     problem = order.pop(0)
@@ -171,22 +182,22 @@ class Executor:
                 if exhausted and not order:
                     finished = True
                     return
-                if pool.busy:
+                if stream.outstanding:
                     try:
-                        finished_tasks = pool.wait()
+                        finished_tasks = scheduler.take(stream)
                     except ExecutorStalled as e:
                         e.problems = sorted({reprlib.repr(task.ref[0].job.key) for task in e.tasks})
                         raise
                     for task, cells in finished_tasks:
                         self._close_task(task, cells, progress)
         finally:
-            # a consumer that stopped early leaves work nobody will read: drop it. A run_many that
-            # finished normally may share the pool with an enclosing one (a stage that executes
-            # while its caller streams), whose tasks must go on.
-            if not finished and pool.busy:
-                pool.cancel()
+            # a consumer that stopped early leaves work nobody will read: drop it (only this call's;
+            # other callers, an enclosing run_many among them, share the pool)
+            if not finished and stream.outstanding:
+                scheduler.cancel(stream)
 
-    def _open(self, job: Job, pool: WorkerPool | RayPool, progress: Callable[[int], None] | None) -> _Problem:
+    def _open(self, job: Job, scheduler: Scheduler, stream: Stream,
+              progress: Callable[[int], None] | None) -> _Problem:
         """Dedupe, fill from the cache, and submit one task per candidate with missing cells."""
         if isinstance(job.candidates, str) or not all(isinstance(c, str) for c in job.candidates):
             raise TypeError("candidates must be a sequence of strings")
@@ -201,33 +212,40 @@ class Executor:
         if self._cache is not None and candidates and tests:
             test_digests = [digest(canonical_json(test_to_json(t))) for t in tests]
             problem.keys = [[cell_key(digest(c), td, self._config_key) for td in test_digests] for c in candidates]
-            hits = self._cache.get_many([k for row in problem.keys for k in row])
+            with self._lock:
+                hits = self._cache.get_many([k for row in problem.keys for k in row])
+                self.stats["cached_cells"] += len(hits)
             for ui, row in enumerate(problem.keys):
                 for uj, key in enumerate(row):
                     if key in hits:
                         problem.record(ui, uj, *hits[key])
                         missing[ui, uj] = False
-            self.stats["cached_cells"] += len(hits)
             if progress and hits:
                 progress(len(hits))
         for ui, candidate in enumerate(candidates):
             cols = np.flatnonzero(missing[ui])
             if len(cols):
-                pool.submit(Task(candidate, job.entry_point, [blinded[j] for j in cols], ref=(problem, ui, cols)))
+                scheduler.submit(stream, Task(candidate, job.entry_point, [blinded[j] for j in cols], ref=(problem, ui, cols)))
                 problem.waiting += 1
         return problem
 
     def _close_task(self, task: Task, cells: list[tuple], progress: Callable[[int], None] | None) -> None:
         problem, ui, cols = task.ref
         rows = []
+        failed = False
         for uj, (status, seconds, detail, output) in zip(cols, cells):
             status, detail = judge(problem.tests[uj], status, detail, output)
+            if failed and status != Status.INVALID:  # the worker cannot see a wrong output: the parent judges it
+                status, seconds, detail, output = Status.SKIPPED, 0.0, FAIL_FAST_SKIP, None
+            failed = failed or (self.config.fail_fast and status not in (Status.PASS, Status.INVALID))
             problem.record(ui, int(uj), status, seconds, detail, output)
-            if problem.keys is not None and task.attempts < 2:
+            # a SKIPPED cell says what else the candidate did, not how it does on this test: never cached
+            if problem.keys is not None and task.attempts < 2 and status != Status.SKIPPED:
                 rows.append((problem.keys[ui][uj], int(status), float(seconds), detail, output))
-        if rows and self._cache is not None:
-            self._cache.put_many(rows)
         problem.waiting -= 1
-        self.stats["executed_cells"] += len(cells)
+        with self._lock:
+            if rows and self._cache is not None:
+                self._cache.put_many(rows)
+            self.stats["executed_cells"] += len(cells)
         if progress:
             progress(len(cells))

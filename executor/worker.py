@@ -37,6 +37,7 @@ PREIMPORTS = (
     "typing", "unittest",
 )
 Cell = tuple  # (status: int, seconds: float, detail: str, output: str | None)
+FAIL_FAST_SKIP = "not run: fail_fast stopped the candidate at its first failing test"
 _PREPARED_CACHE = 20000
 HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
 _DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
@@ -46,7 +47,7 @@ _DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
 class _Outcome:
     """How one supervised child ended, for the tests it did not finish."""
 
-    kind: str  # finished | load_failed | timeout | died | tampered
+    kind: str  # finished | failed (fail_fast: the first non-PASS verdict) | load_failed | timeout | died | tampered
     status: int = Status.ERROR
     detail: str = ""
 
@@ -186,6 +187,9 @@ class Worker:
             pending = [j for j in pending if cells[j] is None]
             if outcome.kind == "finished" or not pending:
                 break
+            if outcome.kind == "failed":
+                _skip(cells, pending, FAIL_FAST_SKIP)
+                break
             if outcome.kind in ("load_failed", "tampered"):
                 for j in pending:
                     cells[j] = (outcome.status, 0.0, outcome.detail, None)
@@ -194,9 +198,11 @@ class Worker:
             seconds = cfg.timeout if outcome.kind == "timeout" else 0.0
             cells[pending.pop(0)] = (outcome.status, seconds, outcome.detail, None)
             timeouts += outcome.status == Status.TIMEOUT
+            if cfg.fail_fast:
+                _skip(cells, pending, FAIL_FAST_SKIP)
+                break
             if timeouts >= cfg.max_timeouts:
-                for j in pending:
-                    cells[j] = (Status.SKIPPED, 0.0, f"not run: candidate already timed out {timeouts} times", None)
+                _skip(cells, pending, f"not run: candidate already timed out {timeouts} times")
                 break
         return cells  # type: ignore[return-value]
 
@@ -371,7 +377,9 @@ class _Supervision:
             detail = self._with_output(detail)
         self.cells[j] = (status, seconds, detail, output)
         self.next += 1
-        return _Outcome("finished") if self.next == len(self.pending) else None
+        if self.next == len(self.pending):
+            return _Outcome("finished")
+        return _Outcome("failed") if self.cfg.fail_fast and status != Status.PASS else None
 
     def _death(self, wait_status: int) -> _Outcome:
         where = "while loading the candidate" if not self.loaded else "during the test"
@@ -384,6 +392,12 @@ class _Supervision:
             detail = f"process exited with status {os.WEXITSTATUS(wait_status)} {where} before any verdict"
         kind = "died" if self.loaded else "load_failed"
         return _Outcome(kind, status, self._with_output(detail))
+
+
+def _skip(cells: list, pending: list[int], detail: str) -> None:
+    """Mark the tests a candidate will not run as SKIPPED, saying why."""
+    for j in pending:
+        cells[j] = (Status.SKIPPED, 0.0, detail, None)
 
 
 def _forget(selector: selectors.BaseSelector, fd: int) -> None:

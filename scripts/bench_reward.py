@@ -8,6 +8,9 @@ multiprocessing Manager, one Process that execs the program and runs the tests u
 alarms, a global join timeout, then the Manager is shut down; samples are scored one after
 another as verl's NaiveRewardManager does. It runs unsandboxed (cheaper than coderm's sandbox).
 
+Also: the first 64 samples as one-sample calls, one after another vs from 64 threads at once, and 4
+clients posting every batch to the server at once vs one client (aggregate rewards/s, identical rewards).
+
     nice python scripts/bench_reward.py --batches 3
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +152,52 @@ def report(name: str, seconds: list[float], n: int) -> float:
     return rate
 
 
+def single_sample_calls(rf: RewardFunction, batch: dict, calls: int, repeats: int) -> None:
+    """The first ``calls`` samples as one-sample calls: one after another, then all at once from
+    ``calls`` threads (an async trainer scoring each rollout as it finishes); ``repeats`` rounds of
+    the pair, since one round lasts well under a second."""
+    samples = list(zip(batch["completions"], batch["tests"], batch["entry_points"]))[:calls]
+
+    def one(sample: tuple) -> float | None:
+        completion, tests, entry_point = sample
+        return rf([completion], tests=[tests], entry_points=[entry_point])[0]
+
+    ratios, identical = [], True
+    for _ in range(repeats):
+        start = time.perf_counter()
+        sequential = [one(s) for s in samples]
+        seq_s = time.perf_counter() - start
+        start = time.perf_counter()
+        with ThreadPoolExecutor(calls) as threads:
+            together = list(threads.map(one, samples))
+        conc_s = time.perf_counter() - start
+        ratios.append(seq_s / conc_s)
+        identical = identical and together == sequential
+        print(f"{calls} single-sample calls: sequential {calls / seq_s:7.1f} rewards/s, concurrent "
+              f"{calls / conc_s:7.1f} rewards/s = {seq_s / conc_s:.2f}x")
+    print(f"{calls} single-sample calls, concurrent/sequential over {repeats} rounds: median "
+          f"{np.median(ratios):.2f}x (min {min(ratios):.2f}x); rewards identical: {identical}")
+
+
+def concurrent_clients(base: str, batches: list[dict], clients: int, alone: list[list[float]],
+                       alone_rate: float) -> None:
+    """``clients`` clients each posting every batch at once to the server, against one client alone."""
+    import httpx
+
+    def client_run(_: int) -> list[list[float]]:
+        with httpx.Client(timeout=600) as client:
+            return [client.post(f"{base}/reward", json=b).json()["rewards"] for b in batches]
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as threads:
+        got = list(threads.map(client_run, range(clients)))
+    seconds = time.perf_counter() - start
+    rate = clients * sum(len(b["completions"]) for b in batches) / seconds
+    print(f"coderm serve, {clients} concurrent clients: {rate:7.1f} rewards/s aggregate = {rate / alone_rate:.2f}x "
+          f"one client ({alone_rate:.1f}); every reward identical to the one-client run: "
+          f"{all(g == alone for g in got)}")
+
+
 def timeout_floor(rf: RewardFunction, batch: dict, timeout: float, workers: int) -> float:
     """Seconds any executor with these per-test timeouts needs for ``batch``: every TIMEOUT cell of a
     unique (program, tests) pair holds a core for the whole timeout before it can be called one."""
@@ -168,6 +218,9 @@ def main() -> None:
     ap.add_argument("--tests", type=int, default=20)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--timeout", type=float, default=1.0, help="seconds per test (both sides)")
+    ap.add_argument("--single-calls", type=int, default=64, help="one-sample calls, sequential vs concurrent")
+    ap.add_argument("--repeats", type=int, default=5, help="rounds of the single-sample comparison")
+    ap.add_argument("--clients", type=int, default=4, help="concurrent batch clients on coderm serve")
     args = ap.parse_args()
 
     n_base = min(args.baseline_batches or args.batches, args.batches)
@@ -181,6 +234,7 @@ def main() -> None:
     rf(["def f():\n    return 1\n"], tests=[["assert f() == 1"]])  # start the worker pool outside the timing
     ours_s, ours_r = timed(lambda b: rf(b["completions"], tests=b["tests"], entry_points=b["entry_points"]),
                            batches[:args.batches])
+    single_sample_calls(rf, batches[0], args.single_calls, args.repeats)
 
     import httpx
 
@@ -190,6 +244,7 @@ def main() -> None:
             client.post(f"{base}/reward", json={"completions": ["x = 1\n"], "tests": [["assert x == 1"]]})
             srv_s, srv_r = timed(lambda b: client.post(f"{base}/reward", json=b).json()["rewards"],
                                  batches[:args.batches])
+        concurrent_clients(base, batches, args.clients, srv_r, n * len(srv_s) / sum(srv_s))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

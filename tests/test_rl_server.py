@@ -154,3 +154,34 @@ def test_coderm_serve_finishes_in_flight_batch_on_sigterm():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_concurrent_requests_run_together_with_the_rewards_of_one_at_a_time(url):
+    """No lock around a batch: a request with a looping candidate (a 1 s timeout per sample) does not
+    hold back a small one sent after it, and concurrent requests get exactly the sequential rewards."""
+    batches = [{"completions": [HONEST, fenced(c), LOOP.replace("pass", f"x = {k}")], "tests": [TESTS] * 3,
+                "entry_points": ["add"] * 3} for k, c in enumerate(HOSTILE.values())]
+    alone = [httpx.post(f"{url}/reward", json=b, timeout=120).json()["rewards"] for b in batches[:3]]
+    done = {}
+
+    def post(k: int) -> None:
+        done[k] = (httpx.post(f"{url}/reward", json=batches[k], timeout=120).json()["rewards"], time.monotonic())
+
+    threads = [threading.Thread(target=post, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert [done[k][0] for k in range(3)] == alone
+    # 12 loopers, ~6 s on 2 workers; the small request waits behind at most the two tasks on each worker
+    slow = {"completions": [LOOP.replace("pass", f"y = {k}") for k in range(12)], "tests": [TESTS] * 12,
+            "entry_points": ["add"] * 12}
+    t = threading.Thread(target=lambda: done.update(slow=(None, httpx.post(f"{url}/reward", json=slow, timeout=120)
+                                                           and time.monotonic())))
+    t.start()
+    time.sleep(0.5)
+    small = httpx.post(f"{url}/reward", json={"completions": [HONEST], "tests": [TESTS], "entry_points": ["add"]},
+                       timeout=120)
+    small_at = time.monotonic()
+    t.join(120)
+    assert small.json()["rewards"] == [1.0] and small_at < done["slow"][1]

@@ -7,6 +7,8 @@ code, groups completions by problem and runs them on the process-wide shared exe
 """
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -44,25 +46,44 @@ class RewardFunction:
         self.test_generator = test_generator
         self.executor = executor
         self._pipeline: Pipeline | None = None
+        self._pipeline_lock = threading.Lock()  # threads racing on the first call build one pipeline
         self._generated: dict[str, list[Any]] = {}
 
     @property
     def pipeline(self) -> Pipeline:
         """Built on first use, so a RewardFunction pickles (Ray, verl reward workers) as its settings."""
-        if self._pipeline is None:
-            self._pipeline = Pipeline(self.config, self.executor) if self.executor else pipeline_for(self.config)
-        return self._pipeline
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                self._pipeline = Pipeline(self.config, self.executor) if self.executor else pipeline_for(self.config)
+            return self._pipeline
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_pipeline": None, "executor": None}
+        return {**self.__dict__, "_pipeline": None, "_pipeline_lock": None, "executor": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _pipeline_lock=threading.Lock())
 
     def __call__(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
                  prompts: Sequence[Any] | None = None, entry_points: Sequence[str | None] | None = None) -> list[float | None]:
         return [r.reward for r in self.score(completions, tests, prompts, entry_points)]
 
+    async def acall(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
+                    prompts: Sequence[Any] | None = None,
+                    entry_points: Sequence[str | None] | None = None) -> list[float | None]:
+        """The awaitable form of a call, for async trainers: concurrent awaits run concurrently."""
+        return [r.reward for r in await self.ascore(completions, tests, prompts, entry_points)]
+
+    async def ascore(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
+                     prompts: Sequence[Any] | None = None,
+                     entry_points: Sequence[str | None] | None = None) -> list[Reward]:
+        """The awaitable form of ``score``: a thread on the shared executor, which serves concurrent
+        calls round robin, so the event loop never waits on a batch."""
+        return await asyncio.to_thread(self.score, completions, tests, prompts, entry_points)
+
     def score(self, completions: Sequence[Any], tests: Sequence[Any] | None = None,
               prompts: Sequence[Any] | None = None, entry_points: Sequence[str | None] | None = None) -> list[Reward]:
-        """Rewards with details, in input order. Raises GroundTruthError naming the bad sample."""
+        """Rewards with details, in input order; safe to call from many threads at once (one shared
+        executor serves them round robin). Raises GroundTruthError naming the bad sample."""
         n = len(completions)
         for name, column in (("tests", tests), ("prompts", prompts), ("entry_points", entry_points)):
             if column is not None and len(column) != n:

@@ -3,9 +3,10 @@
 Endpoints: POST /reward (coderm's request), POST /get_reward (OpenRLHF ``--remote_rm_url``),
 GET /health, GET /metrics (Prometheus text). Requests over ``max_body_bytes`` get 413, more
 than ``max_concurrency`` requests admitted at once get 503 (the trainer retries) instead of an
-unbounded queue, and a malformed request gets 4xx with the reason. Batches run one at a time
-on the shared executor in a worker thread (the executor already spreads one batch over all its
-workers), so the event loop stays free for health checks. On shutdown uvicorn stops accepting,
+unbounded queue, and a malformed request gets 4xx with the reason. Each admitted request runs in
+a worker thread on the shared executor, concurrently: the executor serves the requests' tasks
+round robin (executor.scheduler), so a small request is not queued behind a big one, and the event
+loop stays free for health checks. On shutdown uvicorn stops accepting,
 in-flight batches finish, then the lifespan closes the executor.
 """
 from __future__ import annotations
@@ -59,7 +60,6 @@ def create_app(reward_fn: RewardFunction | None = None, max_body_bytes: int = 32
     rf = reward_fn or RewardFunction()
     metrics = _Metrics()
     admitted = 0
-    batch_lock = threading.Lock()
 
     def error(code: int, reason: str) -> JSONResponse:
         with metrics.lock:
@@ -105,19 +105,18 @@ def create_app(reward_fn: RewardFunction | None = None, max_body_bytes: int = 32
         return route
 
     def run_batch(handler: Callable[[RewardFunction, Any], dict[str, Any]], payload: Any) -> dict[str, Any]:
-        with batch_lock:
+        with metrics.lock:
+            metrics.in_flight += 1
+        start = time.perf_counter()
+        try:
+            body = handler(rf, payload)
+        finally:
             with metrics.lock:
-                metrics.in_flight += 1
-            start = time.perf_counter()
-            try:
-                body = handler(rf, payload)
-            finally:
-                with metrics.lock:
-                    metrics.in_flight -= 1
-                    metrics.batch_seconds += time.perf_counter() - start
-            with metrics.lock:
-                metrics.completions += len(body["rewards"])
-            return body
+                metrics.in_flight -= 1
+                metrics.batch_seconds += time.perf_counter() - start
+        with metrics.lock:
+            metrics.completions += len(body["rewards"])
+        return body
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "in_flight": metrics.in_flight, "admitted": admitted})

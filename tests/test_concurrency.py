@@ -1,0 +1,126 @@
+"""One executor shared by many threads: exact results, round-robin service, per-caller early stop."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import coderm
+from coderm.config import load_config
+from coderm.rl import RewardFunction
+from executor import Executor, ExecutorConfig, Job
+
+CONFIG = load_config("reward").with_overrides(workers=2, timeout=1.0, max_timeouts=1, cache=None)
+TESTS = ["assert f(1) == 2", "assert f(2) == 3", {"type": "call", "args": [3], "expected": 4}]
+GT = {"tests": TESTS, "entry_point": "f"}
+CODES = ["def f(x):\n    return x + 1\n", "def f(x):\n    return x\n", "def f(x):\n    return 2 if x == 1 else 0\n",
+         "def f(x):\n    while True:\n        pass\n", "no code here, sorry", "def f(x):\n    raise ValueError\n"]
+LOOP = "def f(x):\n    while True:\n        pass\n"
+SLEEPY = "import time\ndef f(x):\n    time.sleep(0.3)\n    return x + 1\n"
+
+
+@pytest.fixture(scope="module")
+def ex():
+    with Executor(CONFIG.executor_config()) as executor:
+        yield executor
+
+
+def batch(k: int) -> list[str]:
+    """A batch that differs by caller, so results cannot be swapped between callers unnoticed."""
+    return [CODES[(k + i) % len(CODES)] for i in range(4)]
+
+
+def test_many_threads_get_exactly_the_single_threaded_rewards(ex):
+    rf = RewardFunction(CONFIG, executor=ex)
+    alone = [[(r.reward, r.statuses) for r in rf.score(batch(k), tests=[GT] * 4)] for k in range(8)]
+    with ThreadPoolExecutor(8) as threads:
+        together = list(threads.map(lambda k: [(r.reward, r.statuses) for r in rf.score(batch(k), tests=[GT] * 4)],
+                                    range(8)))
+    assert together == alone
+
+
+def test_rerank_and_score_batch_from_threads_match_sequential_calls():
+    options = {"workers": 2, "timeout": 1.0, "max_timeouts": 1}
+
+    def both(k: int) -> tuple:
+        ranked = coderm.rerank("", batch(k)[:3], TESTS, entry_point="f", **options)
+        return ranked.scores, coderm.score_batch(batch(k), TESTS, entry_points="f", **options)
+
+    sequential = [both(k) for k in range(6)]
+    with ThreadPoolExecutor(6) as threads:
+        assert list(threads.map(both, range(6))) == sequential
+
+
+def test_concurrent_awaits_match_sequential_calls(ex):
+    rf = RewardFunction(CONFIG, executor=ex)
+    sequential = [rf(batch(k), tests=[GT] * 4) for k in range(6)]
+
+    async def together() -> list:
+        return await asyncio.gather(*(rf.acall(batch(k), tests=[GT] * 4) for k in range(6)))
+
+    assert asyncio.run(together()) == sequential
+
+
+def test_a_flood_in_one_thread_does_not_hold_back_a_small_call_in_another(ex):
+    """A caller floods the pool with looping candidates (each costs a 1 s timeout); a small call made
+    after the flood started finishes long before the flood does: it is served between the flood's tasks,
+    not after them (a global lock made it wait for the whole flood)."""
+    flood = [Job(k, [LOOP + f"# {k}\n"], TESTS[:1], "f") for k in range(16)]  # ~8 s on 2 workers
+    started, finished = threading.Event(), {}
+
+    def flooder() -> None:
+        for _ in ex.run_many(flood, progress=lambda n: started.set()):
+            pass
+        finished["flood"] = time.monotonic()
+
+    thread = threading.Thread(target=flooder)
+    thread.start()
+    assert started.wait(60)
+    m = ex.run([CODES[0], CODES[1]], TESTS, "f")
+    finished["small"] = time.monotonic()
+    thread.join()
+    assert m.passed.tolist() == [[True] * 3, [False] * 3]
+    assert finished["small"] < finished["flood"]
+
+
+def test_one_callers_early_stop_leaves_anothers_work_intact(ex):
+    scheduler = ex.start()
+    pids = [slot.process.pid for slot in scheduler.pool.slots]
+    first = ex.run_many(Job(("a", k), [SLEEPY + f"# {k}\n"], TESTS[:2], "f") for k in range(10))
+    second = ex.run_many(Job(("b", k), [SLEEPY + f"# b{k}\n", CODES[1]], TESTS[:2], "f") for k in range(10))
+    assert next(first)[0] == ("a", 0)
+    key, m = next(second)
+    first.close()  # the second caller has work on the workers: they are not restarted
+    rest = [(key, m), *second]
+    assert [k for k, _ in rest] == [("b", k) for k in range(10)]
+    assert all(m.passed.tolist() == [[True, True], [False, False]] for _, m in rest)
+    assert [slot.process.pid for slot in scheduler.pool.slots] == pids
+
+
+def test_a_lone_callers_early_stop_frees_the_workers(ex):
+    stream = ex.run_many(Job(k, [LOOP + f"# lone {k}\n"], TESTS, "f") for k in range(8))
+    next(stream)
+    stream.close()
+    assert ex.start().call(lambda: not ex.start().pool.busy)
+    assert ex.run([CODES[0]], TESTS, "f").passed.all()
+
+
+def test_closing_the_executor_wakes_a_waiting_caller():
+    executor = Executor(ExecutorConfig(workers=1, timeout=5.0))
+    errors = []
+
+    def caller() -> None:
+        try:
+            executor.run([LOOP], TESTS[:1], "f")
+        except RuntimeError as e:
+            errors.append(str(e))
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    time.sleep(1.0)
+    executor.close()
+    thread.join(30)
+    assert not thread.is_alive() and errors and "closed" in errors[0]
