@@ -11,6 +11,7 @@ from executor.specs import test_to_json as to_json
 from executor.checker import settle_checkers
 from executor.compare import CHECKER_PENDING, text_matches, value_matches
 from executor.specs import Judge
+from test_executor import rows
 
 P, F, E = Status.PASS, Status.FAIL, Status.ERROR
 SORT_CHECKER = ("def check(input, expected, got):\n"
@@ -21,10 +22,6 @@ SORT_CHECKER = ("def check(input, expected, got):\n"
 def ex():
     with Executor(ExecutorConfig(workers=2, timeout=2.0, load_timeout=3.0)) as executor:
         yield executor
-
-
-def rows(m: PassMatrix) -> list[list[Status]]:
-    return [[Status(v) for v in row] for row in m.statuses.tolist()]
 
 
 def judged(ex: Executor, candidates: list[str], tests: list, entry_point: str | None = None) -> PassMatrix:
