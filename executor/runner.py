@@ -19,7 +19,7 @@ from executor.scheduler import Scheduler, Stream
 from executor.sandbox import Containment
 from executor.specs import TestSpec, as_test, canonical_json, test_to_json
 from executor.status import Status
-from executor.worker import FAIL_FAST_SKIP
+from executor.worker import FAIL_FAST_SKIP, timed_out_skip
 
 MAX_PROBLEMS_IN_FLIGHT = 256
 # Problems stay open (in the parent's memory, ~0.5 KB a cell on HumanEval+) from the first task
@@ -220,14 +220,36 @@ class Executor:
                     if key in hits:
                         problem.record(ui, uj, *hits[key])
                         missing[ui, uj] = False
+            skipped = self._skip_from_cache(problem, missing)
             if progress and hits:
-                progress(len(hits))
+                progress(len(hits) + skipped)
         for ui, candidate in enumerate(candidates):
             cols = np.flatnonzero(missing[ui])
             if len(cols):
                 scheduler.submit(stream, Task(candidate, job.entry_point, [blinded[j] for j in cols], ref=(problem, ui, cols)))
                 problem.waiting += 1
         return problem
+
+    def _skip_from_cache(self, problem: _Problem, missing: np.ndarray) -> int:
+        """SKIPPED cells are never cached (they depend on the candidate's other tests), so a rerun
+        derives them: where a candidate's cached cells already hold what made the worker stop it
+        (``max_timeouts`` timeouts, or with ``fail_fast`` a failure), its uncached cells are SKIPPED
+        as the worker left them, not run again. Returns how many cells it settled."""
+        settled = 0
+        for ui in np.flatnonzero(missing.any(axis=1) & ~missing.all(axis=1)):
+            cached = problem.statuses[ui][~missing[ui]]
+            timeouts = int((cached == Status.TIMEOUT).sum())
+            if self.config.fail_fast and ((cached != Status.PASS) & (cached != Status.INVALID)).any():
+                reason = FAIL_FAST_SKIP
+            elif timeouts >= self.config.max_timeouts:
+                reason = timed_out_skip(timeouts)
+            else:
+                continue
+            for uj in np.flatnonzero(missing[ui]):
+                problem.record(int(ui), int(uj), Status.SKIPPED, 0.0, reason, None)
+            settled += int(missing[ui].sum())
+            missing[ui] = False
+        return settled
 
     def _close_task(self, task: Task, cells: list[tuple], progress: Callable[[int], None] | None) -> None:
         problem, ui, cols = task.ref

@@ -202,7 +202,7 @@ class Worker:
                 _skip(cells, pending, FAIL_FAST_SKIP)
                 break
             if timeouts >= cfg.max_timeouts:
-                _skip(cells, pending, f"not run: candidate already timed out {timeouts} times")
+                _skip(cells, pending, timed_out_skip(timeouts))
                 break
         return cells  # type: ignore[return-value]
 
@@ -392,6 +392,11 @@ class _Supervision:
             detail = f"process exited with status {os.WEXITSTATUS(wait_status)} {where} before any verdict"
         kind = "died" if self.loaded else "load_failed"
         return _Outcome(kind, status, self._with_output(detail))
+
+
+def timed_out_skip(timeouts: int) -> str:
+    """Why a candidate's remaining tests did not run once it reached ``max_timeouts``."""
+    return f"not run: candidate already timed out {timeouts} times"
 
 
 def _skip(cells: list, pending: list[int], detail: str) -> None:

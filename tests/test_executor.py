@@ -200,6 +200,20 @@ def test_cache_serves_a_rerun_without_executing(tmp_path):
     assert m2.details[(1, 1)] == m1.details[(0, 1)]
 
 
+def test_a_rerun_derives_skipped_cells_from_the_cache_instead_of_running_them(tmp_path):
+    # SKIPPED cells are not cached; the timeouts that caused them are, so a rerun skips the same cells
+    loop = "def f(x):\n    while True:\n        pass\n"
+    cfg = ExecutorConfig(workers=2, timeout=0.5, max_timeouts=2, cache_path=str(tmp_path / "cells.sqlite"))
+    tests = [f"assert f({i}) == {i + 1}" for i in range(5)]
+    with Executor(cfg) as first:
+        m1 = first.run([ADD1, loop], tests, entry_point="f")
+    assert rows(m1)[1] == [Status.TIMEOUT] * 2 + [Status.SKIPPED] * 3
+    with Executor(cfg) as second:
+        m2 = second.run([ADD1, loop], tests, entry_point="f")
+        assert second.stats == {"executed_cells": 0, "cached_cells": 7}
+    assert (m2.statuses == m1.statuses).all() and m2.details == m1.details
+
+
 def test_a_worker_that_dies_is_replaced_and_its_task_retried(ex):
     # SIGKILL every worker while the candidates run; the tasks must complete on fresh workers.
     pool = ex._pool

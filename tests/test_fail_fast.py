@@ -63,6 +63,18 @@ def test_skipped_cells_are_not_cached(tmp_path):
         assert ex.stats["cached_cells"] == 0
 
 
+def test_a_rerun_skips_after_a_cached_failure_without_running(tmp_path):
+    cfg = ExecutorConfig(workers=1, timeout=5.0, fail_fast=True, cache_path=str(tmp_path / "cells.sqlite"))
+    wrong_first = "def f(x):\n    return 0 if x == 1 else x + 1\n"
+    with Executor(cfg) as ex:
+        first = ex.run([wrong_first], TESTS, "f")
+    with Executor(cfg) as ex:
+        again = ex.run([wrong_first], TESTS, "f")
+        assert ex.stats == {"executed_cells": 0, "cached_cells": 1}
+    assert names(again.statuses[0]) == names(first.statuses[0]) == ["FAIL", "SKIPPED", "SKIPPED"]
+    assert again.details == first.details
+
+
 def test_fail_fast_rewards_equal_masking_a_full_run():
     """The same batch through the fail_fast executor (the config's own) and through one that runs every
     test (whose statuses the pipeline masks): identical rewards, statuses and outcomes."""
