@@ -91,8 +91,7 @@ def _generations(path: str, by_prompt: dict[str, dict], convert) -> dict[str, li
     the longest code prompt it starts with.
     """
     out: dict[str, list] = {}
-    for number, record in read_jsonl(path):
-        where = f"{path}:{number}"
+    for where, record in read_jsonl(path):
         prompt = field(record, "prompt", where)
         samples = field(record, "samples", where, list)
         task = by_prompt.get(prompt) or _by_prefix(prompt, by_prompt)

@@ -37,6 +37,5 @@ def humaneval(inputs: str | Sequence[str] | None = None, *, samples: str | None 
 def mbpp(inputs: str | Sequence[str] | None = None, *, samples: str | None = None) -> Iterator[dict]:
     """CodeT's sanitized MBPP (``mbpp_sanitized_for_code_generation.jsonl``: prompt, entry_point,
     canonical_solution, ``check`` test); same shape as HumanEval."""
-    if inputs is None or not inputs:
-        raise LoaderError("mbpp needs --input: CodeT's mbpp_sanitized_for_code_generation.jsonl(.gz)")
-    return _check_problems(as_sources(inputs, ""), samples, "mbpp")
+    sources = as_sources(inputs, "", "mbpp needs --input: CodeT's mbpp_sanitized_for_code_generation.jsonl(.gz)")
+    return _check_problems(sources, samples, "mbpp")

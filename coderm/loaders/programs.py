@@ -2,17 +2,8 @@
 from __future__ import annotations
 
 import textwrap
-import warnings
 
-
-def compiles(source: str) -> bool:
-    with warnings.catch_warnings():  # invalid escapes etc. in dataset code are not ours to report
-        warnings.simplefilter("ignore")
-        try:
-            compile(source, "<candidate>", "exec")
-        except (SyntaxError, ValueError):  # ValueError: source with NUL bytes
-            return False
-    return True
+from coderm.analysis import parse
 
 
 def join_body(prompt: str, body: str) -> str:
@@ -23,8 +14,8 @@ def join_body(prompt: str, body: str) -> str:
     variant compiles the plain concatenation is returned (it will fail visibly when run).
     """
     joined = prompt + body
-    if compiles(joined):
+    if parse(joined) is not None:
         return joined
     lines = [line for line in body.expandtabs(4).splitlines(keepends=True) if not line.lstrip().startswith("#")]
     reindented = prompt + textwrap.indent(textwrap.dedent("".join(lines)), "    ")
-    return reindented if compiles(reindented) else joined
+    return reindented if parse(reindented) is not None else joined

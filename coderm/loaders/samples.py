@@ -21,8 +21,7 @@ def read_samples(path: str) -> dict[str, list[Sample]]:
     file is one model's output on one benchmark, small next to the problems it joins.
     """
     grouped: dict[str, list[Sample]] = defaultdict(list)
-    for number, record in read_jsonl(path):
-        where = f"{path}:{number}"
+    for where, record in read_jsonl(path):
         task_id = str(field(record, "task_id", where, (str, int)))
         if "solution" in record:
             sample = Sample(field(record, "solution", where), True, record.get("passed"))

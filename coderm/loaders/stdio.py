@@ -52,8 +52,7 @@ def _io_pairs(cases, where: str, name: str) -> list[dict]:
 
 def _mapcoder_candidates(path: str) -> dict[str, tuple[list[str], list[bool]]]:
     out = {}
-    for number, record in read_jsonl(path):
-        where = f"{path}:{number}"
+    for where, record in read_jsonl(path):
         codes, labels = [], []
         for k, cand in enumerate(field(record, "candidates", where, list)):
             if not isinstance(cand, dict) or not isinstance(cand.get("code"), str):
@@ -107,9 +106,7 @@ def _one(record: dict, where: str) -> dict:
 
 def stdio(inputs: str | Sequence[str] | None = None, *, samples: str | None = None) -> Iterator[dict]:
     """Stdio problems from ``inputs``; ``samples`` is a MapCoder candidates file joined by ``name``."""
-    sources = as_sources(inputs, "")
-    if sources == [""]:
-        raise LoaderError("stdio needs --input: e.g. stdio/codecontests31_problems.jsonl.gz")
+    sources = as_sources(inputs, "", "stdio needs --input: e.g. stdio/codecontests31_problems.jsonl.gz")
     pool = _mapcoder_candidates(samples) if samples else {}
     for source in sources:
         for where, record in read_records(source):
