@@ -122,24 +122,14 @@ def _example_line(line: str, entry_point: str) -> str | None:
     end = _call_end(line, start + len(entry_point))
     if end is None:
         return None
-    call, rest = line[start:end], line[end:]
-    match = _ARROW.match(rest)
-    if not match or not _literal_call(call):
-        return None
-    ok, value = _literal(match.group(1))
-    return _assert(ast.unparse(ast.parse(call, mode="eval").body), value) if ok else None
+    match = _ARROW.match(line[end:])
+    return _call_assert(line[start:end], match.group(1)) if match else None
 
 
 def _input_output(line: str, next_line: str, callee: str) -> str | None:
     """``Input: arr = [1, 2], k = 1`` followed by ``Output: [2]`` -> ``assert f(arr=[1, 2], k=1) == [2]``."""
     given, result = _INPUT_LINE.match(line), _OUTPUT_LINE.match(next_line)
-    if not (given and result):
-        return None
-    call = f"{callee}({given.group(1)})"
-    ok, value = _literal(result.group(1))
-    if not ok or not _literal_call(call):
-        return None
-    return _assert(ast.unparse(ast.parse(call, mode="eval").body), value)
+    return _call_assert(f"{callee}({given.group(1)})", result.group(1)) if given and result else None
 
 
 def _call_end(line: str, open_at: int) -> int | None:
@@ -161,20 +151,19 @@ def _call_end(line: str, open_at: int) -> int | None:
     return None
 
 
-def _literal_call(call: str) -> bool:
-    """A call whose arguments are all literals (``is_happy(a)`` names an undefined ``a``)."""
+def _call_assert(call: str, expected: str) -> str | None:
+    """``assert call == expected`` when ``expected`` is a literal and so is every argument of the
+    call (``is_happy(a)`` names an undefined ``a``); else None."""
+    ok, value = _literal(expected)
     try:
         node = ast.parse(call, mode="eval").body
-    except SyntaxError:
-        return False
-    if not isinstance(node, ast.Call):
-        return False
-    try:
+        if not ok or not isinstance(node, ast.Call):
+            return None
         for arg in [*node.args, *(k.value for k in node.keywords)]:
             ast.literal_eval(arg)
     except (ValueError, SyntaxError, TypeError):
-        return False
-    return True
+        return None
+    return _assert(ast.unparse(node), value)
 
 
 _EXAMPLES_HEADING = re.compile(r"^\s*(?:examples?|samples?|sample tests?|sample test cases?)\s*:?\s*$", re.I)
