@@ -44,20 +44,12 @@ def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> lis
 def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) -> Iterator[tuple[int, list]]:
     """For each (key, program, entry_point, inputs): ``(key, [output_json or None per input])``."""
     with Executor(config or ExecutorConfig(timeout=5.0, cache_path=None)) as ex:
-        counts: dict[int, int] = {}
-
-        def to_jobs():
-            for key, program, entry_point, inputs in jobs:
-                counts[key] = len(inputs)
-                tests = [CallTest(canonical_json(args), None) for args in inputs]
-                yield Job(key, [program], tests, entry_point=entry_point)
-
-        for key, matrix in ex.run_many(to_jobs()):
+        recording = (Job(key, [program], [CallTest(canonical_json(args), None) for args in inputs],
+                         entry_point=entry_point) for key, program, entry_point, inputs in jobs)
+        for key, matrix in ex.run_many(recording):
             # a recording cell is PASS when the reference returned; anything else has no output
-            yield key, [
-                matrix.outputs.get((0, j)) if matrix.statuses[0, j] == Status.PASS else None
-                for j in range(counts.pop(key))
-            ]
+            yield key, [matrix.outputs.get((0, j)) if status == Status.PASS else None
+                        for j, status in enumerate(matrix.statuses[0])]
 
 
 def _has_float(value) -> bool:

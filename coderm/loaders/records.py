@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from coderm.jsonl import read_objects
-from coderm.model import ValidationError
+from coderm.model import Problem, ValidationError
 
 
 class LoaderError(ValueError):
@@ -85,26 +85,9 @@ def as_sources(inputs: str | Sequence[str] | None, default: str, missing: str = 
     return sources
 
 
-def problem(
-    task_id: str,
-    prompt: str,
-    entry_point: str | None,
-    candidates: list[str],
-    tests: list,
-    labels: list[bool] | None = None,
-    meta: dict | None = None,
-) -> dict:
+def problem(task_id: str, prompt: str, entry_point: str | None, candidates: list[str], tests: list,
+            labels: list[bool] | None = None, meta: dict | None = None) -> dict:
     """One contract line (DESIGN.md); ``labels`` is left out when unknown."""
-    out: dict = {
-        "task_id": task_id,
-        "prompt": prompt,
-        "entry_point": entry_point,
-        "candidates": candidates,
-        "tests": tests,
-    }
-    if labels is not None:
-        if len(labels) != len(candidates):
-            raise LoaderError(f"{task_id}: {len(labels)} labels for {len(candidates)} candidates")
-        out["labels"] = labels
-    out["meta"] = meta or {}
-    return out
+    if labels is not None and len(labels) != len(candidates):
+        raise LoaderError(f"{task_id}: {len(labels)} labels for {len(candidates)} candidates")
+    return Problem(task_id, prompt, candidates, entry_point, tests, labels, meta or {}).to_json()
