@@ -14,13 +14,14 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from coderm.extract import PYTHON_LANGS
+
 # Modules a model imports the solution from; they never exist in the sandbox.
 PLACEHOLDER_MODULES = frozenset({
     "your_module", "my_module", "solution", "your_solution", "main", "module", "source", "program",
     "candidate", "your_code", "my_solution", "answer",
 })
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
-PYTHON_LANGS = frozenset({"", "python", "py", "python3", "py3"})
 CODE_START = re.compile(r"^(import |from \S+ import |class |def |assert |@|if __name__)")
 
 
@@ -151,7 +152,7 @@ def _test_methods(node: ast.ClassDef) -> list[ast.stmt]:
 
 def has_test(tree: ast.AST) -> bool:
     """At least one assert statement or one ``test*`` method in a class."""
-    return any(isinstance(n, ast.Assert) or (isinstance(n, ast.ClassDef) and _test_methods(n)) for n in ast.walk(tree))
+    return any(_is_unit(n) for n in ast.walk(tree))
 
 
 def references(tree: ast.AST, name: str) -> bool:
