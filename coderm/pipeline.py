@@ -269,8 +269,7 @@ class Pipeline:
         tests cannot be read."""
         settings = self.config.reward
         results: list[Reward | None] = [None] * len(samples)
-        groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
-        tests_of: dict[tuple[str, str | None], list[Any]] = {}
+        groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}  # (tests, entry point) -> [(sample, code)]
         for i, sample in enumerate(samples):
             try:
                 code = extract_code(sample.completion, sample.prompt, sample.entry_point, self.config.extract)
@@ -283,11 +282,10 @@ class Pipeline:
             else:
                 key = (json.dumps(sample.tests, sort_keys=True, default=str), sample.entry_point)
                 groups.setdefault(key, []).append((i, code))
-                tests_of[key] = sample.tests
         problems = []
         for g, (key, members) in enumerate(groups.items()):
             fields = {"task_id": str(g), "prompt": "", "entry_point": key[1],
-                      "candidates": [code for _, code in members], "tests": tests_of[key]}
+                      "candidates": [code for _, code in members], "tests": samples[members[0][0]].tests}
             try:
                 problems.append(Problem.from_json(fields))
             except ValidationError as e:
