@@ -68,16 +68,10 @@ def _loader_kwargs(args) -> dict:
             paths.append(item)
     if paths:
         kwargs["inputs"] = paths
-    for key, value in (
-        ("samples", args.samples),
-        ("labels", args.labels),
-        ("plus", False if args.base_only else None),
-        ("max_inputs", args.max_inputs),
-        ("max_output_chars", args.max_output_chars),
-        ("splits", args.splits.split(",") if args.splits else None),
-    ):
-        if value is not None:
-            kwargs[key] = value
+    flags = {"samples": args.samples, "labels": args.labels, "plus": False if args.base_only else None,
+             "max_inputs": args.max_inputs, "max_output_chars": args.max_output_chars,
+             "splits": args.splits.split(",") if args.splits else None}
+    kwargs.update((key, value) for key, value in flags.items() if value is not None)
     if args.workers is not None:
         kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0, cache_path=None)
     return kwargs

@@ -18,10 +18,6 @@ from collections.abc import Iterator, Sequence
 from coderm.loaders.records import LoaderError, as_sources, decode_json, field, problem, read_jsonl, read_records
 
 
-def stdio_test(input_text: str, output_text: str) -> dict:
-    return {"type": "stdio", "input": input_text, "output": output_text}
-
-
 def _expected(output, where: str) -> tuple[str, list[str]]:
     """An expected output and its alternatives: a string, or a list of accepted outputs."""
     outputs = output if isinstance(output, list) else [output]
@@ -43,7 +39,7 @@ def _io_pairs(cases, where: str, name: str) -> list[dict]:
         if not isinstance(inp, str):
             raise LoaderError(f"{where}: {name}[{k}].input must be a string")
         expected, alternatives = _expected(outp, f"{where}: {name}[{k}].output")
-        test = stdio_test(inp, expected)
+        test = {"type": "stdio", "input": inp, "output": expected}
         if alternatives:
             test["alternatives"] = alternatives
         out.append(test)
