@@ -22,11 +22,8 @@ class HFBackend:
             self.model = AutoModelForCausalLM.from_pretrained(config.model, dtype=dtype)
         except (OSError, ValueError) as err:
             raise GeneratorError(f"cannot load model {config.model!r} with transformers: {err}") from err
-        device = config.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.model.to(device).eval()
-        self.device = device
+        self.device = config.device if config.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device).eval()
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
