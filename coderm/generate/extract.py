@@ -130,13 +130,10 @@ class _UnqualifySolution(ast.NodeTransformer):
 
 def clean(tree: ast.Module, entry_point: str) -> ast.Module:
     """Drop main guards, ``unittest.main()``, solution imports and redefinitions of the entry point; add ``import unittest``."""
-    body = []
-    for node in tree.body:
-        if _is_main_guard(node) or _is_unittest_main(node) or _imports_solution(node, entry_point):
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == entry_point:
-            continue
-        body.append(node)
+    body = [node for node in tree.body
+            if not (_is_main_guard(node) or _is_unittest_main(node) or _imports_solution(node, entry_point)
+                    or (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                        and node.name == entry_point))]
     tree = _UnqualifySolution().visit(ast.Module(body=body, type_ignores=[]))
     uses_unittest = any(isinstance(n, ast.Name) and n.id == "unittest" for n in ast.walk(tree))
     imported = any(isinstance(n, ast.Import) and any(a.name == "unittest" and a.asname is None for a in n.names)
