@@ -32,13 +32,10 @@ without --input a loader reads its Hugging Face Hub dataset (network needed).
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "convert",
-        help="convert a dataset into the problems JSONL contract",
-        description="Stream a dataset (local files or Hugging Face Hub) into problems JSONL (.gz by suffix).",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = subparsers.add_parser("convert", help="convert a dataset into the problems JSONL contract",
+                              description="Stream a dataset (local files or Hugging Face Hub) into problems JSONL "
+                                          "(.gz by suffix).",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from", dest="source", required=True, metavar="NAME", help=f"dataset: {', '.join(NAMES)}")
     p.add_argument("--input", action="append", default=[], metavar="F", help="input file, or NAME=FILE (repeatable)")
     p.add_argument("--samples", metavar="F", help="model samples to use as candidates (humaneval/evalplus/mbpp/stdio)")

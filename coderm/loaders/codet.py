@@ -44,14 +44,8 @@ def extract_asserts(sample: str, entry_point: str) -> list[str]:
     return [t for t in tests if _is_valid_assert(t)]
 
 
-def codet(
-    *,
-    solutions: str,
-    test_cases: str | None = None,
-    problems: str,
-    labels: str | None = None,
-    limit: int = 5,
-) -> Iterator[dict]:
+def codet(*, solutions: str, test_cases: str | None = None, problems: str, labels: str | None = None,
+          limit: int = 5) -> Iterator[dict]:
     """Problems of ``problems`` (``HumanEval_for_code_generation``) with candidates from
     ``solutions`` (``*_code_solution.jsonl``) and tests from ``test_cases`` (``*_test_case.jsonl``).
 
