@@ -38,11 +38,7 @@ def mined_tests(problem: dict) -> list:
         tests = doctest_asserts(prompt, entry_point)
     else:
         tests = statement_examples(prompt)
-    unique: list = []
-    for test in tests:
-        if test not in unique:
-            unique.append(test)
-    return unique
+    return [test for k, test in enumerate(tests) if test not in tests[:k]]  # tests may be dicts: not hashable
 
 
 def _literal(text: str):
@@ -219,8 +215,6 @@ def _is_header(rest: str) -> bool:
 
 
 def _block_text(block: list[str]) -> str:
-    while block and not block[0].strip():
-        block = block[1:]
-    while block and not block[-1].strip():
-        block = block[:-1]
-    return "".join(line.rstrip() + "\n" for line in block) if block else ""
+    """The block's lines, right-stripped, without the blank lines around them; "" when all are blank."""
+    text = "".join(line.rstrip() + "\n" for line in block).strip("\n")
+    return text + "\n" if text else ""

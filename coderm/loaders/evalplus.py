@@ -14,9 +14,8 @@ import functools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 
-from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
-from coderm.loaders.samples import candidates_from_samples, read_samples
+from coderm.loaders.samples import candidates_from_samples, join_body, read_samples
 from executor import CallTest, Executor, ExecutorConfig, Job, Status
 from executor.specs import canonical_json
 

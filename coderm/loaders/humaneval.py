@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
-from coderm.loaders.samples import candidates_from_samples, read_samples
+from coderm.loaders.samples import candidates_from_samples, join_body, read_samples
 
 
 def _check_problems(sources: list[str], samples: str | None, dataset: str) -> Iterator[dict]:

@@ -6,8 +6,8 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 
-from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
+from coderm.loaders.samples import join_body
 
 
 def model_name(path: str) -> str:
