@@ -9,19 +9,12 @@ Names are imported on first use so ``import coderm`` stays light (no numpy, no w
 """
 from __future__ import annotations
 
-_EXPORTS = {
-    "rerank": "coderm.api",
-    "score_batch": "coderm.api",
-    "RerankResult": "coderm.api",
-    "close": "coderm.api",
-    "Problem": "coderm.model",
-    "ScoreResult": "coderm.model",
-    "ValidationError": "coderm.model",
-    "Config": "coderm.config",
-    "load_config": "coderm.config",
-    "Pipeline": "coderm.pipeline",
-    "RewardFunction": "coderm.rl",
-}
+_EXPORTS = {name: module for module, names in (  # name -> the module it is imported from
+    ("coderm.api", ("rerank", "score_batch", "RerankResult", "close")),
+    ("coderm.model", ("Problem", "ScoreResult", "ValidationError")),
+    ("coderm.config", ("Config", "load_config")),
+    ("coderm.pipeline", ("Pipeline",)),
+    ("coderm.rl", ("RewardFunction",))) for name in names}
 
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"

@@ -30,7 +30,10 @@ _SKIPPED_FIELDS = {"annotation", "returns", "type_comment", "ctx", "lineno", "co
                    "end_col_offset", "kind", "type_ignores"}
 
 
-def _has_docstring(body: list) -> bool:
+DOCUMENTED = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # nodes that may have a docstring
+
+
+def has_docstring(body: list) -> bool:
     return bool(body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
         and isinstance(body[0].value.value, str)
 
@@ -57,8 +60,7 @@ def normalized_key(tree: ast.Module) -> str:
             for name, child in ast.iter_fields(value):
                 if name in _SKIPPED_FIELDS:
                     continue
-                if name == "body" and isinstance(value, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
-                                                         ast.ClassDef)) and _has_docstring(child):
+                if name == "body" and isinstance(value, DOCUMENTED) and has_docstring(child):
                     child = child[1:]
                 if isinstance(value, ast.Name) and name == "id" and (isinstance(value.ctx, ast.Store) or child in names):
                     child = local(child)

@@ -120,10 +120,9 @@ class Config:
             raise ConfigError("generator must be a mapping of generator settings or null")
         if self.prune is not None and not isinstance(self.prune, list):
             raise ConfigError("prune must be a list of stages or null")
-        object.__setattr__(self, "budget", _section(BudgetConfig, self.budget, "budget"))
-        object.__setattr__(self, "extract", _section(ExtractConfig, self.extract, "extract"))
-        object.__setattr__(self, "reward", _section(RewardConfig, self.reward, "reward"))
-        object.__setattr__(self, "executor", _section(ExecutorConfig, self.executor, "executor"))
+        for name, cls in (("budget", BudgetConfig), ("extract", ExtractConfig), ("reward", RewardConfig),
+                          ("executor", ExecutorConfig)):
+            object.__setattr__(self, name, _section(cls, getattr(self, name), name))
         if self.executor.cache_path is not None:
             raise ConfigError("set the cell cache with the top-level key 'cache', not executor.cache_path")
 

@@ -20,7 +20,7 @@ JOIN_CHOICES = ("auto", "always", "never")
 # An opening fence with an optional language tag, the body, and a closing fence (or the end of the
 # text, so a completion cut off by max_tokens still yields its code).
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.#-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.M | re.S)
-_CODE_LANGS = {"", "python", "py", "python3", "py3"}
+PYTHON_LANGS = frozenset({"", "python", "py", "python3", "py3"})  # fence tags of Python code (none counts)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _content(message: dict) -> str:
 
 def code_blocks(text: str) -> list[str]:
     """Bodies of the fenced code blocks tagged as Python (or untagged), in order."""
-    return [m.group(2) for m in _FENCE.finditer(text) if m.group(1).lower() in _CODE_LANGS]
+    return [m.group(2) for m in _FENCE.finditer(text) if m.group(1).lower() in PYTHON_LANGS]
 
 
 def _defines(code: str, name: str) -> bool:

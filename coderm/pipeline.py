@@ -147,7 +147,7 @@ class Pipeline:
                 self.generator = GeneratorConfig.from_dict(self.config.generator)
             except GeneratorError as e:
                 raise ConfigError(f"generator: {e}") from None
-        self._backend: Backend | None = None  # the model, loaded on the first prompt not in the cache
+        self._backend = _LazyBackend(self.generator) if self.generator else None  # one model per pipeline
 
     @classmethod
     def from_config(cls, config: Config | str | Path | None = None, executor: Executor | None = None,
@@ -224,14 +224,7 @@ class Pipeline:
         rows = [{**p.to_json(), "candidates": [p.candidates[i] for i in r.survivors] if r else p.candidates}
                 for p, r in todo]
         assert self.generator is not None
-        return dict(generate_tests(rows, self.generator, self.config.generation_cache(), backend=_LazyBackend(self)))
-
-    def backend(self) -> Backend:
-        """The generator's model, loaded once per pipeline on first use."""
-        if self._backend is None:
-            assert self.generator is not None
-            self._backend = make_backend(self.generator)
-        return self._backend
+        return dict(generate_tests(rows, self.generator, self.config.generation_cache(), backend=self._backend))
 
     def score_matrix(self, problem: Problem, matrix: PassMatrix, pruned: PruneResult | None = None) -> ScoreResult:
         """Scores and ranking of one problem from its pass matrix (see the module docstring)."""
@@ -276,8 +269,7 @@ class Pipeline:
         tests cannot be read."""
         settings = self.config.reward
         results: list[Reward | None] = [None] * len(samples)
-        groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
-        tests_of: dict[tuple[str, str | None], list[Any]] = {}
+        groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}  # (tests, entry point) -> [(sample, code)]
         for i, sample in enumerate(samples):
             try:
                 code = extract_code(sample.completion, sample.prompt, sample.entry_point, self.config.extract)
@@ -290,11 +282,10 @@ class Pipeline:
             else:
                 key = (json.dumps(sample.tests, sort_keys=True, default=str), sample.entry_point)
                 groups.setdefault(key, []).append((i, code))
-                tests_of[key] = sample.tests
         problems = []
         for g, (key, members) in enumerate(groups.items()):
             fields = {"task_id": str(g), "prompt": "", "entry_point": key[1],
-                      "candidates": [code for _, code in members], "tests": tests_of[key]}
+                      "candidates": [code for _, code in members], "tests": samples[members[0][0]].tests}
             try:
                 problems.append(Problem.from_json(fields))
             except ValidationError as e:
@@ -334,13 +325,16 @@ def _stopped_at_first_failure(statuses: list[str]) -> list[str]:
 
 
 class _LazyBackend:
-    """The pipeline's backend, built only when a prompt misses the generation cache."""
+    """The generator's model, loaded on the first prompt that misses the generation cache, then reused."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
+    def __init__(self, config: GeneratorConfig) -> None:
+        self.config = config
+        self.model: Backend | None = None
 
     def generate(self, requests: list) -> list:
-        return self.pipeline.backend().generate(requests)
+        if self.model is None:
+            self.model = make_backend(self.config)
+        return self.model.generate(requests)
 
 
 # -- the one executor registry ---------------------------------------------------------------------

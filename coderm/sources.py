@@ -38,11 +38,7 @@ def mined_tests(problem: dict) -> list:
         tests = doctest_asserts(prompt, entry_point)
     else:
         tests = statement_examples(prompt)
-    unique: list = []
-    for test in tests:
-        if test not in unique:
-            unique.append(test)
-    return unique
+    return [test for k, test in enumerate(tests) if test not in tests[:k]]  # tests may be dicts: not hashable
 
 
 def _literal(text: str):
@@ -122,24 +118,14 @@ def _example_line(line: str, entry_point: str) -> str | None:
     end = _call_end(line, start + len(entry_point))
     if end is None:
         return None
-    call, rest = line[start:end], line[end:]
-    match = _ARROW.match(rest)
-    if not match or not _literal_call(call):
-        return None
-    ok, value = _literal(match.group(1))
-    return _assert(ast.unparse(ast.parse(call, mode="eval").body), value) if ok else None
+    match = _ARROW.match(line[end:])
+    return _call_assert(line[start:end], match.group(1)) if match else None
 
 
 def _input_output(line: str, next_line: str, callee: str) -> str | None:
     """``Input: arr = [1, 2], k = 1`` followed by ``Output: [2]`` -> ``assert f(arr=[1, 2], k=1) == [2]``."""
     given, result = _INPUT_LINE.match(line), _OUTPUT_LINE.match(next_line)
-    if not (given and result):
-        return None
-    call = f"{callee}({given.group(1)})"
-    ok, value = _literal(result.group(1))
-    if not ok or not _literal_call(call):
-        return None
-    return _assert(ast.unparse(ast.parse(call, mode="eval").body), value)
+    return _call_assert(f"{callee}({given.group(1)})", result.group(1)) if given and result else None
 
 
 def _call_end(line: str, open_at: int) -> int | None:
@@ -161,20 +147,19 @@ def _call_end(line: str, open_at: int) -> int | None:
     return None
 
 
-def _literal_call(call: str) -> bool:
-    """A call whose arguments are all literals (``is_happy(a)`` names an undefined ``a``)."""
+def _call_assert(call: str, expected: str) -> str | None:
+    """``assert call == expected`` when ``expected`` is a literal and so is every argument of the
+    call (``is_happy(a)`` names an undefined ``a``); else None."""
+    ok, value = _literal(expected)
     try:
         node = ast.parse(call, mode="eval").body
-    except SyntaxError:
-        return False
-    if not isinstance(node, ast.Call):
-        return False
-    try:
+        if not ok or not isinstance(node, ast.Call):
+            return None
         for arg in [*node.args, *(k.value for k in node.keywords)]:
             ast.literal_eval(arg)
     except (ValueError, SyntaxError, TypeError):
-        return False
-    return True
+        return None
+    return _assert(ast.unparse(node), value)
 
 
 _EXAMPLES_HEADING = re.compile(r"^\s*(?:examples?|samples?|sample tests?|sample test cases?)\s*:?\s*$", re.I)
@@ -230,8 +215,6 @@ def _is_header(rest: str) -> bool:
 
 
 def _block_text(block: list[str]) -> str:
-    while block and not block[0].strip():
-        block = block[1:]
-    while block and not block[-1].strip():
-        block = block[:-1]
-    return "".join(line.rstrip() + "\n" for line in block) if block else ""
+    """The block's lines, right-stripped, without the blank lines around them; "" when all are blank."""
+    text = "".join(line.rstrip() + "\n" for line in block).strip("\n")
+    return text + "\n" if text else ""

@@ -27,14 +27,20 @@ def check_pass_rates(lam: Sequence[float], what: str = "pass rate") -> np.ndarra
     return arr
 
 
-def bounds(n: int, lo: int | Sequence[int], hi: int | Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-problem lower/upper bounds as arrays; ``hi=None`` means unbounded."""
+def bounds(n: int, lo: int | Sequence[int], hi: int | Sequence[int] | None,
+           total: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-problem lower/upper bounds as arrays (``hi=None`` means unbounded), checked against the
+    ``total`` number of tests to hand out."""
     lo_a = np.broadcast_to(np.asarray(lo, dtype=np.int64), (n,)).copy()
     hi_a = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64) if hi is None else np.broadcast_to(
         np.asarray(hi, dtype=np.int64), (n,)).copy()
     if (lo_a < 0).any():
         raise BudgetError(f"minimum tests per problem must be >= 0, got {int(lo_a.min())}")
     lo_a = np.minimum(lo_a, hi_a)  # a problem with fewer tests than the minimum gets all it has
+    if total < lo_a.sum():
+        raise BudgetError(
+            f"budget of {total} tests ({total / n:.2f} per problem) is below the minimum of "
+            f"{int(lo_a.sum())} ({lo_a.sum() / n:.2f} per problem); raise the budget or lower the minimum")
     return lo_a, hi_a
 
 
@@ -55,19 +61,11 @@ def total_tests(n_problems: int, budget: float | None = None, total_cells: int |
     return int(total_cells // max(float(np.mean(n_candidates)), 1.0))
 
 
-def _check_total(total: int, lo: np.ndarray) -> None:
-    if total < lo.sum():
-        raise BudgetError(
-            f"budget of {total} tests ({total / len(lo):.2f} per problem) is below the minimum of "
-            f"{int(lo.sum())} ({lo.sum() / len(lo):.2f} per problem); raise the budget or lower the minimum")
-
-
 def allocate_equal(n: int, total: int, lo: int | Sequence[int] = 1, hi: int | Sequence[int] | None = None,
                    seed: int = 0) -> np.ndarray:
     """The same number of tests for every problem; the remainder goes to random problems and
     what a capped problem cannot take is spread over the others (water-filling)."""
-    lo_a, hi_a = bounds(n, lo, hi)
-    _check_total(total, lo_a)
+    lo_a, hi_a = bounds(n, lo, hi, total)
     k = lo_a.copy()
     left = total - int(k.sum())
     rng = np.random.default_rng(seed)
@@ -99,8 +97,7 @@ def allocate_greedy(lam: Sequence[float], total: int, lo: int | Sequence[int] = 
     """
     lam_a = check_pass_rates(lam, "predicted pass rate")
     n = len(lam_a)
-    lo_a, hi_a = bounds(n, lo, hi)
-    _check_total(total, lo_a)
+    lo_a, hi_a = bounds(n, lo, hi, total)
     k = lo_a.copy()
     heap = [(-float(marginal_gain(lam_a[i], k[i])), i) for i in range(n) if k[i] < hi_a[i]]
     heapq.heapify(heap)
@@ -119,23 +116,16 @@ def allocate_greedy(lam: Sequence[float], total: int, lo: int | Sequence[int] = 
     return k
 
 
-def allocate(lam: Sequence[float] | None, budget: float | None = None, lo: int | Sequence[int] = 1,
-             hi: int | Sequence[int] | None = None, *, method: str = "greedy", total_cells: int | None = None,
-             n_candidates: Sequence[int] | None = None) -> np.ndarray:
-    """Tests per problem for predicted pass rates ``lam`` (``equal`` ignores them).
-
-    ``budget`` is the average number of tests per problem; alternatively ``total_cells``.
-    """
-    if lam is None and method != "equal":
-        raise BudgetError(f"allocator {method!r} needs predicted pass rates")
-    n = len(n_candidates) if lam is None and n_candidates is not None else len(lam)  # type: ignore[arg-type]
-    total = total_tests(n, budget, total_cells, n_candidates)
+def allocate(lam: Sequence[float], budget: float, lo: int | Sequence[int] = 1, hi: int | Sequence[int] | None = None,
+             *, method: str = "greedy") -> np.ndarray:
+    """Tests per problem for predicted pass rates ``lam`` (``equal`` only checks them), ``budget``
+    tests per problem on average."""
+    total = total_tests(len(lam), budget)
     if method == "equal":
-        if lam is not None:
-            check_pass_rates(lam, "predicted pass rate")
-        return allocate_equal(n, total, lo, hi)
+        check_pass_rates(lam, "predicted pass rate")
+        return allocate_equal(len(lam), total, lo, hi)
     if method == "greedy":
-        return allocate_greedy(lam, total, lo, hi)  # type: ignore[arg-type]
+        return allocate_greedy(lam, total, lo, hi)
     raise BudgetError(f"unknown allocator {method!r}; expected 'equal' or 'greedy' "
                       "(curves: difficulty.curves.allocate_curves; separation runs at execution time: "
                       "difficulty.separation.allocate_separation)")

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from difficulty.allocate import BudgetError, _check_total, allocate_equal, bounds, check_pass_rates
+from difficulty.allocate import BudgetError, allocate_equal, bounds, check_pass_rates
 
 
 class GainCurves:
@@ -73,8 +73,7 @@ def allocate_curves(expected: np.ndarray, total: int, lo: int | Sequence[int] = 
     (flat curves everywhere) is spread equally so the whole budget is used."""
     expected = np.asarray(expected, dtype=float)
     n, width = expected.shape
-    lo_a, hi_a = bounds(n, lo, hi)
-    _check_total(total, lo_a)
+    lo_a, hi_a = bounds(n, lo, hi, total)
     top = np.minimum(hi_a, width - 1)
     segs = []
     for i in range(n):

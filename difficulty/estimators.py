@@ -12,6 +12,7 @@ estimators that do not use execution signals ignore it.
 """
 from __future__ import annotations
 
+import inspect
 import pickle
 from functools import lru_cache
 from pathlib import Path
@@ -43,7 +44,7 @@ def pass_rates_from_labels(problems: Sequence[dict]) -> np.ndarray:
 
 class Estimator:
     """Base: ``fit``/``predict`` plus versioned ``save``; subclasses define ``name``,
-    ``_fit``, ``_predict`` and ``params``/``state`` for the file."""
+    ``_fit``, ``_predict`` and ``state`` for the file, and keep their constructor's arguments."""
 
     name = ""
 
@@ -71,7 +72,8 @@ class Estimator:
         raise NotImplementedError
 
     def params(self) -> dict[str, Any]:
-        return {}
+        """The constructor's arguments, for the file (each is kept as the attribute of its name)."""
+        return {name: getattr(self, name) for name in inspect.signature(type(self)).parameters}
 
     def state(self) -> Any:
         return None
@@ -150,9 +152,6 @@ class FeatureEstimator(Estimator):
         if not self.uses_exec and passed is not None:
             raise EstimatorError("this model was fitted on text only; do not pass first-round matrices")
         return self.model.predict_proba(self._features(problems, passed))[:, 1]
-
-    def params(self):
-        return {"C": self.C}
 
     def state(self):
         return {"model": self.model, "uses_exec": self.uses_exec}

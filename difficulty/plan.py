@@ -17,13 +17,13 @@ ALLOCATORS = ("equal", "greedy", "curves", "separation")
 
 def plan_budget(problems: Sequence[dict], budget: float | None, estimator: Estimator | str | Path | None = None, *,
                 allocator: str | None = None, passed: Sequence[np.ndarray] | None = None,
-                reveal: Reveal | None = None, gain_curves: GainCurves | None = None, min_tests: int = 1,
-                max_tests: int | None = None, total_cells: int | None = None) -> dict[str, int]:
+                reveal: Reveal | None = None, gain_curves: GainCurves | None = None,
+                min_tests: int = 1) -> dict[str, int]:
     """Number of tests to keep per problem (``{task_id: k}``, the first k of its tests).
 
-    ``budget`` is the average number of tests per problem (or give ``total_cells``). A problem
-    never gets more tests than it has (``len(problem["tests"])``, or ``max_tests`` when smaller or
-    when the problem has no ``tests`` key: its tests are still to be generated). ``estimator`` (a fitted Estimator or a model file) predicts λ for the
+    ``budget`` is the average number of tests per problem. A problem never gets more tests than it
+    has (``len(problem["tests"])``; a problem without a ``tests`` key has its tests still to be
+    generated: no cap). ``estimator`` (a fitted Estimator or a model file) predicts λ for the
     ``greedy`` and ``curves`` allocators (``curves`` also needs fitted ``gain_curves``); ``passed``
     are first-round matrices for estimators that use them; ``reveal`` runs tests for the
     execution-time ``separation`` allocator (difficulty/separation.py). Default allocator:
@@ -40,11 +40,9 @@ def plan_budget(problems: Sequence[dict], budget: float | None, estimator: Estim
     if allocator not in ALLOCATORS:
         raise BudgetError(f"unknown allocator {allocator!r}; expected one of {', '.join(ALLOCATORS)}")
     n = len(problems)
-    unbounded = max_tests if max_tests is not None else np.iinfo(np.int32).max  # tests still to be generated
+    unbounded = np.iinfo(np.int32).max  # tests still to be generated
     hi = np.array([len(p["tests"]) if p.get("tests") is not None else unbounded for p in problems], dtype=np.int64)
-    if max_tests is not None:
-        hi = np.minimum(hi, max_tests)
-    total = total_tests(n, budget, total_cells, [len(p.get("candidates") or []) for p in problems])
+    total = total_tests(n, budget)
     lam = None
     if estimator is not None:
         est = estimator if isinstance(estimator, Estimator) else load_estimator(estimator)

@@ -101,11 +101,6 @@ class ProbeEstimator(Estimator):
         with torch.no_grad():
             return torch.sigmoid(mlp(torch.tensor((x - mu) / sd, dtype=torch.float32)).squeeze(-1)).numpy()
 
-    def params(self):
-        return {"model_path": self.model_path, "layer": self.layer, "pooling": self.pooling, "hidden": self.hidden,
-                "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay,
-                "max_length": self.max_length, "seed": self.seed}
-
     def state(self):
         return self.weights
 

@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from difficulty.allocate import BudgetError, _check_total, bounds, check_pass_rates
+from difficulty.allocate import BudgetError, bounds, check_pass_rates
 
 # reveal({problem index: number of tests k}) -> {problem index: bool matrix (candidates x k)}:
 # the first k tests of each requested problem (a prefix; earlier columns must not change).
@@ -66,8 +66,7 @@ def allocate_separation(reveal: Reveal, n_problems: int, total: int, lo: int | S
     λ̂(1−λ̂) scaled to max 1 when ``lam`` is given (a problem nobody or everybody solves gains
     nothing from separation). Stops when ``total`` tests are out or every problem is capped.
     """
-    lo_a, hi_a = bounds(n_problems, lo, hi)
-    _check_total(total, lo_a)
+    lo_a, hi_a = bounds(n_problems, lo, hi, total)
     weight = np.ones(n_problems)
     if lam is not None:
         lam_a = check_pass_rates(lam, "predicted pass rate")

@@ -11,7 +11,7 @@ import pytest
 from coderm import loaders
 from coderm.loaders import LoaderError, load
 from coderm.extract import callable_entry
-from coderm.loaders.programs import compiles
+from coderm.analysis import parse
 from executor import Executor, ExecutorConfig
 
 CONTRACT_KEYS = {"task_id", "prompt", "entry_point", "candidates", "tests", "meta"}
@@ -100,7 +100,7 @@ def test_mbppplus_tuple_results_recorded(shared_data):
 def test_mbpp_sanitized_reindents_canonical_bodies(shared_data):
     problems = list(load("mbpp", inputs=str(shared_data / "mbpp/mbpp_sanitized_for_code_generation.jsonl.gz")))
     assert len(problems) == 427
-    assert sum(compiles(p["candidates"][0]) for p in problems) >= 420  # raw prompt+body: only 184
+    assert sum(parse(p["candidates"][0]) is not None for p in problems) >= 420  # raw prompt+body: only 184
     sample = [p for p in problems if p["task_id"] in ("MbppEval/2", "MbppEval/8")]
     for p in sample:
         check_contract(p)
@@ -139,7 +139,7 @@ def test_ldb_pools_models_with_labels(shared_data):
     assert problems[0]["meta"]["models"] == ["codellama", "gpt-3.5-turbo-0613", "gpt-4-1106-preview", "reflexion", "starcoder"]
     assert sum(sum(p["labels"]) for p in problems) == 81 + 121 + 143 + 150 + 64  # is_solved per seed file
     assert all(len(p["candidates"]) == 5 and p["tests"] for p in problems)
-    assert all(compiles(c) for p in problems for c in p["candidates"])  # Reflexion bodies joined with the prompt
+    assert all(parse(c) is not None for p in problems for c in p["candidates"])  # Reflexion bodies joined with the prompt
     p = problems[0]
     check_contract(p)
     assert p["tests"] == ["assert has_close_elements([1.0, 2.0, 3.0], 0.5) == False",

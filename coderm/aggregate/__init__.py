@@ -36,14 +36,8 @@ NAMES: tuple[str, ...] = tuple(_REGISTRY)
 DEFAULT = "consensus"
 
 
-def aggregate(
-    name: str,
-    passed: np.ndarray,
-    *,
-    matrix: PassMatrix | None = None,
-    candidate_weights: np.ndarray | None = None,
-    test_weights: np.ndarray | None = None,
-) -> np.ndarray:
+def aggregate(name: str, passed: np.ndarray, *, matrix: PassMatrix | None = None,
+              candidate_weights: np.ndarray | None = None, test_weights: np.ndarray | None = None) -> np.ndarray:
     """Score every candidate of one problem with the aggregator ``name`` (float array, input order)."""
     fn = _REGISTRY.get(name)
     if fn is None:

@@ -18,12 +18,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="coderm",
-        description="Turn unit tests (given, mined or generated) into reward scores for code candidates.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argparse.ArgumentParser(prog="coderm", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description="Turn unit tests (given, mined or generated) into reward scores for "
+                                                 "code candidates.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):

@@ -32,13 +32,10 @@ without --input a loader reads its Hugging Face Hub dataset (network needed).
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "convert",
-        help="convert a dataset into the problems JSONL contract",
-        description="Stream a dataset (local files or Hugging Face Hub) into problems JSONL (.gz by suffix).",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = subparsers.add_parser("convert", help="convert a dataset into the problems JSONL contract",
+                              description="Stream a dataset (local files or Hugging Face Hub) into problems JSONL "
+                                          "(.gz by suffix).",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from", dest="source", required=True, metavar="NAME", help=f"dataset: {', '.join(NAMES)}")
     p.add_argument("--input", action="append", default=[], metavar="F", help="input file, or NAME=FILE (repeatable)")
     p.add_argument("--samples", metavar="F", help="model samples to use as candidates (humaneval/evalplus/mbpp/stdio)")
@@ -68,57 +65,36 @@ def _loader_kwargs(args) -> dict:
             paths.append(item)
     if paths:
         kwargs["inputs"] = paths
-    for key, value in (
-        ("samples", args.samples),
-        ("labels", args.labels),
-        ("plus", False if args.base_only else None),
-        ("max_inputs", args.max_inputs),
-        ("max_output_chars", args.max_output_chars),
-        ("splits", args.splits.split(",") if args.splits else None),
-    ):
-        if value is not None:
-            kwargs[key] = value
+    flags = {"samples": args.samples, "labels": args.labels, "plus": False if args.base_only else None,
+             "max_inputs": args.max_inputs, "max_output_chars": args.max_output_chars,
+             "splits": args.splits.split(",") if args.splits else None}
+    kwargs.update((key, value) for key, value in flags.items() if value is not None)
     if args.workers is not None:
         kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0, cache_path=None)
     return kwargs
 
 
-def _missing_file(kwargs: dict) -> str | None:
-    """The first named input file that does not exist (Hub names are left to the loader)."""
-    for key in ("samples", "labels"):
+def _check_paths(args, kwargs: dict) -> None:
+    """LoaderError for a negative --limit, a named input file that does not exist (Hub names are left
+    to the loader) or a missing output directory."""
+    if args.limit is not None and args.limit < 0:
+        raise LoaderError("--limit must be >= 0")
+    for key in ("samples", "labels", "solutions", "test_cases", "problems"):
         if key in kwargs and not os.path.isfile(kwargs[key]):
-            return f"--{key} {kwargs[key]}: no such file"
-    for key in ("solutions", "test_cases", "problems"):
-        if key in kwargs and not os.path.isfile(kwargs[key]):
-            return f"--input {key}={kwargs[key]}: no such file"
+            flag = f"--{key} " if key in ("samples", "labels") else f"--input {key}="
+            raise LoaderError(f"{flag}{kwargs[key]}: no such file")
     for path in kwargs.get("inputs", []):
         if is_local(path) and not os.path.exists(path):
-            return f"--input {path}: no such file"
-    return None
+            raise LoaderError(f"--input {path}: no such file")
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(out_dir):
+        raise LoaderError(f"--out {args.out}: directory {out_dir} does not exist")
 
 
 def run(args) -> int:
     from tqdm import tqdm
 
-    if args.limit is not None and args.limit < 0:
-        print("error: --limit must be >= 0", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    kwargs = _loader_kwargs(args)
-    missing = _missing_file(kwargs)
-    if missing:
-        print(f"error: {missing}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    out_dir = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(out_dir):
-        print(f"error: --out {args.out}: directory {out_dir} does not exist", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        problems = load(args.source, **kwargs)
-    except LoaderError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-    def lines() -> Iterator[str]:
+    def lines(problems: Iterator[dict]) -> Iterator[str]:
         with tqdm(desc=f"convert {args.source}", unit="problem", disable=args.quiet, file=sys.stderr) as bar:
             try:
                 for problem in islice(problems, args.limit):
@@ -128,7 +104,9 @@ def run(args) -> int:
                 problems.close()  # loaders are generators; this releases an executor they hold
 
     try:
-        count = write_atomic(args.out, lines())
+        kwargs = _loader_kwargs(args)
+        _check_paths(args, kwargs)
+        count = write_atomic(args.out, lines(load(args.source, **kwargs)))
     except LoaderError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

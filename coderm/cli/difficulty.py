@@ -15,20 +15,13 @@ from difficulty import ESTIMATOR_NAMES, EstimatorError, load_estimator, make_est
 from executor import Status
 
 
-class InputError(ValueError):
-    pass
-
-
 def read_jsonl(path: Path) -> list[dict]:
     """Problems or matrices, one JSON object with a task_id per line (.gz allowed); errors name file and line."""
     rows = []
-    try:
-        for n, row in read_objects(path):
-            if "task_id" not in row:
-                raise InputError(f"{path}:{n}: expected an object with a task_id")
-            rows.append(row)
-    except ValidationError as e:
-        raise InputError(str(e)) from None
+    for n, row in read_objects(path):
+        if "task_id" not in row:
+            raise ValidationError("expected an object with a task_id", path=str(path), line=n)
+        rows.append(row)
     return rows
 
 
@@ -40,29 +33,24 @@ def first_round(matrices: Path, problems: list[dict], k: int) -> list[np.ndarray
             by_id[row["task_id"]] = np.array([[Status.parse(s) == Status.PASS for s in r] for r in row["statuses"]],
                                              dtype=bool).reshape(len(row["statuses"]), -1)
         except (KeyError, ValueError, TypeError) as e:
-            raise InputError(f"{matrices}:{n}: bad statuses ({e})") from None
+            raise ValueError(f"{matrices}:{n}: bad statuses ({e})") from None
     out = []
     for p in problems:
         if p["task_id"] not in by_id:
-            raise InputError(f"{matrices}: no matrix for {p['task_id']}")
+            raise ValueError(f"{matrices}: no matrix for {p['task_id']}")
         out.append(by_id[p["task_id"]][:, :k])
     return out
-
-
-def _estimator_params(args) -> dict:
-    if args.estimator != "probe":
-        return {}
-    return {"model_path": args.model_path, "layer": args.layer, "pooling": args.pooling, "epochs": args.epochs}
 
 
 def train(args) -> int:
     try:
         problems = read_jsonl(args.problems)
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
-        est = make_estimator(args.estimator, **_estimator_params(args))
+        probe = {"model_path": args.model_path, "layer": args.layer, "pooling": args.pooling, "epochs": args.epochs}
+        est = make_estimator(args.estimator, **(probe if args.estimator == "probe" else {}))  # the probe's options
         est.fit(problems, pass_rates_from_labels(problems), passed=passed)
         est.save(args.out)
-    except (InputError, EstimatorError, ValueError) as e:
+    except ValueError as e:  # bad input, EstimatorError included
         print(f"coderm difficulty train: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"trained {args.estimator} estimator on {len(problems)} problems -> {args.out}", file=sys.stderr)
@@ -74,7 +62,7 @@ def predict(args) -> int:
         problems = read_jsonl(args.problems)
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
         lam = load_estimator(args.model).predict(problems, passed=passed)
-    except (InputError, EstimatorError, ValueError) as e:
+    except ValueError as e:  # bad input, EstimatorError included
         print(f"coderm difficulty predict: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     with open(args.out, "w", encoding="utf-8") as f:

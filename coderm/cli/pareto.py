@@ -34,8 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        values, source = read_yaml(args.config)
-        values = dict(values)
+        values, source = read_yaml(args.config)  # a fresh mapping: the pareto keys are popped off it
         entries, baseline = values.pop("pipelines", None), values.pop("baseline", None)
         base = Config.from_dict({"cache": None, **values}, source).with_overrides(workers=args.workers, cache=args.cache)
         variants = build_variants(entries, base, args.orm)

@@ -18,13 +18,10 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "serve",
-        help="serve rewards over HTTP (POST /reward, /get_reward; GET /health, /metrics)",
-        description="Run the coderm reward server: completions + tests in, one reward per completion out.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = subparsers.add_parser("serve", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                              help="serve rewards over HTTP (POST /reward, /get_reward; GET /health, /metrics)",
+                              description="Run the coderm reward server: completions + tests in, one reward per "
+                                          "completion out.")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; 0.0.0.0 for a cluster)")
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--config", default="reward",

@@ -111,12 +111,8 @@ def test_quality(passed: np.ndarray, labels: np.ndarray) -> TestQuality:
     if passed.ndim != 2 or passed.shape[0] != labels.shape[0]:
         raise ValueError(f"passed must be (n_candidates, n_tests) with n_candidates={labels.shape[0]}, got {passed.shape}")
     accepted = passed.all(axis=1)
-    return TestQuality(
-        tp=int((accepted & labels).sum()),
-        fp=int((accepted & ~labels).sum()),
-        tn=int((~accepted & ~labels).sum()),
-        fn=int((~accepted & labels).sum()),
-    )
+    return TestQuality(tp=int((accepted & labels).sum()), fp=int((accepted & ~labels).sum()),
+                       tn=int((~accepted & ~labels).sum()), fn=int((~accepted & labels).sum()))
 
 
 test_quality.__test__ = False  # type: ignore[attr-defined]

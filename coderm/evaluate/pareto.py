@@ -7,6 +7,7 @@ programs/s counts every candidate of the pool over the wall time of every stage,
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -91,30 +92,26 @@ def evaluate(variants: list[Variant], problems: list[Problem], executor: Executo
             check_pools(v.pipeline.stages, [p.to_json() for p in problems])
         except PruneConfigError as e:
             raise ConfigError(str(e)) from None
-    acc: dict[str, list[float]] = {v.name: [] for v in variants}
-    secs = {v.name: 0.0 for v in variants}
-    pairs = {v.name: 0 for v in variants}
-    stage_secs: dict[str, dict[str, float]] = {v.name: {} for v in variants}
-    pruned: dict[str, dict[str, int]] = {v.name: {} for v in variants}
+    n_programs = sum(len(p.candidates) for p in problems)
+    outcomes = [Outcome(v.name, v.describe(), 0.0, n_programs, 0.0, 0, Counter(), Counter()) for v in variants]
+    accuracies: list[list[float]] = [[] for _ in variants]
     for problem in problems:
         labels = np.asarray(problem.labels, dtype=bool)
-        for v in variants:
+        for v, outcome, accuracy in zip(variants, outcomes, accuracies):
             start = time.perf_counter()
             (scored,) = v.pipeline.score([problem], executor)
             elapsed = time.perf_counter() - start
-            secs[v.name] += elapsed
-            acc[v.name].append(best_of_n(np.array(scored.result.scores), labels))
-            pairs[v.name] += scored.result.stats["executed_pairs"]
+            accuracy.append(best_of_n(np.array(scored.result.scores), labels))
+            outcome.seconds += elapsed
+            outcome.executed_pairs += scored.result.stats["executed_pairs"]
             stages = scored.pruned.stage_seconds if scored.pruned else {}
-            for stage, s in {**stages, "execute": elapsed - sum(stages.values())}.items():
-                stage_secs[v.name][stage] = stage_secs[v.name].get(stage, 0.0) + s
-            for stage in (scored.pruned.pruned.values() if scored.pruned else ()):
-                pruned[v.name][stage] = pruned[v.name].get(stage, 0) + 1
+            outcome.stage_seconds.update({**stages, "execute": elapsed - sum(stages.values())})  # Counters add
+            outcome.pruned.update(scored.pruned.pruned.values() if scored.pruned else ())
         if progress:
             progress(1)
-    n_programs = sum(len(p.candidates) for p in problems)
-    return [Outcome(v.name, v.describe(), float(np.mean(acc[v.name])), n_programs, secs[v.name], pairs[v.name],
-                    stage_secs[v.name], pruned[v.name]) for v in variants]
+    for outcome, accuracy in zip(outcomes, accuracies):
+        outcome.accuracy = float(np.mean(accuracy))
+    return outcomes
 
 
 def frontier(outcomes: list[Outcome]) -> list[Outcome]:

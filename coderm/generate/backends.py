@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from coderm.generate.prompts import PromptRequest
+from coderm.generate.prompts import PromptRequest, encode
 
 
 @dataclass(frozen=True)
@@ -40,5 +40,16 @@ class Backend(Protocol):
         """One result per request, in order."""
 
 
-def context_overflow(n_prompt_tokens: int, limit: int) -> PromptResult:
-    return PromptResult(error=f"context_overflow: prompt has {n_prompt_tokens} tokens, the model takes {limit}")
+def encode_fitting(requests: list[PromptRequest], tokenizer, limit: int | None
+                   ) -> tuple[list[PromptResult | None], list[tuple[int, list[int]]]]:
+    """For a local model: ``(results, todo)``, a context_overflow result for each prompt as long as the
+    context ``limit`` (None elsewhere) and ``(index, token ids)`` of the prompts left to generate."""
+    results: list[PromptResult | None] = [None] * len(requests)
+    todo: list[tuple[int, list[int]]] = []
+    for i, request in enumerate(requests):
+        ids = encode(request, tokenizer)
+        if limit and len(ids) >= limit:
+            results[i] = PromptResult(error=f"context_overflow: prompt has {len(ids)} tokens, the model takes {limit}")
+        else:
+            todo.append((i, ids))
+    return results, todo

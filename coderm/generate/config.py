@@ -100,7 +100,11 @@ class GeneratorConfig:
     def use_chat(self) -> bool:
         return self.prompt == "coderm" if self.chat == "auto" else bool(self.chat)
 
+    def sampling(self) -> dict:
+        """The sampling parameters every backend passes on (vLLM's ``SamplingParams``, the OpenAI body)."""
+        return {"n": self.n, "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                "seed": self.seed}
+
     def sampling_key(self) -> dict:
         """What, besides the prompt, decides a cached generation."""
-        return {"model": self.model, "n": self.n, "temperature": self.temperature, "top_p": self.top_p,
-                "max_tokens": self.max_tokens, "seed": self.seed, "chat": self.use_chat}
+        return {"model": self.model, **self.sampling(), "chat": self.use_chat}

@@ -14,13 +14,14 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from coderm.extract import PYTHON_LANGS
+
 # Modules a model imports the solution from; they never exist in the sandbox.
 PLACEHOLDER_MODULES = frozenset({
     "your_module", "my_module", "solution", "your_solution", "main", "module", "source", "program",
     "candidate", "your_code", "my_solution", "answer",
 })
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
-PYTHON_LANGS = frozenset({"", "python", "py", "python3", "py3"})
 CODE_START = re.compile(r"^(import |from \S+ import |class |def |assert |@|if __name__)")
 
 
@@ -129,13 +130,10 @@ class _UnqualifySolution(ast.NodeTransformer):
 
 def clean(tree: ast.Module, entry_point: str) -> ast.Module:
     """Drop main guards, ``unittest.main()``, solution imports and redefinitions of the entry point; add ``import unittest``."""
-    body = []
-    for node in tree.body:
-        if _is_main_guard(node) or _is_unittest_main(node) or _imports_solution(node, entry_point):
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == entry_point:
-            continue
-        body.append(node)
+    body = [node for node in tree.body
+            if not (_is_main_guard(node) or _is_unittest_main(node) or _imports_solution(node, entry_point)
+                    or (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                        and node.name == entry_point))]
     tree = _UnqualifySolution().visit(ast.Module(body=body, type_ignores=[]))
     uses_unittest = any(isinstance(n, ast.Name) and n.id == "unittest" for n in ast.walk(tree))
     imported = any(isinstance(n, ast.Import) and any(a.name == "unittest" and a.asname is None for a in n.names)
@@ -151,7 +149,7 @@ def _test_methods(node: ast.ClassDef) -> list[ast.stmt]:
 
 def has_test(tree: ast.AST) -> bool:
     """At least one assert statement or one ``test*`` method in a class."""
-    return any(isinstance(n, ast.Assert) or (isinstance(n, ast.ClassDef) and _test_methods(n)) for n in ast.walk(tree))
+    return any(_is_unit(n) for n in ast.walk(tree))
 
 
 def references(tree: ast.AST, name: str) -> bool:

@@ -1,9 +1,9 @@
 """Local generation with transformers: batched ``generate`` with ``n`` samples per prompt."""
 from __future__ import annotations
 
-from coderm.generate.backends import Completion, PromptResult, context_overflow
+from coderm.generate.backends import Completion, PromptResult, encode_fitting
 from coderm.generate.config import GeneratorConfig, GeneratorError
-from coderm.generate.prompts import PromptRequest, encode
+from coderm.generate.prompts import PromptRequest
 
 
 class HFBackend:
@@ -22,11 +22,8 @@ class HFBackend:
             self.model = AutoModelForCausalLM.from_pretrained(config.model, dtype=dtype)
         except (OSError, ValueError) as err:
             raise GeneratorError(f"cannot load model {config.model!r} with transformers: {err}") from err
-        device = config.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.model.to(device).eval()
-        self.device = device
+        self.device = config.device if config.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device).eval()
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -38,14 +35,7 @@ class HFBackend:
 
     def generate(self, requests: list[PromptRequest]) -> list[PromptResult]:
         self.torch.manual_seed(self.config.seed)
-        results: list[PromptResult | None] = [None] * len(requests)
-        todo: list[tuple[int, list[int]]] = []
-        for i, request in enumerate(requests):
-            ids = encode(request, self.tokenizer)
-            if self.limit and len(ids) >= self.limit:
-                results[i] = context_overflow(len(ids), self.limit)
-            else:
-                todo.append((i, ids))
+        results, todo = encode_fitting(requests, self.tokenizer, self.limit)
         size = self.config.batch_size
         for start in range(0, len(todo), size):
             batch = todo[start:start + size]

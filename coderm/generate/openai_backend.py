@@ -22,8 +22,7 @@ OVERFLOW_HINTS = ("context length", "context_length", "maximum context", "too lo
 
 def request_body(request: PromptRequest, config: GeneratorConfig) -> tuple[str, dict]:
     """Endpoint path and JSON body: chat prompts go to /chat/completions, raw text to /completions."""
-    body = {"model": config.model, "n": config.n, "temperature": config.temperature, "top_p": config.top_p,
-            "max_tokens": config.max_tokens, "seed": config.seed}
+    body = {"model": config.model, **config.sampling()}
     if request.chat:
         return "/chat/completions", {**body, "messages": [{"role": "user", "content": request.text}]}
     return "/completions", {**body, "prompt": request.text}
@@ -47,7 +46,6 @@ class OpenAIBackend:
         self.base_url = config.base_url.rstrip("/")
         self.api_key = os.environ.get(config.api_key_env, "")
         self.down: str | None = None  # set once a request gave up on an unreachable server
-
 
     def generate(self, requests: list[PromptRequest]) -> list[PromptResult]:
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:

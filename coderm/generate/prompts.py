@@ -14,6 +14,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+from coderm.analysis import DOCUMENTED, has_docstring
 from coderm.generate.config import GeneratorConfig
 
 CODERM_INSTRUCTION = (
@@ -47,11 +48,8 @@ def normalized_ast(code: str) -> str | None:
     except (SyntaxError, ValueError):
         return None
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
+        if isinstance(node, DOCUMENTED) and has_docstring(node.body):
+            node.body = node.body[1:] or [ast.Pass()]
     return ast.dump(tree, annotate_fields=False)
 
 

@@ -90,11 +90,7 @@ def _check_problems(problems: list[dict]) -> None:
 
 def make_backend(config: GeneratorConfig) -> Backend:
     """The backend named by ``config.backend``; it loads its heavy packages (torch, vllm) when built."""
-    if config.backend == "hf":
-        return HFBackend(config)
-    if config.backend == "vllm":
-        return VLLMBackend(config)
-    return OpenAIBackend(config)
+    return {"hf": HFBackend, "vllm": VLLMBackend, "openai": OpenAIBackend}[config.backend](config)
 
 
 def generate_tests(problems: list[dict], generator_config: dict | GeneratorConfig, cache_dir: str | None = None,

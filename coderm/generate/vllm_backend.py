@@ -1,9 +1,9 @@
 """Offline vLLM: one ``LLM.generate`` call for all prompts of a run, so the engine schedules them together."""
 from __future__ import annotations
 
-from coderm.generate.backends import Completion, PromptResult, context_overflow
+from coderm.generate.backends import Completion, PromptResult, encode_fitting
 from coderm.generate.config import GeneratorConfig, GeneratorError
-from coderm.generate.prompts import PromptRequest, encode
+from coderm.generate.prompts import PromptRequest
 
 MISSING = ("backend 'vllm' needs the vllm package on a CUDA machine: pip install 'coderm[vllm]' "
            "(or use backend: hf for local transformers, backend: openai for a served model)")
@@ -18,11 +18,6 @@ def engine_kwargs(config: GeneratorConfig) -> dict:
     if config.max_model_len is not None:
         kwargs["max_model_len"] = config.max_model_len
     return kwargs
-
-
-def sampling_kwargs(config: GeneratorConfig) -> dict:
-    return {"n": config.n, "temperature": config.temperature, "top_p": config.top_p,
-            "max_tokens": config.max_tokens, "seed": config.seed}
 
 
 class VLLMBackend:
@@ -45,17 +40,9 @@ class VLLMBackend:
             return self.config.max_model_len
 
     def generate(self, requests: list[PromptRequest]) -> list[PromptResult]:
-        limit = self.max_model_len()
-        results: list[PromptResult | None] = [None] * len(requests)
-        todo: list[tuple[int, list[int]]] = []
-        for i, request in enumerate(requests):
-            ids = encode(request, self.tokenizer)
-            if limit and len(ids) >= limit:
-                results[i] = context_overflow(len(ids), limit)
-            else:
-                todo.append((i, ids))
+        results, todo = encode_fitting(requests, self.tokenizer, self.max_model_len())
         if todo:
-            params = self.vllm.SamplingParams(**sampling_kwargs(self.config))
+            params = self.vllm.SamplingParams(**self.config.sampling())
             outputs = self.llm.generate([{"prompt_token_ids": ids} for _, ids in todo], params, use_tqdm=False)
             for (i, _), output in zip(todo, outputs):
                 results[i] = PromptResult([Completion(o.text, len(o.token_ids), o.finish_reason or "stop")

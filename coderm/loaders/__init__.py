@@ -21,18 +21,8 @@ from coderm.loaders.livecodebench import livecodebench
 from coderm.loaders.records import LoaderError
 from coderm.loaders.stdio import stdio
 
-LOADERS: dict[str, Callable[..., Iterator[dict]]] = {
-    "humaneval": humaneval,
-    "humanevalplus": humanevalplus,
-    "mbppplus": mbppplus,
-    "mbpp": mbpp,
-    "codet": codet,
-    "ldb": ldb,
-    "stdio": stdio,
-    "livecodebench": livecodebench,
-    "apps": apps,
-    "codecontests": codecontests,
-}
+LOADERS: dict[str, Callable[..., Iterator[dict]]] = {loader.__name__: loader for loader in (
+    humaneval, humanevalplus, mbppplus, mbpp, codet, ldb, stdio, livecodebench, apps, codecontests)}
 NAMES = tuple(LOADERS)
 
 __all__ = ["LOADERS", "NAMES", "LoaderError", "load", "options"]

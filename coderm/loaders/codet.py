@@ -44,14 +44,8 @@ def extract_asserts(sample: str, entry_point: str) -> list[str]:
     return [t for t in tests if _is_valid_assert(t)]
 
 
-def codet(
-    *,
-    solutions: str,
-    test_cases: str | None = None,
-    problems: str,
-    labels: str | None = None,
-    limit: int = 5,
-) -> Iterator[dict]:
+def codet(*, solutions: str, test_cases: str | None = None, problems: str, labels: str | None = None,
+          limit: int = 5) -> Iterator[dict]:
     """Problems of ``problems`` (``HumanEval_for_code_generation``) with candidates from
     ``solutions`` (``*_code_solution.jsonl``) and tests from ``test_cases`` (``*_test_case.jsonl``).
 
@@ -91,8 +85,7 @@ def _generations(path: str, by_prompt: dict[str, dict], convert) -> dict[str, li
     the longest code prompt it starts with.
     """
     out: dict[str, list] = {}
-    for number, record in read_jsonl(path):
-        where = f"{path}:{number}"
+    for where, record in read_jsonl(path):
         prompt = field(record, "prompt", where)
         samples = field(record, "samples", where, list)
         task = by_prompt.get(prompt) or _by_prefix(prompt, by_prompt)

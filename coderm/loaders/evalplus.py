@@ -10,12 +10,12 @@ as one code test.
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 
-from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
-from coderm.loaders.samples import candidates_from_samples, read_samples
+from coderm.loaders.samples import candidates_from_samples, join_body, read_samples
 from executor import CallTest, Executor, ExecutorConfig, Job, Status
 from executor.specs import canonical_json
 
@@ -44,20 +44,12 @@ def _inputs(record: dict, where: str, plus: bool, max_inputs: int | None) -> lis
 def _expected_outputs(jobs: Iterable[tuple[int, str, str, list[list]]], config) -> Iterator[tuple[int, list]]:
     """For each (key, program, entry_point, inputs): ``(key, [output_json or None per input])``."""
     with Executor(config or ExecutorConfig(timeout=5.0, cache_path=None)) as ex:
-        counts: dict[int, int] = {}
-
-        def to_jobs():
-            for key, program, entry_point, inputs in jobs:
-                counts[key] = len(inputs)
-                tests = [CallTest(canonical_json(args), None) for args in inputs]
-                yield Job(key, [program], tests, entry_point=entry_point)
-
-        for key, matrix in ex.run_many(to_jobs()):
+        recording = (Job(key, [program], [CallTest(canonical_json(args), None) for args in inputs],
+                         entry_point=entry_point) for key, program, entry_point, inputs in jobs)
+        for key, matrix in ex.run_many(recording):
             # a recording cell is PASS when the reference returned; anything else has no output
-            yield key, [
-                matrix.outputs.get((0, j)) if matrix.statuses[0, j] == Status.PASS else None
-                for j in range(counts.pop(key))
-            ]
+            yield key, [matrix.outputs.get((0, j)) if status == Status.PASS else None
+                        for j, status in enumerate(matrix.statuses[0])]
 
 
 def _has_float(value) -> bool:
@@ -88,19 +80,15 @@ def _call_test(args: list, output_json: str | None, entry_point: str, atol: floa
     return test
 
 
-def _evalplus(
-    sources: list[str],
-    samples: str | None,
-    dataset: str,
-    plus: bool,
-    max_inputs: int | None,
-    max_output_chars: int | None,
-    executor_config,
-) -> Iterator[dict]:
+def _evalplus(dataset: str, inputs: str | Sequence[str] | None = None, *, samples: str | None = None,
+              plus: bool = True, max_inputs: int | None = None, max_output_chars: int | None = 10_000,
+              executor_config=None) -> Iterator[dict]:
+    """The loader of one evalplus dataset (they differ only in name and Hub source)."""
     if max_inputs is not None and max_inputs < 1:
         raise LoaderError(f"max_inputs must be >= 1, got {max_inputs}")
+    sources = as_sources(inputs, f"evalplus/{dataset}")
     by_task = read_samples(samples) if samples else None
-    pending: dict[int, tuple[dict, str, list[list] | None]] = {}  # inputs None: Hub copy, tests inlined
+    pending: dict[int, tuple[dict, str, list[list] | None]] = {}  # args None: Hub copy, tests inlined
 
     def jobs():
         index = 0
@@ -110,23 +98,22 @@ def _evalplus(
                 prog = join_body(field(record, "prompt", where), field(record, "canonical_solution", where))
                 entry_point = field(record, "entry_point", where)
                 if "base_input" in record:
-                    inputs = _inputs(record, where, plus, max_inputs)
+                    args = _inputs(record, where, plus, max_inputs)
                 else:
                     field(record, "test", where)
-                    inputs = None
-                pending[index] = (record, prog, inputs)
-                yield index, prog, entry_point, inputs or []
+                    args = None
+                pending[index] = (record, prog, args)
+                yield index, prog, entry_point, args or []
 
     for key, outputs in _expected_outputs(jobs(), executor_config):
-        record, prog, inputs = pending.pop(key)
-        if inputs is None:
+        record, prog, args = pending.pop(key)
+        if args is None:
             tests, meta = [record["test"]], {}
         else:
             atol = float(record.get("atol") or 0.0)
-            tests = [_call_test(args, out, record["entry_point"], atol, max_output_chars)
-                     for args, out in zip(inputs, outputs)]
+            tests = [_call_test(a, out, record["entry_point"], atol, max_output_chars) for a, out in zip(args, outputs)]
             tests = [t for t in tests if t is not None]
-            meta = {"n_inputs": len(inputs), "dropped_inputs": len(inputs) - len(tests)}
+            meta = {"n_inputs": len(args), "dropped_inputs": len(args) - len(tests)}
         if by_task is None:
             candidates, labels = [prog], [True]
         else:
@@ -136,20 +123,8 @@ def _evalplus(
 
 
 def _evalplus_loader(dataset: str, doc: str):
-    """A public loader for one evalplus dataset (they differ only in name and Hub source)."""
-
-    def load(
-        inputs: str | Sequence[str] | None = None,
-        *,
-        samples: str | None = None,
-        plus: bool = True,
-        max_inputs: int | None = None,
-        max_output_chars: int | None = 10_000,
-        executor_config=None,
-    ) -> Iterator[dict]:
-        sources = as_sources(inputs, f"evalplus/{dataset}")
-        return _evalplus(sources, samples, dataset, plus, max_inputs, max_output_chars, executor_config)
-
+    """``_evalplus`` for one dataset, named and documented as its public loader."""
+    load = functools.partial(_evalplus, dataset)
     load.__name__ = load.__qualname__ = dataset
     load.__doc__ = doc
     return load

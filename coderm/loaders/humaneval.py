@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
-from coderm.loaders.samples import candidates_from_samples, read_samples
+from coderm.loaders.samples import candidates_from_samples, join_body, read_samples
 
 
 def _check_problems(sources: list[str], samples: str | None, dataset: str) -> Iterator[dict]:
@@ -37,6 +36,5 @@ def humaneval(inputs: str | Sequence[str] | None = None, *, samples: str | None 
 def mbpp(inputs: str | Sequence[str] | None = None, *, samples: str | None = None) -> Iterator[dict]:
     """CodeT's sanitized MBPP (``mbpp_sanitized_for_code_generation.jsonl``: prompt, entry_point,
     canonical_solution, ``check`` test); same shape as HumanEval."""
-    if inputs is None or not inputs:
-        raise LoaderError("mbpp needs --input: CodeT's mbpp_sanitized_for_code_generation.jsonl(.gz)")
-    return _check_problems(as_sources(inputs, ""), samples, "mbpp")
+    sources = as_sources(inputs, "", "mbpp needs --input: CodeT's mbpp_sanitized_for_code_generation.jsonl(.gz)")
+    return _check_problems(sources, samples, "mbpp")

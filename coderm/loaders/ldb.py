@@ -6,8 +6,8 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 
-from coderm.loaders.programs import join_body
 from coderm.loaders.records import LoaderError, as_sources, field, problem, read_records
+from coderm.loaders.samples import join_body
 
 
 def model_name(path: str) -> str:
@@ -28,9 +28,7 @@ def ldb(inputs: str | Sequence[str] | None = None) -> Iterator[dict]:
     the problem order and supply ``given_tests`` where a seed file lacks them (Reflexion).
     Seed solutions that are bodies only are joined with the prompt.
     """
-    sources = as_sources(inputs, "")
-    if sources == [""]:
-        raise LoaderError("ldb needs --input: LDB seed files (e.g. ldb/humaneval__seed__*__seed.jsonl.gz)")
+    sources = as_sources(inputs, "", "ldb needs --input: LDB seed files (e.g. ldb/humaneval__seed__*__seed.jsonl.gz)")
     tasks: dict[str, dict] = {}
     pools: dict[str, list[tuple[str, bool, str]]] = {}
     for source in sources:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from coderm.jsonl import read_objects
-from coderm.model import ValidationError
+from coderm.model import Problem, ValidationError
 
 
 class LoaderError(ValueError):
@@ -28,10 +28,11 @@ def is_local(source: str) -> bool:
     )
 
 
-def read_jsonl(path: str) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line_number, record)`` from a local JSONL(.gz) file, one line at a time."""
+def read_jsonl(path: str) -> Iterator[tuple[str, dict]]:
+    """Yield ``(where, record)`` from a local JSONL(.gz) file, one line at a time; ``where`` is ``file:line``."""
     try:
-        yield from read_objects(path)
+        for number, record in read_objects(path):
+            yield f"{path}:{number}", record
     except ValidationError as e:
         raise LoaderError(str(e)) from None
 
@@ -39,8 +40,7 @@ def read_jsonl(path: str) -> Iterator[tuple[int, dict]]:
 def read_records(source: str, split: str = "test") -> Iterator[tuple[str, dict]]:
     """Yield ``(where, record)``: ``where`` is ``file:line`` (local) or ``name[index]`` (Hub)."""
     if is_local(source):
-        for number, record in read_jsonl(source):
-            yield f"{source}:{number}", record
+        yield from read_jsonl(source)
         return
     import datasets
 
@@ -76,37 +76,18 @@ def decode_json(value: Any, where: str, name: str) -> Any:
         raise LoaderError(f"{where}: field {name!r} is not valid JSON ({e.msg})") from None
 
 
-def as_sources(inputs: str | Sequence[str] | None, default: str) -> list[str]:
-    """Normalise a loader's ``inputs`` argument: one path, several, or the Hub default."""
-    if inputs is None:
-        return [default]
-    if isinstance(inputs, str):
-        return [inputs]
-    if not inputs:
-        return [default]
-    return list(inputs)
+def as_sources(inputs: str | Sequence[str] | None, default: str, missing: str = "") -> list[str]:
+    """Normalise a loader's ``inputs`` argument: one path, several, or the Hub default; a loader
+    without a Hub copy (``default`` "") raises LoaderError(``missing``) when given none."""
+    sources = [inputs] if isinstance(inputs, str) else (list(inputs) if inputs else [default])
+    if sources == [""] and not default:
+        raise LoaderError(missing)
+    return sources
 
 
-def problem(
-    task_id: str,
-    prompt: str,
-    entry_point: str | None,
-    candidates: list[str],
-    tests: list,
-    labels: list[bool] | None = None,
-    meta: dict | None = None,
-) -> dict:
+def problem(task_id: str, prompt: str, entry_point: str | None, candidates: list[str], tests: list,
+            labels: list[bool] | None = None, meta: dict | None = None) -> dict:
     """One contract line (DESIGN.md); ``labels`` is left out when unknown."""
-    out: dict = {
-        "task_id": task_id,
-        "prompt": prompt,
-        "entry_point": entry_point,
-        "candidates": candidates,
-        "tests": tests,
-    }
-    if labels is not None:
-        if len(labels) != len(candidates):
-            raise LoaderError(f"{task_id}: {len(labels)} labels for {len(candidates)} candidates")
-        out["labels"] = labels
-    out["meta"] = meta or {}
-    return out
+    if labels is not None and len(labels) != len(candidates):
+        raise LoaderError(f"{task_id}: {len(labels)} labels for {len(candidates)} candidates")
+    return Problem(task_id, prompt, candidates, entry_point, tests, labels, meta or {}).to_json()

@@ -18,10 +18,6 @@ from collections.abc import Iterator, Sequence
 from coderm.loaders.records import LoaderError, as_sources, decode_json, field, problem, read_jsonl, read_records
 
 
-def stdio_test(input_text: str, output_text: str) -> dict:
-    return {"type": "stdio", "input": input_text, "output": output_text}
-
-
 def _expected(output, where: str) -> tuple[str, list[str]]:
     """An expected output and its alternatives: a string, or a list of accepted outputs."""
     outputs = output if isinstance(output, list) else [output]
@@ -43,7 +39,7 @@ def _io_pairs(cases, where: str, name: str) -> list[dict]:
         if not isinstance(inp, str):
             raise LoaderError(f"{where}: {name}[{k}].input must be a string")
         expected, alternatives = _expected(outp, f"{where}: {name}[{k}].output")
-        test = stdio_test(inp, expected)
+        test = {"type": "stdio", "input": inp, "output": expected}
         if alternatives:
             test["alternatives"] = alternatives
         out.append(test)
@@ -52,8 +48,7 @@ def _io_pairs(cases, where: str, name: str) -> list[dict]:
 
 def _mapcoder_candidates(path: str) -> dict[str, tuple[list[str], list[bool]]]:
     out = {}
-    for number, record in read_jsonl(path):
-        where = f"{path}:{number}"
+    for where, record in read_jsonl(path):
         codes, labels = [], []
         for k, cand in enumerate(field(record, "candidates", where, list)):
             if not isinstance(cand, dict) or not isinstance(cand.get("code"), str):
@@ -107,9 +102,7 @@ def _one(record: dict, where: str) -> dict:
 
 def stdio(inputs: str | Sequence[str] | None = None, *, samples: str | None = None) -> Iterator[dict]:
     """Stdio problems from ``inputs``; ``samples`` is a MapCoder candidates file joined by ``name``."""
-    sources = as_sources(inputs, "")
-    if sources == [""]:
-        raise LoaderError("stdio needs --input: e.g. stdio/codecontests31_problems.jsonl.gz")
+    sources = as_sources(inputs, "", "stdio needs --input: e.g. stdio/codecontests31_problems.jsonl.gz")
     pool = _mapcoder_candidates(samples) if samples else {}
     for source in sources:
         for where, record in read_records(source):

@@ -77,11 +77,8 @@ def problem_features(problem: dict, indices: list[int] | None = None) -> sparse.
     unique = list(dict.fromkeys(cands))
     where = {c: k for k, c in enumerate(unique)}
     counts = np.bincount([where[c] for c in cands], minlength=len(unique)).astype(np.float64)
-    lengths = np.empty(len(unique))
-    token_lists = []
-    for k, c in enumerate(unique):
-        token_lists.append(_tokens(c))
-        lengths[k] = len(token_lists[-1])
+    token_lists = [_tokens(c) for c in unique]
+    lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.float64)
     grams = _vectorizer().transform(token_lists)
     sim = (grams @ grams.T).toarray() @ counts - 1.0  # similarity to every other candidate, duplicates counted
     mean_sim = sim / max(len(cands) - 1, 1)

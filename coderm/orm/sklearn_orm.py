@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from coderm.evaluate.metrics import best_of_n
 from coderm.orm.base import OrmError
 from coderm.orm.features import problem_features
 
@@ -75,12 +76,6 @@ def _labelled(problems: list[dict]) -> list[dict]:
     return out
 
 
-def _top1(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Expected accuracy of picking a top-scored candidate with random tie-breaking."""
-    top = scores == scores.max()
-    return float(labels[top].mean())
-
-
 def train(problems: list[dict], folds: int = 5, c: float = 0.5, seed: int = 0) -> SklearnOrm:
     """Cross-validated training grouped by problem; ``report`` holds held-out AUC and top-1 accuracy."""
     problems = _labelled(problems)
@@ -106,7 +101,7 @@ def train(problems: list[dict], folds: int = 5, c: float = 0.5, seed: int = 0) -
         y = np.concatenate([ys[i] for i in te])
         if 0 < y.sum() < len(y):
             aucs.append(roc_auc_score(y, np.concatenate(pred)))
-        top1 += [_top1(s, ys[i]) for s, i in zip(pred, te)]
+        top1 += [best_of_n(s, ys[i]) for s, i in zip(pred, te)]
     full = _model(c).fit(sparse.vstack(xs), np.concatenate(ys))
     report = {"problems": len(problems), "candidates": int(sum(len(y) for y in ys)), "folds": folds,
               "cv_auc": float(np.mean(aucs)) if aucs else float("nan"), "cv_top1": float(np.mean(top1)),

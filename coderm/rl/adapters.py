@@ -76,8 +76,10 @@ class TrlReward:
         if needs_tests and self.tests_column not in kwargs:
             raise RequestError(f"dataset column {self.tests_column!r} not found; columns passed: {sorted(kwargs)}")
         entry_points = kwargs.get(self.entry_point_column) if self.entry_point_column else None
+        if prompts is not None:  # conversational prompts are not code prefixes: only plain text joins
+            prompts = [p if isinstance(p, str) else None for p in prompts]
         results = self.reward_fn.score(completions, tests=kwargs.get(self.tests_column) if needs_tests else None,
-                                       prompts=_text_prompts(prompts), entry_points=entry_points)
+                                       prompts=prompts, entry_points=entry_points)
         _log_to_trl(results, kwargs.get("log_metric"), kwargs.get("log_extra"))
         return [r.reward for r in results]
 
@@ -96,13 +98,6 @@ def _log_to_trl(results: Sequence[Reward], log_metric: Callable[[str, float], An
     if log_extra is not None:
         log_extra("coderm_outcome", [r.outcome for r in results])
         log_extra("coderm_statuses", [" ".join(r.statuses) for r in results])
-
-
-def _text_prompts(prompts: Sequence[Any] | None) -> list[str | None] | None:
-    """Plain-text prompts (completion-style); conversational prompts are not code prefixes."""
-    if prompts is None:
-        return None
-    return [p if isinstance(p, str) else None for p in prompts]
 
 
 class VerlReward:
