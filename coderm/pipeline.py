@@ -317,11 +317,13 @@ class Pipeline:
 
 
 def _stopped_at_first_failure(statuses: list[str]) -> list[str]:
-    """The statuses an executor stopping at the first failing test would leave: SKIPPED after it."""
-    for k, status in enumerate(statuses):
-        if status not in ("PASS", "INVALID"):
-            return statuses[:k + 1] + ["SKIPPED" if s != "INVALID" else s for s in statuses[k + 1:]]
-    return statuses
+    """The statuses an executor stopping at the first failing test would leave: one failure, every other
+    failure SKIPPED. From a full run that is the first failure in test order; a fail_fast executor
+    (which runs the tests that failed most peers first) already left just the one it stopped at."""
+    failures = [k for k, s in enumerate(statuses) if s not in ("PASS", "INVALID", "SKIPPED")]
+    if not failures:
+        return statuses
+    return [s if s in ("PASS", "INVALID") or k == failures[0] else "SKIPPED" for k, s in enumerate(statuses)]
 
 
 class _LazyBackend:

@@ -7,6 +7,7 @@ from typing import Any
 
 ISOLATION_LEVELS = ("candidate", "test")
 BACKENDS = ("local", "ray")
+TIMEOUT_POLICIES = ("fixed", "calibrated")
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,11 @@ class ExecutorConfig:
     the candidate once (state may leak between its tests); ``"test"`` forks once more per test from
     that warm child so no test sees another's side effects.
 
+    ``timeout_policy``: ``"fixed"`` gives every test ``timeout`` seconds; ``"calibrated"`` gives each
+    test ``timeout_factor`` times the longest time a peer candidate took to pass it (at least
+    ``timeout_floor``, at most ``timeout``), scaled by the worker's measured slowdown, and reruns an
+    overrun at ``timeout`` where that could change the verdict (``executor.deadlines``).
+
     ``backend``: ``"local"`` runs ``workers`` sandbox workers on this machine; ``"ray"`` runs ``actors``
     Ray actors (default: cluster CPUs // ``workers``), each a pool of ``workers`` sandbox workers on its
     node, joining the cluster at ``ray_address`` (``"auto"``; None starts a local one) unless Ray is
@@ -24,7 +30,10 @@ class ExecutorConfig:
     """
 
     workers: int = max(1, os.cpu_count() or 1)
-    timeout: float = 1.0  # seconds per test, enforced from outside the child (CodeRM uses 1 s too)
+    timeout: float = 1.0  # seconds per test, enforced from outside the child (CodeRM uses 1 s too); calibrated: the ceiling
+    timeout_policy: str = "fixed"
+    timeout_floor: float = 0.1  # calibrated: the shortest deadline, seconds
+    timeout_factor: float = 5.0  # calibrated: deadline = factor x the slowest peer's passing time
     load_timeout: float = 5.0  # seconds to exec the candidate itself
     max_timeouts: int = 3  # after this many TIMEOUT cells a candidate's remaining tests are SKIPPED
     fail_fast: bool = False  # stop a candidate at its first non-PASS test: the rest are SKIPPED (binary rewards)
@@ -55,7 +64,11 @@ class ExecutorConfig:
             raise ValueError("ray_address and actors need backend='ray'")
         if self.actors is not None and self.actors < 1:
             raise ValueError(f"actors must be >= 1, got {self.actors}")
-        for name in ("timeout", "load_timeout"):
+        if self.timeout_policy not in TIMEOUT_POLICIES:
+            raise ValueError(f"timeout_policy must be one of {TIMEOUT_POLICIES}, got {self.timeout_policy!r}")
+        if self.timeout_factor < 1:
+            raise ValueError(f"timeout_factor must be >= 1, got {self.timeout_factor}")
+        for name in ("timeout", "load_timeout", "timeout_floor"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.stall_timeout is not None and self.stall_timeout <= 0:

@@ -17,7 +17,6 @@ from typing import Any
 from executor.config import ExecutorConfig
 from executor.pool import IN_FLIGHT_PER_WORKER, Task, TaskQueue, WorkerPool
 from executor.sandbox import Containment, weakest
-from executor.specs import TestSpec
 
 ACTOR_LOST = "ray actor died"
 
@@ -28,12 +27,12 @@ class _PoolHost:
     def __init__(self, config: ExecutorConfig) -> None:
         self.pool = WorkerPool(config)
 
-    def step(self, batch: list[tuple[int, str, str | None, list[TestSpec]]]) -> list[tuple[int, int, list[tuple]]]:
-        """Queue ``batch`` (task id, candidate, entry point, tests); return (task id, attempts, cells) of
-        the tasks finished by then, at least one."""
-        for task_id, candidate, entry_point, tests in batch:
-            self.pool.submit(Task(candidate, entry_point, tests, ref=task_id))
-        return [(task.ref, task.attempts, cells) for task, cells in self.pool.wait()]
+    def step(self, batch: list[tuple]) -> list[tuple[int, int, list[tuple], float]]:
+        """Queue ``batch`` (``Task.message()`` each); return (task id, attempts, cells, slowdown) of the
+        tasks finished by then, at least one."""
+        for task_id, candidate, entry_point, tests, deadlines in batch:
+            self.pool.submit(Task(candidate, entry_point, tests, ref=task_id, deadlines=deadlines))
+        return [(task.ref, task.attempts, cells, task.slowdown) for task, cells in self.pool.wait()]
 
     def containment(self) -> Containment:
         return self.pool.containment()
@@ -90,8 +89,7 @@ class RayPool(TaskQueue):
             batches[slot.index].append(task)
         for slot in free:
             if slot.in_flight:
-                batch = [(t.task_id, t.candidate, t.entry_point, t.tests) for t in batches[slot.index]]
-                slot.step = slot.handle.step.remote(batch)
+                slot.step = slot.handle.step.remote([t.message() for t in batches[slot.index]])
 
     def wait(self, wakeup: int | None = None) -> list[tuple[Task, list[tuple]]]:
         """Block until at least one task finishes (or is given up); return finished tasks and their cells.
@@ -108,8 +106,9 @@ class RayPool(TaskQueue):
             except self._lost_errors:
                 done += self._retry_once(self._restart(slot), ACTOR_LOST)
                 continue
-            for task_id, attempts, cells in finished:
+            for task_id, attempts, cells, slowdown in finished:
                 task = slot.in_flight.pop(task_id)
+                task.slowdown = slowdown
                 task.attempts = max(task.attempts, attempts)  # given up inside the actor: not cached either
                 done.append((task, cells))
         return done

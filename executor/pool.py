@@ -31,7 +31,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from executor import wire
 from executor.config import ExecutorConfig
@@ -45,7 +45,12 @@ WORKER_MAIN = "from executor.worker import main; main()"
 
 @dataclass
 class Task:
-    """One candidate with the tests it still needs; ``ref`` is the caller's bookkeeping."""
+    """One candidate with the tests it still needs; ``ref`` is the caller's bookkeeping.
+
+    ``plan``, when set, is called on the driver thread just before the task enters the pool: it may
+    set ``deadlines`` (reference seconds per test; None: ``timeout`` each) and reorder the tests from
+    the evidence of the tasks finished by then. ``slowdown`` comes back with the cells: how slow the
+    worker that ran them measured itself (``executor.deadlines``)."""
 
     candidate: str
     entry_point: str | None
@@ -54,6 +59,13 @@ class Task:
     attempts: int = 0
     task_id: int = -1
     owner: Any = None  # the caller's stream (executor.scheduler)
+    deadlines: list[float] | None = None
+    plan: Callable[["Task"], None] | None = None
+    slowdown: float = 1.0
+
+    def message(self) -> tuple:
+        """What a worker gets: never the caller's bookkeeping."""
+        return self.task_id, self.candidate, self.entry_point, self.tests, self.deadlines
 
 
 Finished = tuple[Task, list[tuple]]
@@ -164,7 +176,7 @@ class WorkerPool(TaskQueue):
             task = self.queue.popleft()
             if not slot.in_flight:
                 slot.heard = time.monotonic()  # an idle worker has nothing to say: its silence so far is no stall
-            slot.in_flight[task.task_id] = (task, slot.channel.put((task.task_id, task.candidate, task.entry_point, task.tests)))
+            slot.in_flight[task.task_id] = (task, slot.channel.put(task.message()))
             self._service(slot)
 
     def wait(self, wakeup: int | None = None) -> list[Finished]:
@@ -228,7 +240,8 @@ class WorkerPool(TaskQueue):
                 slot.containment = payload
             elif payload is not None:  # None: a heartbeat, the task is progressing
                 task, _ = slot.in_flight.pop(task_id)
-                self._done.append((task, payload))
+                cells, task.slowdown = payload
+                self._done.append((task, cells))
                 self._finished_at = time.monotonic()
         return closed
 

@@ -12,6 +12,7 @@ import numpy as np
 from executor.cache import CellCache, cell_key, config_digest, digest
 from executor.compare import blind, judge
 from executor.config import ExecutorConfig
+from executor.deadlines import Peers
 from executor.distributed import RayPool
 from executor.matrix import PassMatrix
 from executor.pool import ExecutorStalled, Task, WorkerPool
@@ -31,12 +32,15 @@ _TASKS_PER_WORKER = 4  # a call's candidates submitted and not yet back, per wor
 
 @dataclass
 class Job:
-    """One problem: candidates x tests. ``key`` comes back with its matrix."""
+    """One problem: candidates x tests. ``key`` comes back with its matrix. ``reference``: a solution
+    known to be correct; under the calibrated policy it runs first, its times set the tests' deadlines
+    like a peer's, and it is not part of the matrix."""
 
     key: Any
     candidates: Sequence[str]
     tests: Sequence[Any]
     entry_point: str | None = None
+    reference: str | None = None
 
 
 def _unique(items: Sequence[Any], key: Callable[[Any], Any]) -> tuple[list[Any], np.ndarray]:
@@ -72,10 +76,13 @@ class _Problem:
     tests: list[TestSpec]
     statuses: np.ndarray
     seconds: np.ndarray
+    blinded: list[TestSpec]  # what workers get: stdio/call tests without their expected output
+    peers: Peers
     details: dict[tuple[int, int], str] = field(default_factory=dict)
     outputs: dict[tuple[int, int], str] = field(default_factory=dict)
     keys: list[list[str]] | None = None  # cache keys per unique cell
     waiting: int = 0  # candidate tasks not finished yet
+    undecided: dict[int, list[tuple[int, float]]] = field(default_factory=dict)  # row -> overruns (col, deadline)
 
     def record(self, ui: int, uj: int, status: int, seconds: float, detail: str, output: str | None) -> None:
         self.statuses[ui, uj] = status
@@ -189,7 +196,7 @@ class Executor:
                         e.problems = sorted({reprlib.repr(task.ref[0].job.key) for task in e.tasks})
                         raise
                     for task, cells in finished_tasks:
-                        self._close_task(task, cells, progress)
+                        self._close_task(task, cells, scheduler, stream, progress)
         finally:
             # a consumer that stopped early leaves work nobody will read: drop it (only this call's;
             # other callers, an enclosing run_many among them, share the pool)
@@ -203,12 +210,15 @@ class Executor:
             raise TypeError("candidates must be a sequence of strings")
         specs = [as_test(t) for t in job.tests]
         candidates, cand_index = _unique(list(job.candidates), lambda c: c)
+        calibrated = self.config.timeout_policy == "calibrated"
+        if calibrated and job.reference is not None and job.reference not in candidates:
+            candidates.append(job.reference)  # a row of its own, left out of the matrix by cand_index
         tests, test_index = _unique(specs, lambda t: t)
         shape = (len(candidates), len(tests))
         problem = _Problem(job, cand_index, test_index, candidates, tests,
-                           np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.float32))
+                           np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.float32),
+                           [blind(t) for t in tests], Peers(self.config, len(tests)))
         missing = np.ones(shape, dtype=bool)
-        blinded = [blind(t) for t in tests]  # shared by the candidates' tasks
         if self._cache is not None and candidates and tests:
             test_digests = [digest(canonical_json(test_to_json(t))) for t in tests]
             problem.keys = [[cell_key(digest(c), td, self._config_key) for td in test_digests] for c in candidates]
@@ -221,14 +231,37 @@ class Executor:
                         problem.record(ui, uj, *hits[key])
                         missing[ui, uj] = False
             skipped = self._skip_from_cache(problem, missing)
+            for ui in np.flatnonzero(~missing.all(axis=1)):  # cached verdicts are evidence too
+                cols = np.flatnonzero(~missing[ui])
+                problem.peers.observe(cols, problem.statuses[ui, cols], problem.seconds[ui, cols], 1.0)
             if progress and hits:
                 progress(len(hits) + skipped)
-        for ui, candidate in enumerate(candidates):
+        reference = candidates.index(job.reference) if calibrated and job.reference is not None else None
+        if reference is not None and missing[reference].any():  # first, at the ceiling: the first evidence
+            cols = np.flatnonzero(missing[reference])
+            self._submit(problem, reference, cols, scheduler, stream, deadlines=[self.config.timeout] * len(cols))
+        for ui in range(len(candidates)):
             cols = np.flatnonzero(missing[ui])
-            if len(cols):
-                scheduler.submit(stream, Task(candidate, job.entry_point, [blinded[j] for j in cols], ref=(problem, ui, cols)))
-                problem.waiting += 1
+            if len(cols) and ui != reference:
+                self._submit(problem, ui, cols, scheduler, stream, plan=self._plan)
         return problem
+
+    def _submit(self, problem: _Problem, ui: int, cols: np.ndarray, scheduler: Scheduler, stream: Stream,
+                deadlines: list[float] | None = None, plan: Callable[[Task], None] | None = None) -> None:
+        task = Task(problem.candidates[ui], problem.job.entry_point, [problem.blinded[j] for j in cols],
+                    ref=(problem, ui, cols), deadlines=deadlines, plan=plan)
+        scheduler.submit(stream, task)
+        problem.waiting += 1
+
+    def _plan(self, task: Task) -> None:
+        """On the driver thread, as the task enters the pool: the deadlines and (fail_fast) the order
+        of its tests from what the problem's finished candidates have shown by now."""
+        problem, ui, cols = task.ref
+        if self.config.fail_fast:
+            cols = problem.peers.order(cols)
+            task.tests = [problem.blinded[j] for j in cols]
+            task.ref = (problem, ui, cols)
+        task.deadlines = problem.peers.deadlines(cols)
 
     def _skip_from_cache(self, problem: _Problem, missing: np.ndarray) -> int:
         """SKIPPED cells are never cached (they depend on the candidate's other tests), so a rerun
@@ -251,9 +284,9 @@ class Executor:
             missing[ui] = False
         return settled
 
-    def _close_task(self, task: Task, cells: list[tuple], progress: Callable[[int], None] | None) -> None:
+    def _close_task(self, task: Task, cells: list[tuple], scheduler: Scheduler, stream: Stream,
+                    progress: Callable[[int], None] | None) -> None:
         problem, ui, cols = task.ref
-        rows = []
         failed = False
         for uj, (status, seconds, detail, output) in zip(cols, cells):
             status, detail = judge(problem.tests[uj], status, detail, output)
@@ -261,13 +294,52 @@ class Executor:
                 status, seconds, detail, output = Status.SKIPPED, 0.0, FAIL_FAST_SKIP, None
             failed = failed or (self.config.fail_fast and status not in (Status.PASS, Status.INVALID))
             problem.record(ui, int(uj), status, seconds, detail, output)
-            # a SKIPPED cell says what else the candidate did, not how it does on this test: never cached
-            if problem.keys is not None and task.attempts < 2 and status != Status.SKIPPED:
-                rows.append((problem.keys[ui][uj], int(status), float(seconds), detail, output))
+        statuses = problem.statuses[ui, cols]
+        problem.peers.observe(cols, statuses, problem.seconds[ui, cols], task.slowdown, task.deadlines)
+        overruns = [] if task.deadlines is None else [  # overruns of a deadline below the ceiling wait for a decision
+            (int(uj), d) for uj, d, status, seconds in zip(cols, task.deadlines, statuses, problem.seconds[ui, cols])
+            if status == Status.TIMEOUT and seconds > 0 and d < self.config.timeout]
+        if overruns:  # so do the cells the candidate skipped after them
+            problem.undecided[ui] = overruns
+        waiting = {uj for uj, _ in overruns}
+        done = [int(uj) for uj in cols if uj not in waiting and not (overruns and problem.statuses[ui, uj] == Status.SKIPPED)]
         problem.waiting -= 1
+        self._settled(problem, ui, done, task.attempts, progress)
         with self._lock:
-            if rows and self._cache is not None:
-                self._cache.put_many(rows)
             self.stats["executed_cells"] += len(cells)
-        if progress:
-            progress(len(cells))
+        for row in list(problem.undecided):
+            self._decide(problem, row, scheduler, stream, progress)
+
+    def _settled(self, problem: _Problem, ui: int, cols: list[int], attempts: int,
+                 progress: Callable[[int], None] | None) -> None:
+        """Cells whose verdict is final: cached (but for SKIPPED, which says what else the candidate did,
+        not how it does on the test, and cells of a task lost twice) and counted."""
+        if problem.keys is not None and self._cache is not None and attempts < 2:
+            rows = [(problem.keys[ui][uj], int(problem.statuses[ui, uj]), float(problem.seconds[ui, uj]),
+                     problem.details.get((ui, uj), ""), problem.outputs.get((ui, uj)))
+                    for uj in cols if problem.statuses[ui, uj] != Status.SKIPPED]
+            if rows:
+                with self._lock:
+                    self._cache.put_many(rows)
+        if progress and cols:
+            progress(len(cols))
+
+    def _decide(self, problem: _Problem, ui: int, scheduler: Scheduler, stream: Stream,
+                progress: Callable[[int], None] | None) -> None:
+        """Settle a candidate's overruns once each is decided (``Peers.decide``), or every one once the
+        problem has nothing else running: rerun at the ceiling those that could pass, with the tests the
+        candidate skipped after them; the other TIMEOUTs stand."""
+        overruns = problem.undecided[ui]
+        verdicts = [problem.peers.decide(uj, deadline) for uj, deadline in overruns]
+        if "wait" in verdicts and problem.waiting:
+            return
+        del problem.undecided[ui]
+        again = [uj for (uj, _), verdict in zip(overruns, verdicts) if verdict != "stand"]
+        skipped = [int(uj) for uj in np.flatnonzero(problem.statuses[ui] == Status.SKIPPED)] if again else []
+        stand = [uj for (uj, _), verdict in zip(overruns, verdicts) if verdict == "stand"]
+        self._settled(problem, ui, stand + [int(uj) for uj in np.flatnonzero(problem.statuses[ui] == Status.SKIPPED)
+                                            if not again], 0, progress)
+        if again:
+            cols = np.array(again + skipped, dtype=np.int64)
+            deadlines = [self.config.timeout] * len(again) + problem.peers.deadlines(np.array(skipped, dtype=np.int64))
+            self._submit(problem, ui, cols, scheduler, stream, deadlines=deadlines)

@@ -156,6 +156,8 @@ class Scheduler:
                 task = stream.waiting.popleft()
                 if stream.waiting:
                     self._streams.append(stream)
+                if task.plan is not None:
+                    task.plan(task)
                 self.pool.submit(task)
                 self._pooled_by[task.task_id] = stream
                 stream.pooled += 1

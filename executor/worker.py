@@ -41,6 +41,9 @@ FAIL_FAST_SKIP = "not run: fail_fast stopped the candidate at its first failing 
 _PREPARED_CACHE = 20000
 HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
 _DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
+PROBE_EVERY = 1.0  # seconds between a calibrated worker's CPU probes
+_PROBE_LOOPS = 250_000  # about 5 ms of pure Python: long enough to be preempted on a busy core
+MAX_SLOWDOWN = 4.0  # a worker stretches calibrated deadlines at most this much for a busy host
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ class Worker:
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
         self.task_id: int | None = None  # the parent's task being run, while serving
         self.beat_at = 0.0
+        self.fastest_probe = float("inf")
+        self.probed_at = -PROBE_EVERY
+        self.slowdown = 1.0
 
     def serve(self) -> None:
         wire.send(self.conn, (None, self.containment))  # first message: what this worker could set up
@@ -144,9 +150,9 @@ class Worker:
                     return
                 if message is None:
                     return
-                self.task_id, candidate, entry_point, tests = message
-                cells = self.run_candidate(candidate, entry_point, tests)
-                wire.send(self.conn, (self.task_id, cells))
+                self.task_id, candidate, entry_point, tests, deadlines = message
+                cells = self.run_candidate(candidate, entry_point, tests, deadlines)
+                wire.send(self.conn, (self.task_id, (cells, self.slowdown)))
                 self.task_id = None
         finally:
             shutil.rmtree(self.cell_root, ignore_errors=True)
@@ -166,10 +172,28 @@ class Worker:
                 self.prepared.popitem(last=False)
         return prep
 
-    def run_candidate(self, candidate: str, entry_point: str | None, tests: list[TestSpec]) -> list[Cell]:
+    def measure_slowdown(self) -> None:
+        """How much slower than its best this worker runs a fixed CPU probe now (1 = as fast as ever),
+        measured at most every PROBE_EVERY seconds: calibrated deadlines stretch by it."""
+        now = time.monotonic()
+        if now - self.probed_at < PROBE_EVERY:
+            return
+        seconds = probe_seconds()
+        self.fastest_probe = min(self.fastest_probe, seconds)
+        self.slowdown = min(MAX_SLOWDOWN, seconds / self.fastest_probe)
+        self.probed_at = time.monotonic()
+
+    def run_candidate(self, candidate: str, entry_point: str | None, tests: list[TestSpec],
+                      deadlines: list[float] | None = None) -> list[Cell]:
         """Verdicts of one candidate on ``tests``, in order. stdio/call tests arrive blinded (no expected
-        output) and come back PASS with their output when they ran: the parent judges them."""
+        output) and come back PASS with their output when they ran: the parent judges them.
+        ``deadlines``: reference seconds per test (calibrated policy), or None for ``timeout`` each."""
         cfg = self.config
+        if deadlines is None:
+            limits = [cfg.timeout] * len(tests)
+        else:
+            self.measure_slowdown()
+            limits = [d * self.slowdown for d in deadlines]
         preps = [self._prepare(t) for t in tests]
         cells: list[Cell | None] = [None] * len(tests)
         for j, prep in enumerate(preps):
@@ -183,7 +207,7 @@ class Worker:
             pending = []
         timeouts = 0
         while pending:
-            outcome = self._supervise(code, entry_point, [(j, preps[j]) for j in pending], cells)
+            outcome = self._supervise(code, entry_point, [(j, preps[j]) for j in pending], cells, limits)
             pending = [j for j in pending if cells[j] is None]
             if outcome.kind == "finished" or not pending:
                 break
@@ -195,7 +219,7 @@ class Worker:
                     cells[j] = (outcome.status, 0.0, outcome.detail, None)
                 break
             # timeout or death while running pending[0]
-            seconds = cfg.timeout if outcome.kind == "timeout" else 0.0
+            seconds = limits[pending[0]] if outcome.kind == "timeout" else 0.0
             cells[pending.pop(0)] = (outcome.status, seconds, outcome.detail, None)
             timeouts += outcome.status == Status.TIMEOUT
             if cfg.fail_fast:
@@ -206,7 +230,7 @@ class Worker:
                 break
         return cells  # type: ignore[return-value]
 
-    def _enter_child(self, tmpdir: str, chan_w: int, out_w: int, n_tests: int) -> None:
+    def _enter_child(self, tmpdir: str, chan_w: int, out_w: int, seconds: float) -> None:
         cfg = self.config
         if self.ruleset is not None:  # first: the dup2s below may reuse the ruleset's descriptor number
             landlock.restrict(self.ruleset)
@@ -220,7 +244,7 @@ class Worker:
         os.chdir(tmpdir)
         os.environ.clear()
         os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=tmpdir, TMPDIR=tmpdir, LANG="C.UTF-8")
-        cpu = int(cfg.load_timeout + cfg.timeout * (n_tests + 1)) + 1
+        cpu = int(cfg.load_timeout + seconds + cfg.timeout) + 1
         sandbox.limit_child(cfg.memory_mb, cfg.file_size_mb, cfg.open_files, cfg.processes, cpu)
         if self.uid is not None:
             sandbox.drop_privileges(self.uid)
@@ -229,7 +253,7 @@ class Worker:
         sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="replace")
 
     def _supervise(self, code: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
-                   cells: list) -> _Outcome:
+                   cells: list, limits: list[float]) -> _Outcome:
         """Run one child over ``pending``; fill ``cells`` for every verdict it reports."""
         cfg = self.config
         token = os.urandom(16).hex()
@@ -242,7 +266,7 @@ class Worker:
         pid = os.fork()
         if pid == 0:
             try:
-                self._enter_child(tmpdir, chan_w, out_w, len(pending))
+                self._enter_child(tmpdir, chan_w, out_w, sum(limits[j] for j, _ in pending))
                 harness.child_main(token, code, entry_point, pending, cfg.isolation == "test",
                                    cfg.detail_limit, cfg.output_limit, self.state)
             finally:
@@ -251,7 +275,7 @@ class Worker:
         os.close(out_w)
         pidfd = os.pidfd_open(pid)
         try:
-            return _Supervision(cfg, token.encode(), pending, cells, self.heartbeat).watch(pid, pidfd, chan_r, out_r)
+            return _Supervision(cfg, token.encode(), pending, cells, limits, self.heartbeat).watch(pid, pidfd, chan_r, out_r)
         finally:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
@@ -265,8 +289,9 @@ class _Supervision:
     """The parent side of one child: reads verdicts and output, enforces deadlines."""
 
     def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list,
-                 on_verdict: Callable[[], None]) -> None:
+                 limits: list[float], on_verdict: Callable[[], None]) -> None:
         self.cfg, self.token, self.pending, self.cells, self.on_verdict = cfg, token, pending, cells, on_verdict
+        self.limits = limits  # seconds per test, by test index
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
         self.buffer = bytearray()
@@ -291,7 +316,8 @@ class _Supervision:
                     if not self.loaded:
                         return _Outcome("load_failed", Status.TIMEOUT,
                                         f"candidate did not load within {cfg.load_timeout}s")
-                    return _Outcome("timeout", Status.TIMEOUT, self._with_output(f"timed out after {cfg.timeout}s"))
+                    limit = self.limits[self.pending[self.next][0]]
+                    return _Outcome("timeout", Status.TIMEOUT, self._with_output(f"timed out after {limit:.3g}s"))
                 for key, _ in selector.select(remaining):
                     if key.fd == out_r:
                         self._drain_output(out_r, selector)
@@ -301,7 +327,7 @@ class _Supervision:
                         if outcome:
                             return outcome
                         if (self.loaded, self.next) != progress:  # only a verdict buys more time
-                            deadline = time.monotonic() + cfg.timeout
+                            deadline = time.monotonic() + self.limits[self.pending[self.next][0]]
                             self.on_verdict()
                     else:
                         _, status = os.waitpid(pid, 0)
@@ -392,6 +418,15 @@ class _Supervision:
             detail = f"process exited with status {os.WEXITSTATUS(wait_status)} {where} before any verdict"
         kind = "died" if self.loaded else "load_failed"
         return _Outcome(kind, status, self._with_output(detail))
+
+
+def probe_seconds() -> float:
+    """Wall seconds a fixed pure-Python loop takes now: the worker's measure of how busy the host is."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(_PROBE_LOOPS):
+        total += i
+    return time.perf_counter() - start
 
 
 def timed_out_skip(timeouts: int) -> str:

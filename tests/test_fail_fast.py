@@ -77,16 +77,22 @@ def test_a_rerun_skips_after_a_cached_failure_without_running(tmp_path):
 
 def test_fail_fast_rewards_equal_masking_a_full_run():
     """The same batch through the fail_fast executor (the config's own) and through one that runs every
-    test (whose statuses the pipeline masks): identical rewards, statuses and outcomes."""
+    test (whose statuses the pipeline masks): identical rewards and outcomes, and the one failure the
+    fail_fast executor stopped at is the candidate's verdict on that test in the full run."""
     config = load_config("reward").with_overrides(workers=2, timeout=2.0, max_timeouts=1, cache=None,
                                                   reward={"mode": "fail_fast"})
     assert config.executor_config().fail_fast
-    tests = [TESTS + [{"type": "call", "args": [5], "expected": 6}, "assert f("]] * 6
+    tests = TESTS + [{"type": "call", "args": [5], "expected": 6}, "assert f("]
     codes = [ADD, "def f(x):\n    return x\n", "def f(x):\n    return 0 if x == 2 else x + 1\n",
              "def f(x):\n    raise ValueError\n", "def f(x):\n    return x + 1 if x < 5 else 0\n", "raise RuntimeError(1)\ndef f(x):\n    return x\n"]
-    tests = [{"tests": t, "entry_point": "f"} for t in tests]
-    fast = RewardFunction(config).score(codes, tests=tests)
+    problems = [{"tests": tests, "entry_point": "f"}] * len(codes)
+    fast = RewardFunction(config).score(codes, tests=problems)
     with Executor(config.executor_config(), fail_fast=False) as full_executor:
-        full = RewardFunction(config, executor=full_executor).score(codes, tests=tests)
-    assert [(r.reward, r.statuses, r.outcome) for r in fast] == [(r.reward, r.statuses, r.outcome) for r in full]
+        full = RewardFunction(config, executor=full_executor).score(codes, tests=problems)
+        unmasked = full_executor.run(codes, tests, "f")
+    assert [(r.reward, r.outcome) for r in fast] == [(r.reward, r.outcome) for r in full]
     assert [r.outcome for r in fast] == ["passed"] + ["failed"] * 5
+    for f, row in zip(fast, unmasked.status_names()):
+        stopped = [k for k, s in enumerate(f.statuses) if s not in ("PASS", "INVALID", "SKIPPED")]
+        assert len(stopped) == (f.outcome == "failed")
+        assert [f.statuses[k] for k in stopped] == [row[k] for k in stopped]

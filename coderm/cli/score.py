@@ -44,6 +44,9 @@ def add_io_options(parser: argparse.ArgumentParser) -> None:
                                                            "flags override it")
     parser.add_argument("--workers", type=int, metavar="N", help="sandboxed worker processes (config: executor.workers)")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds per test (config: executor.timeout)")
+    parser.add_argument("--timeout-policy", choices=("fixed", "calibrated"),
+                        help="fixed: --timeout per test; calibrated: from the peers' times, --timeout the ceiling "
+                             "(config: executor.timeout_policy)")
     parser.add_argument("--cache", metavar="PATH", help=f"SQLite cell cache (config: cache; default {DEFAULT_CACHE})")
     parser.add_argument("--no-cache", action="store_true", help="run every cell, cache nothing (config: cache: null)")
     parser.add_argument("--skip-invalid", action="store_true", default=None,
@@ -77,7 +80,8 @@ def config_from_args(args: argparse.Namespace, **extra) -> Config:
     config = load_config(args.config)
     if args.no_cache:
         config = dataclasses.replace(config, cache=None)
-    return config.with_overrides(workers=args.workers, timeout=args.timeout, cache=args.cache,
+    return config.with_overrides(workers=args.workers, timeout=args.timeout, timeout_policy=args.timeout_policy,
+                                 cache=args.cache,
                                  skip_invalid=args.skip_invalid, quiet=args.quiet, **extra)
 
 
