@@ -8,6 +8,9 @@ multiprocessing Manager, one Process that execs the program and runs the tests u
 alarms, a global join timeout, then the Manager is shut down; samples are scored one after
 another as verl's NaiveRewardManager does. It runs unsandboxed (cheaper than coderm's sandbox).
 
+coderm runs every batch under ``--policy`` (calibrated deadlines by default) and under the other
+timeout policy, printed side by side with the share of identical rewards.
+
 Also: the first 64 samples as one-sample calls, one after another vs from 64 threads at once, and 4
 clients posting every batch to the server at once vs one client (aggregate rewards/s, identical rewards).
 
@@ -114,14 +117,15 @@ def baseline_batch(batch: dict, timeout: float) -> list[float]:
 
 # ---- coderm server over loopback ----
 
-def start_server(workers: int, timeout: float) -> tuple[subprocess.Popen, str]:
+def start_server(workers: int, timeout: float, policy: str) -> tuple[subprocess.Popen, str]:
     import httpx
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "coderm", "serve", "--port", str(port), "--workers", str(workers),
-                             "--timeout", str(timeout), "--join-prompt", "never"], cwd=ROOT,
+                             "--timeout", str(timeout), "--timeout-policy", policy,
+                             "--join-prompt", "never"], cwd=ROOT,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -147,7 +151,7 @@ def timed(fn, batches: list[dict]) -> tuple[list[float], list[list[float]]]:
 
 def report(name: str, seconds: list[float], n: int) -> float:
     rate = n * len(seconds) / sum(seconds)
-    print(f"{name:<22} batches={len(seconds):<3} p50={np.percentile(seconds, 50):7.3f}s "
+    print(f"{name:<24} batches={len(seconds):<3} p50={np.percentile(seconds, 50):7.3f}s "
           f"p99={np.percentile(seconds, 99):7.3f}s  rewards/s={rate:9.1f}")
     return rate
 
@@ -217,7 +221,9 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=16, help="completions per problem in a batch")
     ap.add_argument("--tests", type=int, default=20)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--timeout", type=float, default=1.0, help="seconds per test (both sides)")
+    ap.add_argument("--timeout", type=float, default=1.0, help="seconds per test (both sides; calibrated: the ceiling)")
+    ap.add_argument("--policy", choices=("fixed", "calibrated"), default="calibrated",
+                    help="coderm's timeout policy for every run; the other policy's batches are printed beside it")
     ap.add_argument("--single-calls", type=int, default=64, help="one-sample calls, sequential vs concurrent")
     ap.add_argument("--repeats", type=int, default=5, help="rounds of the single-sample comparison")
     ap.add_argument("--clients", type=int, default=4, help="concurrent batch clients on coderm serve")
@@ -229,16 +235,22 @@ def main() -> None:
     print(f"{len(batches)} batches x {n} completions x {args.tests} tests; workers={args.workers}, "
           f"cpus={os.cpu_count()}, timeout={args.timeout}s per test")
 
-    rf = RewardFunction(load_config("reward").with_overrides(workers=args.workers, timeout=args.timeout,
-                                                             join_prompt="never"))
+    reward_config = load_config("reward").with_overrides(workers=args.workers, timeout=args.timeout,
+                                                         join_prompt="never", timeout_policy=args.policy)
+    rf = RewardFunction(reward_config)
     rf(["def f():\n    return 1\n"], tests=[["assert f() == 1"]])  # start the worker pool outside the timing
     ours_s, ours_r = timed(lambda b: rf(b["completions"], tests=b["tests"], entry_points=b["entry_points"]),
                            batches[:args.batches])
+    other = "fixed" if args.policy == "calibrated" else "calibrated"
+    other_rf = RewardFunction(reward_config.with_overrides(timeout_policy=other))
+    other_rf(["def f():\n    return 1\n"], tests=[["assert f() == 1"]])
+    other_s, other_r = timed(lambda b: other_rf(b["completions"], tests=b["tests"], entry_points=b["entry_points"]),
+                             batches[:args.batches])
     single_sample_calls(rf, batches[0], args.single_calls, args.repeats)
 
     import httpx
 
-    proc, base = start_server(args.workers, args.timeout)
+    proc, base = start_server(args.workers, args.timeout, args.policy)
     try:
         with httpx.Client(timeout=600) as client:
             client.post(f"{base}/reward", json={"completions": ["x = 1\n"], "tests": [["assert x == 1"]]})
@@ -251,7 +263,10 @@ def main() -> None:
 
     base_s, base_r = timed(lambda b: baseline_batch(b, args.timeout), batches[:n_base])
 
-    report("coderm RewardFunction", ours_s, n)
+    report(f"coderm {args.policy}", ours_s, n)
+    report(f"coderm {other}", other_s, n)
+    agree = np.array(ours_r) == np.array(other_r)
+    print(f"{args.policy} vs {other}: identical rewards on {agree.mean():.2%} of samples")
     report("coderm serve (HTTP)", srv_s, n)
     base_rate = report("prime_code-style", base_s, n)
     ours, srv = (n * n_base / sum(s[:n_base]) for s in (ours_s, srv_s))

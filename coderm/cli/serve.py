@@ -28,6 +28,8 @@ def register(subparsers) -> None:
                    help="preset name or YAML file (default: %(default)s, passrate in [0, 1]); flags override it")
     p.add_argument("--workers", type=int, help="sandbox worker processes (config: executor.workers)")
     p.add_argument("--timeout", type=float, help="seconds per test (config: executor.timeout)")
+    p.add_argument("--timeout-policy", choices=("fixed", "calibrated"),
+                   help="fixed: --timeout per test; calibrated: from the peers' times (config: executor.timeout_policy)")
     p.add_argument("--memory-mb", type=int, help="memory limit per sandboxed program (config: executor.memory_mb)")
     p.add_argument("--aggregator", help="passrate (the preset's: fraction of tests passed) or a vote across the "
                                         "completions of one problem in a request (codet, coderm, ...)")
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         config = load_config(args.config).with_overrides(
-            workers=args.workers, timeout=args.timeout, memory_mb=args.memory_mb, aggregator=args.aggregator,
+            workers=args.workers, timeout=args.timeout, timeout_policy=args.timeout_policy, memory_mb=args.memory_mb, aggregator=args.aggregator,
             block=args.block, join_prompt=args.join_prompt)
         reward_fn = RewardFunction(config)
         reward_fn.pipeline  # validates the prune stages, generator and budget before serving
