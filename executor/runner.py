@@ -307,8 +307,9 @@ class Executor:
         self._settled(problem, ui, done, task.attempts, progress)
         with self._lock:
             self.stats["executed_cells"] += len(cells)
+        last = problem.waiting == 0  # nothing else of the problem runs: no evidence is coming
         for row in list(problem.undecided):
-            self._decide(problem, row, scheduler, stream, progress)
+            self._decide(problem, row, last, scheduler, stream, progress)
 
     def _settled(self, problem: _Problem, ui: int, cols: list[int], attempts: int,
                  progress: Callable[[int], None] | None) -> None:
@@ -324,14 +325,14 @@ class Executor:
         if progress and cols:
             progress(len(cols))
 
-    def _decide(self, problem: _Problem, ui: int, scheduler: Scheduler, stream: Stream,
+    def _decide(self, problem: _Problem, ui: int, last: bool, scheduler: Scheduler, stream: Stream,
                 progress: Callable[[int], None] | None) -> None:
         """Settle a candidate's overruns once each is decided (``Peers.decide``), or every one once the
         problem has nothing else running: rerun at the ceiling those that could pass, with the tests the
         candidate skipped after them; the other TIMEOUTs stand."""
         overruns = problem.undecided[ui]
         verdicts = [problem.peers.decide(uj, deadline) for uj, deadline in overruns]
-        if "wait" in verdicts and problem.waiting:
+        if "wait" in verdicts and not last:
             return
         del problem.undecided[ui]
         again = [uj for (uj, _), verdict in zip(overruns, verdicts) if verdict != "stand"]

@@ -75,7 +75,8 @@ def labelled_jobs(problems_path: Path, humaneval_path: Path, limit: int | None =
             raise ValueError(f"{problems_path}: {row['task_id']}: {len(row['labels'])} labels for "
                              f"{len(row['candidates'])} candidates")
         candidates = [without_modules(c, absent) for c in row["candidates"]]
-        out.append((Job(row["task_id"], candidates, [task["test"]], task["entry_point"]), row["labels"]))
+        reference = task["prompt"] + task["canonical_solution"]  # under the calibrated policy: the first evidence
+        out.append((Job(row["task_id"], candidates, [task["test"]], task["entry_point"], reference), row["labels"]))
     return out
 
 
@@ -97,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems-file", type=Path, default=DEFAULT_PROBLEMS)
     parser.add_argument("--humaneval", type=Path, default=DEFAULT_HUMANEVAL)
     parser.add_argument("--problems", type=int, default=None, help="only the first N problems")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds for the check (generous)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds for the check (generous; calibrated: the ceiling)")
+    parser.add_argument("--timeout-policy", choices=("fixed", "calibrated"), default=ExecutorConfig().timeout_policy,
+                        help="fixed: --timeout for every check; calibrated: from the reference's and peers' times "
+                             "(default: the executor's, %(default)s)")
     parser.add_argument("--absent-modules", default=",".join(LABEL_ENV_ABSENT),
                         help="comma-separated modules made unimportable, as where the labels were computed "
                              "(default %(default)s; '' to run candidates unchanged)")
@@ -114,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     config = ExecutorConfig(workers=args.workers, timeout=args.timeout, load_timeout=args.timeout, cache_path=None,
-                            site_packages=True)  # the labelling environment had boto3 and requests
+                            timeout_policy=args.timeout_policy, site_packages=True)  # the labelling environment had boto3 and requests
     start = time.perf_counter()
     with Executor(config) as ex:
         found, checked = mismatches(ex, jobs)
     seconds = time.perf_counter() - start
     print(f"{checked} candidates of {len(jobs)} problems checked in {seconds:.0f}s "
-          f"(timeout {args.timeout}s, absent modules: {', '.join(absent) or 'none'}): "
+          f"(timeout {args.timeout}s, {args.timeout_policy} policy, absent modules: {', '.join(absent) or 'none'}): "
           f"{len(found)} mismatches with the labels")
     for m in found:
         detail = m.detail.replace("\n", " | ")[:300]

@@ -32,7 +32,7 @@ import pytest
 
 from executor import Executor, Status
 
-from adversary import ASSERT_TEST, CALL_TEST, CONFIG, MARKER, TESTS, marked_processes
+from adversary import ASSERT_TEST, CALL_TEST, CONFIG, LOAD_TIMEOUT, MARKER, TESTS, marked_processes, open_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -221,10 +221,13 @@ def test_printing_without_end_still_meets_the_deadline(attack):
     assert _statuses(m, 1) <= {Status.TIMEOUT, Status.SKIPPED} and _statuses(m, 2) == {Status.TIMEOUT}, m.details
 
 
-def test_huge_return_values_are_cut_before_they_leave_the_sandbox(attack):
+def test_huge_return_values_are_cut_before_they_leave_the_sandbox():
     """A call result is cut at output_limit like printed output: 50 MB returned per call neither
-    crosses the channels whole nor lands in the parent's memory."""
-    m = attack("def add(a, b):\n    return 'x' * (50 << 20)\n", [CALL_TEST, CALL_TEST | {"args": [1, 2], "expected": 3}])
+    crosses the channels whole nor lands in the parent's memory. (Fixed deadlines: under calibrated
+    ones building 50 MB outlasts the honest peer's deadline and the cell is TIMEOUT before any cut.)"""
+    with open_sandbox(timeout_policy="fixed") as sandbox:
+        m = sandbox.attack("def add(a, b):\n    return 'x' * (50 << 20)\n",
+                           [CALL_TEST, CALL_TEST | {"args": [1, 2], "expected": 3}])
     assert _statuses(m) == {Status.FAIL}, m.details
     assert max(len(v) for v in m.outputs.values()) == CONFIG.output_limit + 1
 
@@ -490,3 +493,17 @@ def test_the_leftover_probe_sees_a_marked_process():
         proc.kill()
         proc.wait()
     assert not marked_processes()
+
+
+def test_a_candidate_cannot_buy_time_under_calibrated_deadlines(attack):
+    """Calibrated deadlines come from the worker's clock and the peers' measured times: a candidate that
+    rewinds every clock it can reach and then loops gets the honest peer's short deadline (a TIMEOUT far
+    below the ceiling), not more time, and no PASS."""
+    hostile = ("import time\nfor name in ('perf_counter', 'monotonic', 'time', 'process_time'):\n"
+               "    setattr(time, name, lambda: 0.0)\n"
+               "def add(a, b):\n    while True:\n        pass\n")
+    m = attack(hostile, bound=LOAD_TIMEOUT + CONFIG.max_timeouts * 0.5 + 4.0)
+    assert CONFIG.timeout_policy == "calibrated"
+    assert Status.TIMEOUT in _statuses(m) and _statuses(m) <= {Status.TIMEOUT, Status.SKIPPED}, m.details
+    timed_out = m.statuses[1] == Status.TIMEOUT
+    assert (m.seconds[1][timed_out] < CONFIG.timeout / 2).all(), m.seconds[1]
