@@ -27,6 +27,10 @@ MAX_PROBLEMS_IN_FLIGHT = 256
 # submitted until every problem before them is yielded: more are opened only below this many cells,
 # so a slow candidate at the head holds back a bounded amount of work, not up to 256 problems.
 CELLS_IN_FLIGHT_PER_WORKER = 100_000
+# fail_fast: a worker cannot see a wrong stdio/call output (the parent judges it), so it cannot stop
+# there. A candidate with such tests runs its first this many (the ones that failed most peers) alone;
+# the rest is sent only when the parent found them all passed, so a wrong candidate costs a few cells.
+FAIL_FAST_SPLIT = 16
 _TASKS_PER_WORKER = 4  # a call's candidates submitted and not yet back, per worker: two running, two waiting
 
 
@@ -83,6 +87,8 @@ class _Problem:
     keys: list[list[str]] | None = None  # cache keys per unique cell
     waiting: int = 0  # candidate tasks not finished yet
     undecided: dict[int, list[tuple[int, float]]] = field(default_factory=dict)  # row -> overruns (col, deadline)
+    split: set[int] = field(default_factory=set)  # fail_fast rows sent in two parts (FAIL_FAST_SPLIT)
+    later: dict[int, np.ndarray] = field(default_factory=dict)  # row -> the second part, sent once the first passed
 
     def record(self, ui: int, uj: int, status: int, seconds: float, detail: str, output: str | None) -> None:
         self.statuses[ui, uj] = status
@@ -259,6 +265,9 @@ class Executor:
         problem, ui, cols = task.ref
         if self.config.fail_fast:
             cols = problem.peers.order(cols)
+            if ui not in problem.split and any(problem.blinded[j] is not problem.tests[j] for j in cols[FAIL_FAST_SPLIT:]):
+                problem.split.add(ui)  # the worker cannot see a wrong output: the rest waits for the parent's judgement
+                cols, problem.later[ui] = cols[:FAIL_FAST_SPLIT], cols[FAIL_FAST_SPLIT:]
             task.tests = [problem.blinded[j] for j in cols]
             task.ref = (problem, ui, cols)
         task.deadlines = problem.peers.deadlines(cols)
@@ -294,6 +303,13 @@ class Executor:
                 status, seconds, detail, output = Status.SKIPPED, 0.0, FAIL_FAST_SKIP, None
             failed = failed or (self.config.fail_fast and status not in (Status.PASS, Status.INVALID))
             problem.record(ui, int(uj), status, seconds, detail, output)
+        later = problem.later.pop(ui, np.empty(0, dtype=np.int64))
+        if failed:
+            for uj in later:
+                problem.record(ui, int(uj), Status.SKIPPED, 0.0, FAIL_FAST_SKIP, None)
+        elif len(later):
+            self._submit(problem, ui, later, scheduler, stream, plan=self._plan)
+            later = later[:0]
         statuses = problem.statuses[ui, cols]
         problem.peers.observe(cols, statuses, problem.seconds[ui, cols], task.slowdown, task.deadlines)
         overruns = [] if task.deadlines is None else [  # overruns of a deadline below the ceiling wait for a decision
@@ -302,7 +318,8 @@ class Executor:
         if overruns:  # so do the cells the candidate skipped after them
             problem.undecided[ui] = overruns
         waiting = {uj for uj, _ in overruns}
-        done = [int(uj) for uj in cols if uj not in waiting and not (overruns and problem.statuses[ui, uj] == Status.SKIPPED)]
+        done = [int(uj) for uj in [*cols, *later]
+                if uj not in waiting and not (overruns and problem.statuses[ui, uj] == Status.SKIPPED)]
         problem.waiting -= 1
         self._settled(problem, ui, done, task.attempts, progress)
         with self._lock:

@@ -13,7 +13,11 @@ subprocess: the reference outputs are computed there): ``--base-only`` and base 
 suite is the first tests of the full one (checked), so only the full suite is executed, by one
 ``Executor`` in this process with no cache; a candidate passes a suite when it passes all its tests.
 
-Prints, per dataset: wall time of the execution, programs/s (candidates, duplicates included),
+Every suite runs twice (``--modes``): in full, and with ``fail_fast`` (a candidate stops at its first
+failing test, the tests that failed most peers first), with the programs/s of both and how often
+their pass/fail verdicts on the whole suite agree.
+
+Prints, per dataset and mode: wall time of the execution, programs/s (candidates, duplicates included),
 cells/s (cells executed, after the executor's dedupe), the parent's resident memory before the run
 and its peak, and how many candidates pass the base and the plus suites next to the labels.
 
@@ -23,6 +27,7 @@ and its peak, and how many candidates pass the base and the plus suites next to 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import json
 import os
@@ -115,9 +120,11 @@ class Tally:
     plus_and_label: int = 0
 
 
-def execute(base_path: Path, full_path: Path, config: ExecutorConfig) -> tuple[Tally, float, dict]:
-    """Run the full suites; count passes of the base prefix and of the whole, next to the labels."""
+def execute(base_path: Path, full_path: Path, config: ExecutorConfig) -> tuple[Tally, float, dict, dict]:
+    """Run the full suites; count passes of the base prefix and of the whole, next to the labels. Also
+    returns each task's verdicts on the whole suite (a candidate passes when it passes every test)."""
     tally = Tally()
+    verdicts: dict[str, np.ndarray] = {}
     pending: dict[str, tuple[int, np.ndarray]] = {}  # task_id -> (base tests, labels)
 
     def jobs() -> Iterator[Job]:
@@ -135,6 +142,7 @@ def execute(base_path: Path, full_path: Path, config: ExecutorConfig) -> tuple[T
         for task_id, matrix in ex.run_many(jobs()):
             n_base, labels = pending.pop(task_id)
             base, plus = matrix.passed[:, :n_base].all(axis=1), matrix.passed.all(axis=1)
+            verdicts[task_id] = plus
             tally.problems += 1
             tally.candidates += len(labels)
             tally.labels += int(labels.sum())
@@ -146,21 +154,23 @@ def execute(base_path: Path, full_path: Path, config: ExecutorConfig) -> tuple[T
                 print(f"  {tally.problems} problems, {tally.candidates:,} candidates in {time.perf_counter() - start:.0f}s",
                       file=sys.stderr, flush=True)
         stats = dict(ex.stats)
-    return tally, time.perf_counter() - start, stats
+    return tally, time.perf_counter() - start, stats, verdicts
 
 
-def report(dataset: Dataset, tally: Tally, seconds: float, stats: dict, rss_before: float) -> None:
+def report(dataset: Dataset, mode: str, tally: Tally, seconds: float, stats: dict, rss_before: float) -> None:
     executed = stats["executed_cells"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{dataset.name}: {tally.problems} problems, {tally.candidates:,} candidates, {tally.cells:,} cells "
+    print(f"\n{dataset.name} ({mode}): {tally.problems} problems, {tally.candidates:,} candidates, {tally.cells:,} cells "
           f"({executed:,} executed after dedupe)")
     print(f"  wall {seconds:.1f}s   programs/s {tally.candidates / seconds:.1f}   cells/s {executed / seconds:,.0f}")
     print(f"  parent RSS: {rss_before:.0f} MB before the run, peak {peak:.0f} MB (this process so far)")
     n = max(tally.candidates, 1)
     print(f"  {'candidates passing':36s} {'count':>7s} {'%':>6s}")
     print(f"  {'labels (' + dataset.label_source + ')':36s} {tally.labels:7,} {100 * tally.labels / n:6.1f}")
-    for name, passed, both in (("base suite", tally.base, tally.base_and_label),
-                               ("base + plus suites", tally.plus, tally.plus_and_label)):
+    suites = [("base + plus suites", tally.plus, tally.plus_and_label)]
+    if mode == "full":  # fail_fast runs the tests that failed most peers first: the base prefix may be SKIPPED
+        suites.insert(0, ("base suite", tally.base, tally.base_and_label))
+    for name, passed, both in suites:
         print(f"  {name:36s} {passed:7,} {100 * passed / n:6.1f}   labelled pass: {both:,}, labelled fail: "
               f"{passed - both:,}; labelled pass but fail here: {tally.labels - both:,}")
 
@@ -171,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N problems of each dataset")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=float, default=1.0, help="seconds per test (the executor's default)")
+    parser.add_argument("--modes", nargs="+", choices=("full", "fail_fast"), default=["full", "fail_fast"],
+                        help="full: every test runs; fail_fast: a candidate stops at its first failing test")
     parser.add_argument("--work-dir", type=Path, help="keep the samples and converted suites here (default: a temp dir)")
     args = parser.parse_args(argv)
     config = ExecutorConfig(workers=args.workers, timeout=args.timeout, cache_path=None)
@@ -186,8 +198,17 @@ def main(argv: list[str] | None = None) -> int:
             for out, base_only in ((base, True), (full, False)):
                 convert(dataset, problems, samples, out, base_only, args.limit, args.workers)
             print(f"{name}: converted (reference outputs, base and full) in {time.perf_counter() - start:.0f}s", flush=True)
-            rss_before = rss_mb()
-            report(dataset, *execute(base, full, config), rss_before)
+            rates, verdicts = {}, {}
+            for mode in args.modes:
+                rss_before = rss_mb()
+                tally, seconds, stats, verdicts[mode] = execute(base, full, dataclasses.replace(config, fail_fast=mode == "fail_fast"))
+                report(dataset, mode, tally, seconds, stats, rss_before)
+                rates[mode] = tally.candidates / seconds
+            if len(rates) == 2:
+                same = np.concatenate([verdicts["full"][t] == verdicts["fail_fast"][t] for t in verdicts["full"]])
+                print(f"\n{name}: fail_fast {rates['fail_fast']:.1f} programs/s vs full {rates['full']:.1f} = "
+                      f"{rates['fail_fast'] / rates['full']:.2f}x; pass/fail verdicts agree on {same.mean():.4f} "
+                      f"of {len(same):,} candidates")
     return 0
 
 

@@ -8,6 +8,7 @@ import pytest
 from coderm.config import load_config
 from coderm.rl import RewardFunction
 from executor import Executor, ExecutorConfig, Status
+from executor.runner import FAIL_FAST_SPLIT
 
 ADD = "def f(x):\n    return x + 1\n"
 SLOW_AFTER_FAIL = "import time\ndef f(x):\n    if x == 2:\n        time.sleep(4)\n    return x\n"
@@ -96,3 +97,16 @@ def test_fail_fast_rewards_equal_masking_a_full_run():
         stopped = [k for k, s in enumerate(f.statuses) if s not in ("PASS", "INVALID", "SKIPPED")]
         assert len(stopped) == (f.outcome == "failed")
         assert [f.statuses[k] for k in stopped] == [row[k] for k in stopped]
+
+
+def test_a_wrong_output_stops_a_long_suite_after_its_first_part(ex):
+    """The worker cannot see a wrong call output, so a long suite goes in two parts: the rest only once
+    the parent judged the first part passed. A wrong candidate costs FAIL_FAST_SPLIT cells, not 40."""
+    tests = [{"type": "call", "args": [k], "expected": k + 1} for k in range(40)]
+    before = ex.stats["executed_cells"]
+    m = ex.run([ADD, "def f(x):\n    return x if x % 2 else x + 1\n"], tests, "f")
+    assert ex.stats["executed_cells"] - before == 40 + FAIL_FAST_SPLIT
+    assert names(m.statuses[0]) == ["PASS"] * 40
+    wrong = names(m.statuses[1])
+    assert wrong.count("FAIL") == 1 and wrong.count("SKIPPED") >= 40 - FAIL_FAST_SPLIT
+    assert set(wrong) == {"PASS", "FAIL", "SKIPPED"}
