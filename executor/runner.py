@@ -239,7 +239,8 @@ class Executor:
             skipped = self._skip_from_cache(problem, missing)
             for ui in np.flatnonzero(~missing.all(axis=1)):  # cached verdicts are evidence too
                 cols = np.flatnonzero(~missing[ui])
-                problem.peers.observe(cols, problem.statuses[ui, cols], problem.seconds[ui, cols], 1.0)
+                problem.peers.observe(cols, problem.statuses[ui, cols], problem.seconds[ui, cols], 1.0,
+                                      deadlines=[0.0] * len(cols))  # not known to have had the ceiling
             if progress and hits:
                 progress(len(hits) + skipped)
         reference = candidates.index(job.reference) if calibrated and job.reference is not None else None

@@ -2,6 +2,7 @@
 stretched on a busy host; fail-fast order."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -138,3 +139,16 @@ def test_the_cpu_probe_sees_a_busy_core():
             p.wait()
         os.sched_setaffinity(0, saved)
     assert busy > 1.5 * idle, (idle, busy)
+
+
+def test_a_cached_rerun_executes_nothing_and_keeps_the_verdicts(tmp_path):
+    """Overruns that stood are cached once decided (not before), so a rerun finds every cell."""
+    cfg = dataclasses.replace(CALIBRATED, max_timeouts=2, cache_path=str(tmp_path / "cells.sqlite"))
+    tests = [*TESTS, "assert f(4) == 5"]
+    with Executor(cfg) as ex:
+        first = ex.run([ADD, *fillers(4), LOOP], tests, "f")
+    assert names(first.statuses[-1]) == ["TIMEOUT", "TIMEOUT", "SKIPPED", "SKIPPED"]
+    with Executor(cfg) as ex:
+        again = ex.run([ADD, *fillers(4), LOOP], tests, "f")
+        assert ex.stats["executed_cells"] == 0
+    assert (again.statuses == first.statuses).all()
