@@ -129,6 +129,15 @@ def test_flags_override_the_config_file(tmp_path):
     assert not (tmp_path / ".coderm-cache").exists()
 
 
+def test_both_timeout_policies_score_the_example_alike(tmp_path):
+    base = ("score", "--problems", EXAMPLE, "--no-cache", "--quiet")
+    for policy in ("fixed", "calibrated"):
+        assert coderm(*base, "--out", f"{policy}.jsonl", "--timeout-policy", policy, cwd=tmp_path).returncode == 0
+    assert [r["scores"] for r in lines(tmp_path / "fixed.jsonl")] == [r["scores"] for r in lines(tmp_path / "calibrated.jsonl")]
+    assert coderm(*base, "--out", "x.jsonl", "--timeout-policy", "adaptive", cwd=tmp_path).returncode == 2
+    assert not (tmp_path / "x.jsonl").exists()
+
+
 def test_default_yaml_is_the_built_in_default():
     path = ROOT / "coderm" / "configs" / "default.yaml"
     listed = yaml.safe_load(path.read_text())
