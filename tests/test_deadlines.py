@@ -152,3 +152,17 @@ def test_a_cached_rerun_executes_nothing_and_keeps_the_verdicts(tmp_path):
         again = ex.run([ADD, *fillers(4), LOOP], tests, "f")
         assert ex.stats["executed_cells"] == 0
     assert (again.statuses == first.statuses).all()
+
+
+@pytest.mark.parametrize("fail_fast", [False, True])
+def test_progress_counts_every_cell_once_through_reruns_and_split_suites(fail_fast):
+    slow = [f"import time\ndef f(x):\n    time.sleep(0.2 if x == 1 else 0)  # {k}\n    return x + 1\n" for k in range(3)]
+    calls = [{"type": "call", "args": [k], "expected": k + 1} for k in range(30)]
+    jobs = [Job(0, [ADD, LOOP, "def f(x):\n    return x\n"], calls, "f"), Job(1, [*slow, LOOP], calls, "f"),
+            Job(2, [LOOP], calls[:3], "f")]
+    counted: list[int] = []
+    with Executor(CALIBRATED, workers=2, max_timeouts=2, fail_fast=fail_fast) as ex:
+        out = list(ex.run_many(jobs, progress=counted.append))
+        assert ex.stats["executed_cells"] > sum(counted)  # the slow candidates ran their first test twice
+    assert sum(counted) == sum(m.statuses.size for _, m in out)
+    assert (out[1][1].statuses[:3] == Status.PASS).all()
