@@ -31,6 +31,18 @@ def test_sstar_picks_the_agreeing_cluster_among_candidates_passing_the_public_te
     assert plain.selection is None and plain.scores[:6] == [1.0] * 6  # the public tests alone cannot tell
 
 
+def test_agreement_across_clusters_beats_a_cluster_of_equal_size():
+    """Two right programs, two wrong ones that agree with each other, and a third right one that fails
+    on big inputs (its own cluster): it still votes with the right outputs where it has one, so the
+    right pair wins the tie in size that cluster size alone would give to the wrong pair (listed first)."""
+    fragile = "def f(x):\n    assert x < 6\n    return x * x\n"
+    candidates = [WRONG[0], "def f(x):\n    return 2 + x\n", RIGHT[0], RIGHT[1], fragile]
+    r = coderm.rerank("def f(x): ...", candidates, SQUARE_TESTS, entry_point="f", aggregator="passrate", select="sstar")
+    assert sorted(map(sorted, r.selection["clusters"])) == [[0, 1], [2, 3], [4]]
+    assert r.selection["clusters"][0] == [2, 3] and r.best == 2
+    assert r.selection["points"][0] == 2.0  # it beat both other clusters
+
+
 def test_select_config_is_typed_and_says_what_is_not_built():
     assert Config().select == SelectConfig() and Config().select.method == "none"
     assert Config().with_overrides(select="sstar").select == SelectConfig(method="sstar")

@@ -47,3 +47,14 @@ def test_stdin_inputs_keep_the_layout_and_move_counts_with_what_they_count(conte
         assert (n, m) == (len(titles), 2) and all(len(t) == 2 and t.isupper() and t.isalpha() for t in titles)
         sizes.add(n)
     assert len(sizes) > 1  # the block of titles grew and shrank with n
+
+
+def test_a_first_line_of_test_cases_stays_and_each_array_moves_with_its_length():
+    example = "2\n3\n1 5 2\n2\n4 4\n"
+    problem = {"task_id": "t", "entry_point": None, "prompt": "", "tests": [{"type": "stdio", "input": example, "output": "x"}]}
+    tests = synthesize(problem, 15, seed=3)
+    assert len(tests) == 15
+    for test in tests:
+        t, n1, a1, n2, a2 = test["input"].rstrip("\n").split("\n")
+        assert t == "2" and int(n1) == len(a1.split()) and int(n2) == len(a2.split())
+        assert all(1 <= int(v) <= 5 for v in (*a1.split(), *a2.split()))  # the example's range

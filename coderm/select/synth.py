@@ -131,13 +131,8 @@ def _json_like(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-@dataclass
 class _Values:
     """What the seeds span: the int range, and the characters strings are edited with."""
-
-    lo: int
-    hi: int
-    alphabet: str
 
     def __init__(self, values: list[Any]) -> None:
         ints: list[int] = []
@@ -164,6 +159,7 @@ class _Values:
 
 
 def _mutate_call(seed: tuple[list, dict], pool: _Values, rng: random.Random) -> tuple[list, dict]:
+    """A copy of a seed call with one or two of its arguments mutated."""
     args, kwargs = json.loads(json.dumps(seed[0])), json.loads(json.dumps(seed[1]))
     slots = [("a", i) for i in range(len(args))] + [("k", k) for k in kwargs]
     if not slots:
@@ -298,6 +294,7 @@ class _Layout:
         return counts
 
     def mutate(self, rng: random.Random) -> str:
+        """A new input text: one or two of number perturbation, word edits, a block or array resized."""
         lines = [list(line) for line in self.lines]
         counts = list(self.counts)
         for _ in range(rng.randint(1, 2)):
