@@ -26,6 +26,7 @@ class RerankResult:
     best: int | None  # ranking[0]; None when there are no candidates
     matrix: PassMatrix  # statuses of candidates x the tests that ran (given, then generated, then mined)
     tests: list[Any]  # those tests, in column order
+    selection: dict | None = None  # with select="sstar": why ``best`` won (clusters, deciding inputs)
 
 
 def close() -> None:
@@ -42,6 +43,7 @@ def rerank(problem_or_prompt: Problem | dict | str, candidates: Sequence[str] | 
 
     ``problem_or_prompt`` is a ``Problem``, a contract dict (a line of a problems file), or the
     prompt text; ``candidates``/``tests``/``entry_point`` given here replace the problem's own.
+    ``select="sstar"`` picks among the candidates passing the tests by S* (``coderm.select``).
     """
     if isinstance(problem_or_prompt, str):
         problem = Problem("rerank", problem_or_prompt, [], entry_point)
@@ -59,7 +61,7 @@ def rerank(problem_or_prompt: Problem | dict | str, candidates: Sequence[str] | 
     pipeline = pipeline_for(Config(cache=None).with_overrides(**options))
     for scored in pipeline.score([problem], executor):
         r = scored.result
-        return RerankResult(r.scores, r.ranking, r.best, scored.matrix, scored.tests)
+        return RerankResult(r.scores, r.ranking, r.best, scored.matrix, scored.tests, r.stats.get("select"))
     raise AssertionError("unreachable")
 
 

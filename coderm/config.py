@@ -24,6 +24,7 @@ from executor.config import ExecutorConfig
 
 MINED_TESTS_MODES = ("absent", "always", "never")
 REWARD_MODES = ("passrate", "binary", "fail_fast")
+SELECT_METHODS = ("none", "sstar")
 ALLOCATORS = ("equal", "greedy")  # the budget splits a run can use without fitted gain curves
 DEFAULT_CACHE = ".coderm-cache/cells.sqlite"
 PRESETS = Path(__file__).parent / "configs"
@@ -96,6 +97,36 @@ class RewardConfig:
 
 
 @dataclass(frozen=True)
+class SelectConfig:
+    """Selection after aggregation (``coderm.select``): ``method`` ``none`` keeps the aggregator's ranking;
+    ``sstar`` picks among the candidates that pass the public tests by running them on ``n_inputs``
+    synthesized inputs (``inputs: synth``, mutations of the visible inputs, drawn with ``seed``) and
+    letting the representatives of output clusters meet (at most ``max_pairs`` pairs), judged by the
+    agreement of outputs (``judge: outputs``). Model-written inputs and model judging are not built yet."""
+
+    method: str = "none"
+    inputs: str = "synth"
+    judge: str = "outputs"
+    max_pairs: int = 10
+    n_inputs: int = 20
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in SELECT_METHODS:
+            raise ConfigError(f"select.method must be one of {', '.join(SELECT_METHODS)}, got {self.method!r}")
+        for name, built in (("inputs", "synth"), ("judge", "outputs")):
+            value = getattr(self, name)
+            if value == "model":
+                raise ConfigError(f"select.{name}: model is not built yet (S* with a model, issue 12); use {built}")
+            if value != built:
+                raise ConfigError(f"select.{name} must be {built} (or model, not built yet), got {value!r}")
+        for name, least in (("max_pairs", 1), ("n_inputs", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ConfigError(f"select.{name} must be an integer >= {least}, got {value!r}")
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of a run, by pipeline stage; see coderm/configs/default.yaml for each key."""
 
@@ -106,6 +137,7 @@ class Config:
     prune: list | None = None  # staged verification before execution, e.g. [{stage: syntax}, {stage: lint}]
     extract: ExtractConfig = field(default_factory=ExtractConfig)  # completions (chat replies) -> programs
     reward: RewardConfig = field(default_factory=RewardConfig)  # test results -> RL rewards
+    select: SelectConfig = field(default_factory=SelectConfig)  # after aggregation: S* selection or none
     cache: str | None = DEFAULT_CACHE  # SQLite cell cache shared across runs; None disables it
     skip_invalid: bool = False  # report invalid input lines and go on instead of stopping (exit 2)
     quiet: bool = False  # no progress bar, no summary
@@ -121,7 +153,7 @@ class Config:
         if self.prune is not None and not isinstance(self.prune, list):
             raise ConfigError("prune must be a list of stages or null")
         for name, cls in (("budget", BudgetConfig), ("extract", ExtractConfig), ("reward", RewardConfig),
-                          ("executor", ExecutorConfig)):
+                          ("select", SelectConfig), ("executor", ExecutorConfig)):
             object.__setattr__(self, name, _section(cls, getattr(self, name), name))
         if self.executor.cache_path is not None:
             raise ConfigError("set the cell cache with the top-level key 'cache', not executor.cache_path")
@@ -139,7 +171,8 @@ class Config:
     def with_overrides(self, **values: Any) -> "Config":
         """A copy with the non-None ``values`` applied. Executor fields may be given flat
         (``workers=4``), and so may the budget's (``budget=8, allocator="greedy"``) and extraction's;
-        a section given as a mapping (``reward={"mode": "binary"}``) updates the current one."""
+        a section given as a mapping (``reward={"mode": "binary"}``) updates the current one; ``select="sstar"``
+        sets the selection method."""
         changes: dict[str, Any] = {}
         for key, value in values.items():
             if value is None:
@@ -147,6 +180,8 @@ class Config:
             section = _FLAT.get(key)
             if key == "budget" and not isinstance(value, (dict, BudgetConfig)):
                 section, key = "budget", "tests"
+            if key == "select" and isinstance(value, str):  # select="sstar": the method
+                section, key = "select", "method"
             if section:
                 changes[section] = {**_as_dict(changes.get(section, getattr(self, section))), key: value}
             elif key in _names(Config) and isinstance(value, dict) and dataclasses.is_dataclass(getattr(self, key)):
@@ -162,6 +197,8 @@ class Config:
         key = {"aggregator": self.aggregator, "mined_tests": self.mined_tests, "generator": self.generator,
                "executor": self.executor.verdict_key(), "budget": dataclasses.asdict(self.budget),
                "prune": self.prune, "extract": dataclasses.asdict(self.extract)}
+        if self.select.method != "none":  # keeps the fingerprints of runs without selection as they were
+            key["select"] = dataclasses.asdict(self.select)
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
     def key(self) -> str:

@@ -7,7 +7,8 @@
 Stages, per batch of problems: prune (cheap stages cut the candidate pool) -> plan (the test budget
 split by difficulty) -> generate (a model's tests for problems without given ones, plus tests mined
 from the prompt) -> execute (the sandboxed executor, streamed across problems) -> aggregate (scores in
-[0, 1]). Everything a config names (aggregator, allocator and difficulty model, generator, prune
+[0, 1]) -> select (optional: S*, ``coderm.select``, picks among the candidates that pass the public
+tests; scores say its pick). Everything a config names (aggregator, allocator and difficulty model, generator, prune
 stages and their ORM) is built and checked in the constructor, before any output exists, and reused
 for every problem. Semantics written down once, here:
 
@@ -45,6 +46,7 @@ from coderm.generate.backends import Backend
 from coderm.generate.run import make_backend
 from coderm.model import Problem, ScoreResult, ValidationError
 from coderm.prune import PruneConfigError, PruneResult, Stage, build_stages, run_stages
+from coderm.select import rescore, select
 from difficulty import plan_budget
 from difficulty.allocate import BudgetError
 from difficulty.estimators import Estimator, EstimatorError
@@ -162,12 +164,19 @@ class Pipeline:
 
     # -- problems -> scores ---------------------------------------------------------------------
 
-    def score(self, problems: Iterable[Problem], executor: Executor | None = None) -> Iterator[Scored]:
-        """Score problems in input order while the executor keeps every worker busy across problems."""
+    def score(self, problems: Iterable[Problem], executor: Executor | None = None,
+              selection: bool = True) -> Iterator[Scored]:
+        """Score problems in input order while the executor keeps every worker busy across problems;
+        then ``config.select`` picks among the best (``selection=False``: rewards never select)."""
         executor = executor or self.executor
         for (problem, tests, pruned), matrix in executor.run_many(self._jobs(problems, executor)):
             settle_checkers(executor, tests, matrix)
-            yield Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
+            scored = Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
+            if selection and self.config.select.method == "sstar":
+                picked = select(problem, scored.candidate_statuses(), scored.result, executor, self.config.select)
+                if picked is not None:
+                    scored.result = rescore(scored.result, picked)
+            yield scored
 
     def _jobs(self, problems: Iterable[Problem], executor: Executor) -> Iterator[Job]:
         problems = (self._as_programs(p) for p in problems)
@@ -290,7 +299,7 @@ class Pipeline:
                 problems.append(Problem.from_json(fields))
             except ValidationError as e:
                 raise ValidationError(f"sample {members[0][0]}: {e}") from None
-        for scored, members in zip(self.score(problems), groups.values()):
+        for scored, members in zip(self.score(problems, selection=False), groups.values()):
             statuses, seconds = scored.candidate_statuses(), scored.candidate_seconds()
             for row, (i, code) in enumerate(members):
                 results[i] = self._reward(scored, row, code, statuses[row], seconds[row])

@@ -102,11 +102,12 @@ def value_matches(got: Any, want: Any, judge: Judge) -> bool:
 
 
 def _matches(test: StdioTest | CallTest, output: str) -> bool:
-    """The output against the expected one or any alternative; tuples and lists are alike in JSON."""
+    """The output against the expected one or any alternative; tuples and lists are alike in JSON.
+    A record-only test (no expectation) matches any output: its cell says only that the program ran."""
+    if is_record_only(test):
+        return True
     if isinstance(test, StdioTest):
         return any(text_matches(output, want, test.judge) for want in (test.output, *test.alternatives))
-    if test.expected_json is None:
-        return True
     try:
         got = json.loads(output)
     except ValueError:
@@ -115,10 +116,17 @@ def _matches(test: StdioTest | CallTest, output: str) -> bool:
     return any(value_matches(got, want, test.judge) for want in wanted)
 
 
+def is_record_only(test: TestSpec) -> bool:
+    """A stdio/call test with no expected output: its cells only record what the program produced."""
+    if isinstance(test, StdioTest):
+        return test.output is None
+    return isinstance(test, CallTest) and test.expected_json is None
+
+
 def blind(test: TestSpec) -> TestSpec:
     """What the sandbox may see of a test: stdio/call expectations and judges stay with the parent."""
     if isinstance(test, StdioTest):
-        return StdioTest(test.input, "")
+        return StdioTest(test.input, None)
     if isinstance(test, CallTest):
         return CallTest(test.args_json, None, test.kwargs_json)
     return test

@@ -30,6 +30,7 @@ from executor.status import Status
 
 CHANNEL_FD = 3
 LOADED = -1  # status value of a successful "L" (candidate loaded) message
+SOLUTION_CLASS = "Solution"  # LeetCode programs define the entry point as a method of this class
 
 # Bound before untrusted code runs: module attributes can be swapped, these references cannot.
 _encode = json.encoder.encode_basestring_ascii
@@ -45,7 +46,7 @@ _TestCase = unittest.case.TestCase
 _TestLoader = unittest.loader.TestLoader
 _TestSuite = unittest.suite.TestSuite
 _TestResult = unittest.result.TestResult
-_isinstance, _issubclass, _type, _len, _any = isinstance, issubclass, type, len, any
+_isinstance, _issubclass, _type, _len, _any, _getattr = isinstance, issubclass, type, len, any, getattr
 
 _harness_pid = [0]  # set by child_main: the only process allowed to report
 
@@ -170,11 +171,16 @@ def _jsonable(value: Any) -> Any:
 def _run_call(prep: Prepared, ns: dict, entry_point: str | None, limit: int,
               output_limit: int) -> tuple[int, str, str | None]:
     """The returned value as JSON, cut (and so unequal to any expectation) past ``output_limit``
-    like a stdio output: a huge value must not flood the channel or the parent's memory."""
+    like a stdio output: a huge value must not flood the channel or the parent's memory. The callee
+    is the candidate's ``entry_point``, or else that method of a fresh ``Solution()`` (LeetCode)."""
     fn = ns.get(entry_point) if entry_point else None
-    if not callable(fn):
+    solution = ns.get(SOLUTION_CLASS)
+    method = not callable(fn) and _isinstance(solution, _type) and callable(_getattr(solution, entry_point or "", None))
+    if not callable(fn) and not method:
         return Status.ERROR, f"candidate does not define {entry_point!r}", None
     try:
+        if method:  # LeetCode style: Solution().entry_point(...), on a fresh instance per call
+            fn = _getattr(solution(), entry_point)
         value = fn(*_loads(prep.spec.args_json), **_loads(prep.spec.kwargs_json))
         return Status.PASS, "", _dumps(value, default=_jsonable, sort_keys=True)[:output_limit + 1]
     except BaseException as exc:

@@ -5,7 +5,9 @@ A test is given either as a string of Python test code (assert statements, a
 ``{"type": "stdio", "input": ..., "output": ...}`` / ``{"type": "call", "args": [...],
 "kwargs": {...}, "expected": ...}`` (DESIGN.md). A stdio or call test may say how its output is
 judged (``"judge"``, see ``Judge``) and list ``"alternatives"``: other outputs that count as correct
-too. ``as_test`` turns any of these into a frozen spec; every field that can change a verdict is
+too. A stdio test without ``"output"`` or a call test without ``"expected"`` is record-only: the cell
+only records what the program printed or returned (``PassMatrix.outputs``), for clustering outputs
+judged outside the sandbox (S* selection, ``coderm.select``). ``as_test`` turns any of these into a frozen spec; every field that can change a verdict is
 part of the spec, so it is part of the cell cache key.
 """
 from __future__ import annotations
@@ -96,10 +98,11 @@ class CodeTest:
 @dataclass(frozen=True)
 class StdioTest:
     """Run the candidate as a program with ``input`` on stdin; its stdout is judged by ``judge``
-    against ``output`` (or any of ``alternatives``) outside the sandbox."""
+    against ``output`` (or any of ``alternatives``) outside the sandbox. ``output`` of ``None``
+    means "no expectation": the cell only records the stdout (a PASS is then "it ran")."""
 
     input: str
-    output: str
+    output: str | None
     judge: Judge = EXACT
     alternatives: tuple[str, ...] = ()
 
@@ -110,7 +113,7 @@ class CallTest:
 
     ``args_json``/``kwargs_json``/``expected_json``/``alternatives_json`` hold canonical JSON so the
     spec stays hashable. ``expected_json`` of ``None`` means "no expectation": the cell only records
-    the output (used to compute expected outputs from a reference solution).
+    the output (expected outputs computed from a reference solution; outputs clustered by S*).
     """
 
     args_json: str
@@ -141,8 +144,15 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _judging(obj: dict, kind: str) -> tuple[Judge, list]:
-    """The judge and the alternatives of a stdio/call test dict."""
+def _judging(obj: dict, kind: str, record_only: bool = False) -> tuple[Judge, list]:
+    """The judge and the alternatives of a stdio/call test dict; a record-only test takes neither
+    (there is nothing to judge against, so a judge given there would be silently ignored)."""
+    if record_only:
+        given = [name for name in ("judge", "alternatives") if name in obj]
+        if given:
+            raise ValueError(f"a record-only {kind} test (no expected {'output' if kind == 'stdio' else 'value'}) "
+                             f"takes no {' or '.join(repr(g) for g in given)}")
+        return EXACT, []
     for legacy in ("atol", "compare"):
         if legacy in obj:
             raise ValueError(f"{kind} test field {legacy!r} is replaced by 'judge', e.g. "
@@ -171,23 +181,25 @@ def as_test(obj: Any) -> TestSpec:
             raise ValueError("code test needs a string field 'code'")
         return CodeTest(code)
     if kind == "stdio":
-        for field in ("input", "output"):
-            if not isinstance(obj.get(field), str):
-                raise ValueError(f"stdio test needs a string field {field!r}")
-        judge, alternatives = _judging(obj, "stdio")
+        if not isinstance(obj.get("input"), str):
+            raise ValueError("stdio test needs a string field 'input'")
+        output = obj.get("output")
+        if output is not None and not isinstance(output, str):
+            raise ValueError("stdio test field 'output' must be a string (or absent: record the output only)")
+        judge, alternatives = _judging(obj, "stdio", record_only=output is None)
         if not all(isinstance(a, str) for a in alternatives):
             raise ValueError("stdio test field 'alternatives' must hold strings")
-        return StdioTest(obj["input"], obj["output"], judge, tuple(alternatives))
+        return StdioTest(obj["input"], output, judge, tuple(alternatives))
     if kind == "call":
         args, kwargs = obj.get("args"), obj.get("kwargs", {})
         if not isinstance(args, list):
             raise ValueError("call test needs a list field 'args'")
         if not isinstance(kwargs, dict) or not all(isinstance(k, str) and k.isidentifier() for k in kwargs):
             raise ValueError("call test field 'kwargs' must map argument names to values")
-        if "expected" not in obj:
-            raise ValueError("call test needs a field 'expected'")
-        judge, alternatives = _judging(obj, "call")
-        return CallTest(canonical_json(args), canonical_json(obj["expected"]), canonical_json(kwargs), judge,
+        record_only = "expected" not in obj  # an explicit null is an expectation: the call returns None
+        judge, alternatives = _judging(obj, "call", record_only)
+        expected = None if record_only else canonical_json(obj["expected"])
+        return CallTest(canonical_json(args), expected, canonical_json(kwargs), judge,
                         tuple(canonical_json(a) for a in alternatives))
     raise ValueError(f"unknown test type {kind!r}; expected one of {', '.join(TEST_TYPES)}")
 
@@ -197,10 +209,14 @@ def test_to_json(test: TestSpec) -> Any:
     if isinstance(test, CodeTest):
         return test.code
     if isinstance(test, StdioTest):
-        out: dict = {"type": "stdio", "input": test.input, "output": test.output}
+        out: dict = {"type": "stdio", "input": test.input}
+        if test.output is not None:
+            out["output"] = test.output
         alternatives: list = list(test.alternatives)
     else:
-        out = {"type": "call", "args": test.args, "expected": test.expected}
+        out = {"type": "call", "args": test.args}
+        if test.expected_json is not None:
+            out["expected"] = test.expected
         if test.kwargs_json != "{}":
             out["kwargs"] = test.kwargs
         alternatives = [json.loads(a) for a in test.alternatives_json]

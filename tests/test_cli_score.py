@@ -144,7 +144,7 @@ def test_default_yaml_is_the_built_in_default():
     assert set(listed) == {f.name for f in dataclasses.fields(Config)}
     executor_fields = {f.name for f in dataclasses.fields(ExecutorConfig)} - {"workers", "cache_path"}
     assert set(listed["executor"]) == executor_fields  # workers: a comment (it depends on the machine)
-    for section in ("budget", "extract", "reward"):
+    for section in ("budget", "extract", "reward", "select"):
         assert listed[section] == dataclasses.asdict(getattr(Config(), section))
     assert load_config(path) == Config() == load_config("default")
     assert load_config(path).executor_config() == ExecutorConfig(cache_path=Config().cache)

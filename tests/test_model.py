@@ -32,7 +32,7 @@ def good() -> dict:
     ({"candidates": ["ok", 3]}, "candidates[1]", "must be a string"),
     ({"candidates": "def f(): pass"}, "candidates", "list of strings"),
     ({"tests": ["assert 1", {"type": "shell", "cmd": "ls"}]}, "tests[1]", "unknown test type"),
-    ({"tests": [{"type": "stdio", "input": "1"}]}, "tests[0]", "output"),
+    ({"tests": [{"type": "stdio", "input": "1", "output": 3}]}, "tests[0]", "output"),  # absent: record-only
     ({"labels": [True]}, "labels", "1 entries for 2 candidates"),
     ({"labels": [True, "yes"]}, "labels[1]", "true or false"),
     ({"entry_point": None}, "entry_point", "call test"),

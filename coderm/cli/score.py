@@ -13,8 +13,8 @@ from tqdm import tqdm
 from coderm.aggregate import DEFAULT as DEFAULT_AGGREGATOR
 from coderm.aggregate import NAMES as AGGREGATORS
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
-from coderm.config import (ALLOCATORS, DEFAULT_CACHE, MINED_TESTS_MODES, Config, ConfigError, load_config,
-                           load_generator_section, presets)
+from coderm.config import (ALLOCATORS, DEFAULT_CACHE, MINED_TESTS_MODES, SELECT_METHODS, Config, ConfigError,
+                           load_config, load_generator_section, presets)
 from coderm.jsonl import ResumableOutput, ResumeError, read_problems
 from coderm.model import Problem, ValidationError
 from coderm.pipeline import Pipeline
@@ -24,6 +24,7 @@ DESCRIPTION = "Score and rank the candidates of every problem with its tests (gi
 EXAMPLES = """examples:
   coderm score --problems coderm/examples/example.problems.jsonl --out scores.jsonl
   coderm score --problems problems.jsonl.gz --out scores.jsonl --aggregator codet --workers 8
+  coderm score --problems problems.jsonl.gz --out sstar.jsonl --aggregator passrate --select sstar
   coderm eval --problems problems.jsonl.gz --scores scores.jsonl
 
 Input: one JSON problem per line {task_id, prompt, entry_point, candidates, tests?, labels?, meta?}.
@@ -72,6 +73,9 @@ def register(subparsers) -> None:
                    help="budget split: equal, or greedy by predicted pass rates (config: budget.allocator)")
     p.add_argument("--difficulty-model", metavar="FILE",
                    help="estimator from `coderm difficulty train` for the greedy allocator (config: budget.difficulty_model)")
+    p.add_argument("--select", choices=SELECT_METHODS,
+                   help="after aggregation: sstar picks among the candidates passing the public tests by clustering "
+                        "their outputs on synthesized inputs; stats.select says why (config: select.method)")
     p.set_defaults(handler=run)
 
 
@@ -89,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args, aggregator=args.aggregator, mined_tests=args.mined_tests,
                                   generator=load_generator_section(args.generator) if args.generator else None,
-                                  budget=args.budget, allocator=args.allocator, difficulty_model=args.difficulty_model)
+                                  budget=args.budget, allocator=args.allocator, difficulty_model=args.difficulty_model,
+                                  select=args.select)
         pipeline = Pipeline(config)
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)

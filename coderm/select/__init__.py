@@ -1,0 +1,8 @@
+"""Selection after aggregation: S* (``sstar``) picks among the candidates that pass the public tests
+by clustering their outputs on synthesized inputs (``synth``), with no model."""
+from __future__ import annotations
+
+from coderm.select.sstar import Selection, rescore, select
+from coderm.select.synth import synthesize
+
+__all__ = ["Selection", "rescore", "select", "synthesize"]
