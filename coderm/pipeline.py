@@ -51,10 +51,12 @@ from difficulty import plan_budget
 from difficulty.allocate import BudgetError
 from difficulty.estimators import Estimator, EstimatorError
 from difficulty.registry import load_estimator
-from executor import Executor, ExecutorConfig, Job, PassMatrix, Status
+from executor import Executor, ExecutorConfig, Job, PassMatrix, Status, as_test
 from executor.checker import settle_checkers
+from executor.compare import is_record_only
 
 PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed
+RECORD_ONLY = "record-only test (no expected output): not a verdict"
 
 
 @dataclass
@@ -171,6 +173,7 @@ class Pipeline:
         executor = executor or self.executor
         for (problem, tests, pruned), matrix in executor.run_many(self._jobs(problems, executor)):
             settle_checkers(executor, tests, matrix)
+            _unjudged(tests, matrix)
             scored = Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
             if selection and self.config.select.method == "sstar":
                 picked = select(problem, scored.candidate_statuses(), scored.result, executor, self.config.select)
@@ -323,6 +326,16 @@ class Pipeline:
             slow = "TIMEOUT" in failures and all(s in ("TIMEOUT", "SKIPPED") for s in failures)
             reward = settings.timeout if slow and settings.timeout is not None else settings.wrong
         return Reward(reward, code, statuses, outcome, seconds)
+
+
+def _unjudged(tests: Sequence[Any], matrix: PassMatrix) -> None:
+    """A record-only test (no expected output) says nothing of correctness: its cells are INVALID for
+    scoring, so a program that merely ran earns nothing from it (S* runs its own recordings)."""
+    for j, test in enumerate(tests):
+        if is_record_only(as_test(test)):
+            matrix.statuses[:, j] = Status.INVALID
+            for i in range(matrix.shape[0]):
+                matrix.details[(i, j)] = RECORD_ONLY
 
 
 def _stopped_at_first_failure(statuses: list[str]) -> list[str]:

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from coderm.config import load_config
+from coderm.rl import RewardFunction
 from executor import Executor, ExecutorConfig, Status, as_test
 from executor.compare import is_record_only
 from executor.specs import test_to_json as to_json
@@ -67,3 +69,14 @@ def test_keyword_and_solution_method_calls_record_their_values(ex):
     assert [json.loads(m.outputs[(0, j)]) for j in range(3)] == [[0, 1, 1], [0, 1, 1], [0, 1, 1]]
     assert json.loads(m.outputs[(1, 0)]) == [0, 1, 0]
     assert "does not define 'twoSum'" in m.details[(2, 0)]
+
+
+def test_a_record_only_test_earns_no_reward_and_no_score():
+    """Its PASS only means the program ran: for scoring and rewards the column is INVALID."""
+    from_stdin = [{"type": "stdio", "input": "a\n"}, {"type": "stdio", "input": "b\n", "output": "b\n"}]
+    rf = RewardFunction(load_config("reward").with_overrides(workers=1, cache=None))
+    assert rf(["print(input())", "print('zzz')"], tests=[from_stdin] * 2) == [1.0, 0.0]
+    assert rf(["def f(x):\n    return 0\n"], tests=[[{"type": "call", "args": [1]}]], entry_points=["f"]) == [None]
+    [result] = RewardFunction(load_config("reward").with_overrides(workers=1, cache=None)).score(
+        ["print('zzz')"], tests=[from_stdin])
+    assert result.statuses == ["INVALID", "FAIL"]
