@@ -53,6 +53,9 @@ def rerank(problem_or_prompt: Problem | dict | str, candidates: Sequence[str] | 
         problem = Problem.from_json({"task_id": "rerank", "prompt": "", **problem_or_prompt})
     else:
         raise TypeError("problem_or_prompt must be a Problem, a problem dict or a prompt string")
+    for name, value in (("candidates", candidates), ("tests", tests)):
+        if isinstance(value, str):  # list("...") would be one candidate or test per character
+            raise TypeError(f"{name} must be a list, not a str: wrap a single one in a list")
     fields = {"task_id": problem.task_id, "prompt": problem.prompt,
               "entry_point": entry_point if entry_point is not None else problem.entry_point,
               "candidates": list(candidates) if candidates is not None else problem.candidates,

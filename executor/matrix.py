@@ -7,6 +7,8 @@ import numpy as np
 
 from executor.status import Status
 
+_REPR_ROWS = 5  # rows shown by repr()
+
 
 @dataclass
 class PassMatrix:
@@ -64,6 +66,13 @@ class PassMatrix:
     def status_names(self) -> list[list[str]]:
         names = [s.name for s in Status]
         return [[names[v] for v in row] for row in self.statuses.tolist()]
+
+    def __repr__(self) -> str:
+        """Status names, not uint8 codes: the counts, then the first rows."""
+        counts = ", ".join(f"{Status(v).name}={n}" for v, n in zip(*np.unique(self.statuses, return_counts=True)))
+        rows = self.status_names()[:_REPR_ROWS]
+        more = f", ... {self.shape[0] - _REPR_ROWS} more rows" if self.shape[0] > _REPR_ROWS else ""
+        return f"PassMatrix({self.shape[0]} candidates x {self.shape[1]} tests; {counts}; rows {rows}{more})"
 
     def to_record(self, task_id: str) -> dict:
         """The `coderm execute` output line of DESIGN.md."""

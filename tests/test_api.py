@@ -44,6 +44,16 @@ def test_rerank_a_problem_dict_and_arguments_override_it():
         coderm.rerank("p", [3], ["assert True"])
 
 
+def test_rerank_refuses_a_string_where_a_list_belongs():
+    """list("assert ...") would make one test per character (all INVALID) and score 0.0 in silence."""
+    with pytest.raises(TypeError, match="tests must be a list"):
+        coderm.rerank("", [ADD], "assert add(1, 2) == 3", entry_point="add")
+    with pytest.raises(TypeError, match="candidates must be a list"):
+        coderm.rerank("", ADD, TESTS, entry_point="add")
+    with pytest.raises(ValueError, match="must be a list"):
+        coderm.score_batch([ADD], "assert add(1, 2) == 3", entry_points="add")
+
+
 def test_rerank_mines_tests_when_none_are_given():
     problem = next(json.loads(line) for line in EXAMPLE.read_text().splitlines() if "tests" not in json.loads(line))
     r = coderm.rerank(problem, aggregator="passrate")

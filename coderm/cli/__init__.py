@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import pkgutil
 import sys
 
@@ -17,10 +18,18 @@ EPILOG = """examples:
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("coderm")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coderm", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Turn unit tests (given, mined or generated) into reward scores for "
                                                  "code candidates.")
+    parser.add_argument("--version", action="version", version=f"coderm {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
