@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 
-from cli import coderm
+from cli import ROOT, EXAMPLE, coderm
 from executor import PassMatrix
 
 
@@ -19,3 +25,35 @@ def test_a_pass_matrix_reads_as_status_names():
     assert repr(m) == ("PassMatrix(2 candidates x 2 tests; PASS=1, FAIL=1, TIMEOUT=1, SKIPPED=1; "
                        "rows [['PASS', 'FAIL'], ['TIMEOUT', 'SKIPPED']])")
     assert repr(PassMatrix.empty(7, 1)).endswith("... 2 more rows)")
+
+
+def test_sigterm_keeps_finished_lines_and_says_how_to_continue(tmp_path):
+    """Schedulers stop jobs with SIGTERM: the run ends as on Ctrl-C (exit 130, the partial file kept)
+    and says where the finished lines are and how to go on."""
+    fast = {"task_id": "a", "prompt": "", "entry_point": "f", "candidates": ["def f(): return 1"], "tests": ["assert f() == 1"]}
+    slow = {"task_id": "slow", "prompt": "", "entry_point": "f", "candidates": ["import time\ntime.sleep(60)"],
+            "tests": ["assert f() == 1"]}
+    (tmp_path / "p.jsonl").write_text(json.dumps(fast) + "\n" + json.dumps(slow) + "\n")
+    (tmp_path / "c.yaml").write_text("executor: {load_timeout: 30, workers: 1}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "coderm", "score", "--problems", "p.jsonl", "--out", "s.jsonl",
+                             "--no-cache", "--config", "c.yaml", "--quiet"], cwd=tmp_path, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    partial = tmp_path / "s.jsonl.partial"
+    deadline = time.monotonic() + 60
+    while not (partial.exists() and partial.read_text().count("\n") >= 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    assert "s.jsonl.partial; run the same command again to continue" in proc.stderr.read()
+    assert partial.read_text().count("\n") == 1 and not (tmp_path / "s.jsonl").exists()
+
+
+def test_refuses_to_write_over_its_input_or_score_nothing(tmp_path):
+    problems = tmp_path / "p.jsonl"
+    problems.write_text(open(EXAMPLE).read())
+    r = coderm("score", "--problems", problems, "--out", "p.jsonl", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "destroy the input" in r.stderr
+    assert problems.read_text() == open(EXAMPLE).read()
+    (tmp_path / "empty.jsonl").write_text("")
+    r = coderm("score", "--problems", "empty.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "no problems to score" in r.stderr and not (tmp_path / "s.jsonl").exists()

@@ -6,7 +6,10 @@ import argparse
 import importlib
 import importlib.metadata
 import pkgutil
+import signal
 import sys
+import threading
+from pathlib import Path
 
 EPILOG = """examples:
   coderm score --problems problems.jsonl --out scores.jsonl
@@ -43,8 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_BAD_INPUT
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None  # what schedulers send
     try:
         return int(args.handler(args) or EXIT_OK)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        partial = Path(f"{args.out}.partial") if isinstance(getattr(args, "out", None), str) else None
+        kept = (f": finished lines are kept in {partial}; run the same command again to continue"
+                if partial is not None and partial.exists() else "")
+        print(f"interrupted{kept}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops a command the way Ctrl-C does: finished work kept, exit 130."""
+    raise KeyboardInterrupt

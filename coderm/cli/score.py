@@ -124,9 +124,13 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
     except ValidationError as e:
         hint = " (use --skip-invalid to skip such lines)" if e.line is not None else ""
         return fail(f"{e}{hint}", EXIT_BAD_INPUT)
+    if not order:
+        return fail(f"{args.problems}: no problems to {verb.removesuffix('d')}", EXIT_BAD_INPUT)
     out_path = Path(args.out)
     if not out_path.parent.is_dir():
         return fail(f"{args.out}: the output directory does not exist", EXIT_BAD_INPUT)
+    if out_path.resolve() == Path(args.problems).resolve():
+        return fail(f"{args.out}: --out is the problems file; writing it would destroy the input", EXIT_BAD_INPUT)
     try:
         out = ResumableOutput(out_path, fingerprint)
     except ResumeError as e:
@@ -146,7 +150,7 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
     finally:
         out.close()
     if not config.quiet:
-        parts = [f"{verb} {len(order)} problems"]
+        parts = [f"{verb} {len(order)} problem{'s' if len(order) != 1 else ''}"]
         if resumed:
             parts.append(f"{resumed} kept from {out.partial.name}")
         if invalid:
