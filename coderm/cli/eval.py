@@ -61,8 +61,10 @@ def _joined(problems_path: str, scores_path: str, unmatched: list[int]) -> Itera
 
 
 def evaluate(problems_path: str, scores_path: str) -> dict:
-    """Best-of-N, random pick and oracle (in %) plus counts; raises ValidationError on bad input."""
-    counts = {"problems": 0, "labelled": 0, "scored": 0, "candidates": 0}
+    """Best-of-N, random pick and oracle (in %) over every labelled problem, plus counts; a labelled
+    problem with no score line counts as a miss (averaging over the scored ones alone would overstate
+    a partial scores file). Raises ValidationError on bad input."""
+    counts = {"problems": 0, "labelled": 0, "scored": 0, "unscored": 0, "candidates": 0}
     best, random_pick, oracle = [], [], []
     unmatched: list[int] = []
     for problem, result in _joined(problems_path, scores_path, unmatched):
@@ -70,17 +72,19 @@ def evaluate(problems_path: str, scores_path: str) -> dict:
         if problem.labels is None:
             continue
         counts["labelled"] += 1
+        labels = np.asarray(problem.labels, dtype=bool)
+        random_pick.append(labels.mean() if len(labels) else 0.0)
+        oracle.append(float(labels.any()))
         if result is None:
+            counts["unscored"] += 1
+            best.append(0.0)
             continue
         if len(result.scores) != len(problem.candidates):
             raise ValidationError(f"{len(result.scores)} scores for {len(problem.candidates)} candidates of "
                                   f"{problem.task_id!r}", path=scores_path, field="scores")
         counts["scored"] += 1
         counts["candidates"] += len(result.scores)
-        labels = np.asarray(problem.labels, dtype=bool)
         best.append(best_of_n(np.asarray(result.scores, dtype=float), labels))
-        random_pick.append(labels.mean() if len(labels) else 0.0)
-        oracle.append(float(labels.any()))
 
     def pct(values: list[float]) -> float | None:
         return round(100.0 * float(np.mean(values)), 2) if values else None
@@ -103,6 +107,8 @@ def table(reports: list[dict]) -> str:
     first = reports[0]
     lines.append(f"problems {first['problems']}, with labels {first['labelled']}")
     for name, r in zip(names, reports):
+        if r["unscored"]:
+            lines.append(f"{name}: {r['unscored']} labelled problems have no score line; best-of-N counts them as misses")
         if r["unknown_task_ids"]:
             lines.append(f"{name}: {r['unknown_task_ids']} score lines have a task_id that is not in the problems file")
     return "\n".join(lines)
