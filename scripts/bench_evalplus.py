@@ -49,8 +49,8 @@ from coderm.loaders.evalplus import task_id  # noqa: E402
 from coderm.loaders.ldb import ldb  # noqa: E402
 from coderm.loaders.records import read_records  # noqa: E402
 from executor import Executor, ExecutorConfig, Job  # noqa: E402
+from scripts.shared_data import DATA, require  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
 
 
 def humaneval_samples() -> Iterator[dict]:
@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="full: every test runs; fail_fast: a candidate stops at its first failing test")
     parser.add_argument("--work-dir", type=Path, help="keep the samples and converted suites here (default: a temp dir)")
     args = parser.parse_args(argv)
+    require(*(DATASETS[name].problems for name in args.datasets))
     config = ExecutorConfig(workers=args.workers, timeout=args.timeout, cache_path=None)
     with tempfile.TemporaryDirectory(prefix="bench-evalplus-") as tmp:
         work = args.work_dir or Path(tmp)

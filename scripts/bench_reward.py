@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 from executor import ExecutorConfig  # noqa: E402
 from coderm.config import load_config  # noqa: E402
 from coderm.rl import RewardFunction  # noqa: E402
+from scripts.shared_data import DATA as SHARED, require  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
+DATA = SHARED / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
 
 
 def load_batches(path: Path, n_batches: int, problems_per_batch: int, cands: int, n_tests: int) -> list[dict]:
@@ -228,6 +229,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="rounds of the single-sample comparison")
     ap.add_argument("--clients", type=int, default=4, help="concurrent batch clients on coderm serve")
     args = ap.parse_args()
+    require(args.data)
 
     n_base = min(args.baseline_batches or args.batches, args.batches)
     batches = load_batches(args.data, args.batches, args.problems_per_batch, args.candidates, args.tests)

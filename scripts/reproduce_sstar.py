@@ -30,8 +30,8 @@ from coderm.evaluate.metrics import best_of_n
 from coderm.model import Problem
 from coderm.pipeline import Pipeline
 from executor import Executor, ExecutorConfig, Job
+from scripts.shared_data import DATA, require
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def stdio_pool(limit: int | None, executor_config: ExecutorConfig) -> list[Problem]:
@@ -86,6 +86,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="only the first N problems of each pool")
     args = ap.parse_args()
+    require(DATA / "stdio" / "codecontests31_problems.jsonl.gz", DATA / "stdio" / "codecontests31_candidates_qwen.jsonl.gz",
+            DATA / "ldb" / "humaneval__seed__codellama__seed.jsonl.gz")
     config = Config(aggregator="passrate", cache=args.cache, quiet=True,
                     select=SelectConfig(method="sstar", n_inputs=args.inputs, seed=args.seed),
                     executor=ExecutorConfig(workers=args.workers, timeout=args.timeout))
