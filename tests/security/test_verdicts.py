@@ -354,6 +354,8 @@ def test_flooding_the_result_channel_is_tampering_within_bounds(attack):
     buffering them at the longest honest line (its memory stays bounded) and calls it tampering."""
     m = attack(["import os\nwhile True:\n    os.write(3, b'x' * (1 << 20))\n",
                 "import os\ndef add(a, b):\n    while True:\n        os.write(3, b'y' * (1 << 20))\n"])
-    for row in (1, 2):
-        assert _row(m, row) == {Status.CRASH}, m.details
-    assert "tampered" in m.details[(1, 0)] and "tampered" in m.details[(2, 0)], m.details
+    assert _row(m, 1) == {Status.CRASH} and "tampered" in m.details[(1, 0)], m.details
+    # flooding during a test races the test's deadline (calibrated from the honest peer: a small
+    # fraction of a second): either ends it, neither is a PASS, and the flooded bytes stay bounded
+    assert _row(m, 2) <= {Status.CRASH, Status.TIMEOUT, Status.SKIPPED}, m.details
+    assert "tampered" in m.details[(2, 0)] or m.statuses[2, 0] == Status.TIMEOUT, m.details
