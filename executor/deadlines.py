@@ -8,7 +8,10 @@ the slowest time a peer candidate took to finish it (any verdict but TIMEOUT), a
 evidence that a slow candidate can still finish, so a slow-but-correct candidate keeps its verdict
 whenever any peer was as slow. Times are in *reference seconds*: each is divided by the measured slowdown of the worker
 that ran it (a fixed CPU probe, ``executor.worker``), and a worker multiplies the deadlines it gets
-by its own slowdown, so a busy host stretches deadlines instead of cutting correct code short.
+by its own slowdown, so a busy host stretches deadlines instead of cutting correct code short. A
+deadline cuts a test only while it computes: past it, the worker gives one more deadline's time and
+reads the candidate's CPU time, and lets a test that was not computing (a stall of the host, a sleep)
+run on up to the ceiling (``worker._Supervision._grace``).
 
 A test no peer has finished yet gets the floor too. A cell that overran a deadline below the
 ceiling is rerun at the ceiling (where its verdict is the fixed policy's) only when that could

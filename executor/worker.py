@@ -139,6 +139,7 @@ class Worker:
         self.fastest_probe = float("inf")
         self.probed_at = -PROBE_EVERY
         self.slowdown = 1.0
+        self.fixed = True  # the task being run has the fixed policy's deadlines
 
     def serve(self) -> None:
         wire.send(self.conn, (None, self.containment))  # first message: what this worker could set up
@@ -189,6 +190,7 @@ class Worker:
         output) and come back PASS with their output when they ran: the parent judges them.
         ``deadlines``: reference seconds per test (calibrated policy), or None for ``timeout`` each."""
         cfg = self.config
+        self.fixed = deadlines is None
         if deadlines is None:
             limits = [cfg.timeout] * len(tests)
         else:
@@ -275,7 +277,9 @@ class Worker:
         os.close(out_w)
         pidfd = os.pidfd_open(pid)
         try:
-            return _Supervision(cfg, token.encode(), pending, cells, limits, self.heartbeat).watch(pid, pidfd, chan_r, out_r)
+            ceiling = None if self.fixed else cfg.timeout * self.slowdown
+            return _Supervision(cfg, token.encode(), pending, cells, limits, ceiling,
+                                self.heartbeat).watch(pid, pidfd, chan_r, out_r)
         finally:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
@@ -289,9 +293,12 @@ class _Supervision:
     """The parent side of one child: reads verdicts and output, enforces deadlines."""
 
     def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list,
-                 limits: list[float], on_verdict: Callable[[], None]) -> None:
+                 limits: list[float], ceiling: float | None, on_verdict: Callable[[], None]) -> None:
         self.cfg, self.token, self.pending, self.cells, self.on_verdict = cfg, token, pending, cells, on_verdict
         self.limits = limits  # seconds per test, by test index
+        self.ceiling = ceiling  # calibrated deadlines: the wall time a test may take while not computing
+        self.test_started = 0.0
+        self.cpu_mark: tuple[float, float] | None = None  # (CPU seconds, when) at the first overrun of a test
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
         self.buffer = bytearray()
@@ -317,6 +324,10 @@ class _Supervision:
                         return _Outcome("load_failed", Status.TIMEOUT,
                                         f"candidate did not load within {cfg.load_timeout}s")
                     limit = self.limits[self.pending[self.next][0]]
+                    more = self._grace(pid, limit)
+                    if more is not None:
+                        deadline = time.monotonic() + more
+                        continue
                     return _Outcome("timeout", Status.TIMEOUT, self._with_output(f"timed out after {limit:.3g}s"))
                 for key, _ in selector.select(remaining):
                     if key.fd == out_r:
@@ -327,13 +338,34 @@ class _Supervision:
                         if outcome:
                             return outcome
                         if (self.loaded, self.next) != progress:  # only a verdict buys more time
-                            deadline = time.monotonic() + self.limits[self.pending[self.next][0]]
+                            self.test_started = time.monotonic()
+                            self.cpu_mark = None
+                            deadline = self.test_started + self.limits[self.pending[self.next][0]]
                             self.on_verdict()
                     else:
                         _, status = os.waitpid(pid, 0)
                         return self._read_channel(chan_r, out_r, selector) or self._death(status)
         finally:
             selector.close()
+
+    def _grace(self, pid: int, limit: float) -> float | None:
+        """More seconds for a test that overran a calibrated deadline without computing, else None.
+
+        A calibrated deadline is a small multiple of the peers' times, so a stall of the host (the
+        child not scheduled) could exceed it: a wall clock alone would turn correct code into TIMEOUT
+        on a busy machine. At the first overrun the candidate gets one more ``limit`` while its
+        processes' CPU time is measured; it is cut when it computed for at least half of that, or
+        when the test reached the ceiling (a sleeper waits as under the fixed policy)."""
+        now = time.monotonic()
+        if self.ceiling is None or now - self.test_started >= self.ceiling:
+            return None
+        cpu = session_cpu_seconds(pid)
+        if cpu is None:  # no /proc to read: the wall clock decides
+            return None
+        if self.cpu_mark is not None and cpu - self.cpu_mark[0] >= 0.5 * (now - self.cpu_mark[1]):
+            return None
+        self.cpu_mark = (cpu, now)
+        return max(0.0, min(limit, self.test_started + self.ceiling - now))
 
     def _drain_output(self, fd: int, selector: selectors.BaseSelector) -> None:
         """Keep a tail of what the child printed. A bounded amount per call: a child that prints without
@@ -418,6 +450,28 @@ class _Supervision:
             detail = f"process exited with status {os.WEXITSTATUS(wait_status)} {where} before any verdict"
         kind = "died" if self.loaded else "load_failed"
         return _Outcome(kind, status, self._with_output(detail))
+
+
+def session_cpu_seconds(session: int) -> float | None:
+    """CPU seconds used so far by the processes of a candidate's session (the child calls setsid),
+    reaped children included; None when /proc cannot be read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[3]) == session:  # fields from state on: session is the 6th of stat
+            total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / tick
 
 
 def probe_seconds() -> float:
