@@ -278,7 +278,7 @@ class Worker:
         pidfd = os.pidfd_open(pid)
         try:
             ceiling = None if self.fixed else cfg.timeout * self.slowdown
-            return _Supervision(cfg, token.encode(), pending, cells, limits, ceiling,
+            return _Supervision(cfg, token.encode(), pending, cells, limits, ceiling, 0.5 / self.slowdown,
                                 self.heartbeat).watch(pid, pidfd, chan_r, out_r)
         finally:
             sandbox.kill_all_but_self(pid)
@@ -293,10 +293,12 @@ class _Supervision:
     """The parent side of one child: reads verdicts and output, enforces deadlines."""
 
     def __init__(self, cfg: ExecutorConfig, token: bytes, pending: list[tuple[int, Prepared]], cells: list,
-                 limits: list[float], ceiling: float | None, on_verdict: Callable[[], None]) -> None:
+                 limits: list[float], ceiling: float | None, busy_share: float,
+                 on_verdict: Callable[[], None]) -> None:
         self.cfg, self.token, self.pending, self.cells, self.on_verdict = cfg, token, pending, cells, on_verdict
         self.limits = limits  # seconds per test, by test index
         self.ceiling = ceiling  # calibrated deadlines: the wall time a test may take while not computing
+        self.busy_share = busy_share  # CPU per wall second above which a test counts as computing
         self.test_started = 0.0
         self.cpu_mark: tuple[float, float] | None = None  # (CPU seconds, when) at the first overrun of a test
         self.next = 0  # index into pending of the next verdict expected
@@ -355,14 +357,15 @@ class _Supervision:
         child not scheduled) could exceed it: a wall clock alone would turn correct code into TIMEOUT
         on a busy machine. At the first overrun the candidate gets one more ``limit`` while its
         processes' CPU time is measured; it is cut when it computed for at least half of that, or
-        when the test reached the ceiling (a sleeper waits as under the fixed policy)."""
+        when the test reached the ceiling (a sleeper waits as under the fixed policy). "Half" is half of
+        what a process gets on this host now: a worker slowed down 3 times counts a sixth as computing."""
         now = time.monotonic()
         if self.ceiling is None or now - self.test_started >= self.ceiling:
             return None
         cpu = session_cpu_seconds(pid)
         if cpu is None:  # no /proc to read: the wall clock decides
             return None
-        if self.cpu_mark is not None and cpu - self.cpu_mark[0] >= 0.5 * (now - self.cpu_mark[1]):
+        if self.cpu_mark is not None and cpu - self.cpu_mark[0] >= self.busy_share * (now - self.cpu_mark[1]):
             return None
         self.cpu_mark = (cpu, now)
         return max(0.0, min(limit, self.test_started + self.ceiling - now))
