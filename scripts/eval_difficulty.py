@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     curves = accuracy_curves(passed, labels, max_k)
     print(f"training curves ready ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
     methods = ("equal", "greedy-λ̂", "greedy-λ (oracle)", "separation", "curves-λ̂", "curves-λ̂ hedged",
-               "curves-λ (oracle)", "adaptive")
+               "curves-λ (oracle)", "adaptive", "adaptive, λ̂ prior")
     best_curves = oracle_curves(lam, curves, args.folds, max_k)
     acc = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
     cells = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
@@ -215,9 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             for m, k in ks.items():
                 acc[m][r, b_idx] = np.mean([codet_accuracy(cols[i][:, :k[i]], labels[i]) for i in range(n)])
                 cells[m][r, b_idx] = float((np.asarray(k) * n_cand).sum())
-            ad = allocate_adaptive(run, texts, n_cand, total, codet_scores, order=orders)
-            acc["adaptive"][r, b_idx] = np.mean([codet_accuracy(ad.passed[i], labels[i]) for i in range(n)])
-            cells["adaptive"][r, b_idx] = float(sum(m.size for m in ad.passed))
+            for m, prior in (("adaptive", None), ("adaptive, λ̂ prior", lam_hat)):
+                ad = allocate_adaptive(run, texts, n_cand, total, codet_scores, order=orders, lam=prior)
+                acc[m][r, b_idx] = np.mean([codet_accuracy(ad.passed[i], labels[i]) for i in range(n)])
+                cells[m][r, b_idx] = float(sum(c.size for c in ad.passed))
         print(f"repeat {r + 1}/{args.repeats} done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
