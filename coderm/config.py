@@ -25,7 +25,7 @@ from executor.config import ExecutorConfig
 MINED_TESTS_MODES = ("absent", "always", "never")
 REWARD_MODES = ("passrate", "binary", "fail_fast")
 SELECT_METHODS = ("none", "sstar")
-ALLOCATORS = ("equal", "greedy")  # the budget splits a run can use without fitted gain curves
+ALLOCATORS = ("equal", "greedy", "adaptive")  # the budget splits a run can use without fitted gain curves
 DEFAULT_CACHE = ".coderm-cache/cells.sqlite"
 PRESETS = Path(__file__).parent / "configs"
 
@@ -40,7 +40,9 @@ class BudgetConfig:
 
     ``tests``: the average number of tests per problem, over batches of problems; None runs every
     test, 0 runs none (candidates are then ranked by the prune stages alone). ``allocator``:
-    ``equal``, or ``greedy`` by pass rates predicted with ``difficulty_model`` (the default when one is given).
+    ``equal``, ``greedy`` by pass rates predicted with ``difficulty_model`` (the default when one is given),
+    or ``adaptive``: tests run in rounds, each to the problem whose pick is least settled by the tests
+    already run (``difficulty.allocate_adaptive``; a difficulty_model is its prior).
     """
 
     tests: float | None = None

@@ -33,7 +33,7 @@ import threading
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -47,8 +47,8 @@ from coderm.generate.run import make_backend
 from coderm.model import Problem, ScoreResult, ValidationError
 from coderm.prune import PruneConfigError, PruneResult, Stage, build_stages, run_stages
 from coderm.select import rescore, select
-from difficulty import plan_budget
-from difficulty.allocate import BudgetError
+from difficulty import allocate_adaptive, plan_budget
+from difficulty.allocate import BudgetError, total_tests
 from difficulty.estimators import Estimator, EstimatorError
 from difficulty.registry import load_estimator
 from executor import Executor, ExecutorConfig, Job, PassMatrix, Status, as_test
@@ -171,10 +171,15 @@ class Pipeline:
         """Score problems in input order while the executor keeps every worker busy across problems;
         then ``config.select`` picks among the best (``selection=False``: rewards never select)."""
         executor = executor or self.executor
-        for (problem, tests, pruned), matrix in executor.run_many(self._jobs(problems, executor)):
-            settle_checkers(executor, tests, matrix)
-            _unjudged(tests, matrix)
+        adaptive = self.config.budget.allocator == "adaptive" and self.config.budget.tests is not None
+        runs = self._adaptive(problems, executor) if adaptive else executor.run_many(self._jobs(problems, executor))
+        for (problem, tests, pruned, chosen), matrix in runs:
+            if chosen is None:
+                settle_checkers(executor, tests, matrix)
+                _unjudged(tests, matrix)
             scored = Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
+            if chosen is not None:
+                scored.result.stats["tests_run"] = chosen
             if selection and self.config.select.method == "sstar":
                 picked = select(problem, scored.candidate_statuses(), scored.result, executor, self.config.select)
                 if picked is not None:
@@ -194,7 +199,49 @@ class Pipeline:
                     tests = generated[problem.task_id] + tests
                 tests = tests[:keep[problem.task_id]] if keep is not None else tests
                 survivors = [problem.candidates[i] for i in result.survivors] if result else problem.candidates
-                yield Job((problem, tests, result), survivors, tests, problem.entry_point)
+                yield Job((problem, tests, result, None), survivors, tests, problem.entry_point)
+
+    def _adaptive(self, problems: Iterable[Problem], executor: Executor
+                  ) -> Iterator[tuple[tuple[Problem, list[Any], PruneResult | None, list[int]], PassMatrix]]:
+        """The ``adaptive`` budget: per batch, tests run in rounds (``difficulty.allocate_adaptive``),
+        every problem of a round in flight together through ``run_many``; each problem's rounds are
+        joined into one matrix of the tests it got, in the order they ran (their indices: ``chosen``)."""
+        problems = (self._as_programs(p) for p in problems)
+        while batch := list(islice(problems, PLAN_BATCH)):
+            known = [self._known_tests(p) for p in batch]
+            pruned = [run_stages({**p.to_json(), "tests": tests}, self.stages, executor) if self.stages else None
+                      for p, tests in zip(batch, known)]
+            generated = self._generate(batch, pruned, None)
+            pools = [generated.get(p.task_id, []) + tests for p, tests in zip(batch, known)]
+            survivors = [[p.candidates[i] for i in r.survivors] if r else p.candidates for p, r in zip(batch, pruned)]
+            parts: list[list[PassMatrix]] = [[] for _ in batch]
+
+            def run(req: Mapping[int, Sequence[int]]) -> dict[int, np.ndarray]:
+                jobs = (Job(i, survivors[i], [pools[i][t] for t in idx], batch[i].entry_point) for i, idx in req.items())
+                out = {}
+                for i, matrix in executor.run_many(jobs):
+                    tests = [pools[i][t] for t in req[i]]
+                    settle_checkers(executor, tests, matrix)
+                    _unjudged(tests, matrix)
+                    parts[i].append(matrix)
+                    out[i] = matrix.passed
+                return out
+
+            def score(passed: np.ndarray) -> np.ndarray:
+                return np.asarray(aggregate(self.config.aggregator, passed), dtype=float)
+
+            try:
+                total = total_tests(len(batch), self.config.budget.tests)
+                got = allocate_adaptive(run, [[_test_text(t) for t in pool] for pool in pools],
+                                        [len(c) for c in survivors], total, score,
+                                        lam=self.estimator.predict(self._budget_rows(batch, known))
+                                        if self.estimator is not None else None)
+            except BudgetError as e:
+                raise ConfigError(f"budget: {e}") from None
+            for i, problem in enumerate(batch):
+                chosen = got.tests[i]
+                yield ((problem, [pools[i][t] for t in chosen], pruned[i], chosen),
+                       PassMatrix.hstack(parts[i], len(survivors[i])))
 
     def _as_programs(self, problem: Problem) -> Problem:
         """The problem with each candidate's code pulled out of chat fences (``config.extract``); a
@@ -218,12 +265,15 @@ class Pipeline:
         budget = self.config.budget
         if budget.tests is None:
             return None
-        rows = [{"task_id": p.task_id, "prompt": p.prompt, "entry_point": p.entry_point, "candidates": p.candidates,
-                 **({} if self._needs_generation(p) else {"tests": tests})} for p, tests in zip(batch, known)]
         try:
-            return plan_budget(rows, budget.tests, self.estimator, allocator=budget.allocator, min_tests=0)
+            return plan_budget(self._budget_rows(batch, known), budget.tests, self.estimator, allocator=budget.allocator, min_tests=0)
         except BudgetError as e:
             raise ConfigError(f"budget: {e}") from None
+
+    def _budget_rows(self, batch: list[Problem], known: list[list[Any]]) -> list[dict[str, Any]]:
+        """What the difficulty estimator and plan_budget see of a problem; one still to generate has no tests."""
+        return [{"task_id": p.task_id, "prompt": p.prompt, "entry_point": p.entry_point, "candidates": p.candidates,
+                 **({} if self._needs_generation(p) else {"tests": tests})} for p, tests in zip(batch, known)]
 
     def _generate(self, batch: list[Problem], pruned: list[PruneResult | None],
                   keep: dict[str, int] | None) -> dict[str, list[Any]]:
@@ -326,6 +376,11 @@ class Pipeline:
             slow = "TIMEOUT" in failures and all(s in ("TIMEOUT", "SKIPPED") for s in failures)
             reward = settings.timeout if slow and settings.timeout is not None else settings.wrong
         return Reward(reward, code, statuses, outcome, seconds)
+
+
+def _test_text(test: Any) -> str:
+    """What the adaptive allocator compares tests by: the code, or the stdio/call test's JSON."""
+    return test if isinstance(test, str) else json.dumps(test, sort_keys=True, default=str)
 
 
 def _unjudged(tests: Sequence[Any], matrix: PassMatrix) -> None:

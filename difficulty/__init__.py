@@ -11,9 +11,10 @@ from difficulty.plan import ALLOCATORS, plan_budget
 from difficulty.registry import ESTIMATOR_NAMES, load_estimator, make_estimator
 from difficulty.curves import GainCurves, allocate_curves
 from difficulty.separation import allocate_separation, split_rate
+from difficulty.adaptive import AdaptiveResult, allocate_adaptive
 
 __all__ = [
-    "ALLOCATORS", "BudgetError", "GainCurves", "allocate_curves", "ESTIMATOR_NAMES", "Estimator", "EstimatorError", "FeatureEstimator",
+    "ALLOCATORS", "AdaptiveResult", "BudgetError", "GainCurves", "allocate_adaptive", "allocate_curves", "ESTIMATOR_NAMES", "Estimator", "EstimatorError", "FeatureEstimator",
     "OracleEstimator", "allocate", "allocate_equal", "allocate_greedy", "allocate_separation", "exec_signals",
     "load_estimator", "make_estimator", "marginal_gain", "pass_rates_from_labels", "plan_budget", "split_rate",
     "text_features", "total_tests",

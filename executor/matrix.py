@@ -42,6 +42,21 @@ class PassMatrix:
         """Boolean matrix: True where the cell is PASS."""
         return self.statuses == Status.PASS
 
+    @classmethod
+    def hstack(cls, parts: "list[PassMatrix]", n_candidates: int) -> "PassMatrix":
+        """Matrices of the same candidates side by side (tests run in rounds, as one matrix),
+        details and outputs re-keyed to the joined column numbers."""
+        joined = cls(np.concatenate([m.statuses for m in parts], axis=1) if parts else
+                     np.zeros((n_candidates, 0), dtype=np.uint8),
+                     np.concatenate([m.seconds for m in parts], axis=1) if parts else
+                     np.zeros((n_candidates, 0), dtype=np.float32))
+        offset = 0
+        for m in parts:
+            for source, target in ((m.details, joined.details), (m.outputs, joined.outputs)):
+                target.update({(i, j + offset): v for (i, j), v in source.items()})
+            offset += m.shape[1]
+        return joined
+
     def take_rows(self, rows: np.ndarray) -> "PassMatrix":
         """The matrix with ``rows`` (repeats allowed) as its rows, details and outputs carried along."""
         return self._take(np.asarray(rows, dtype=np.int64), np.arange(self.shape[1]))

@@ -1,11 +1,13 @@
-"""Best-of-N accuracy against test budget for equal, greedy-λ and separation allocation (CodeRM Fig. 6 shape).
+"""Best-of-N accuracy against test budget for equal, greedy-λ, separation and adaptive allocation (CodeRM Fig. 6 shape).
 
 One executed pass matrix per problem is reused: every repeat draws a random order of each
 problem's tests, an allocator decides how many (k) each problem gets, the first k columns of
 that order are kept and the CodeT rule picks the best candidate (ties: expected accuracy over
 the tied set). λ is predicted with k-fold cross-validation: a problem's λ̂ never comes from a
 model trained on it. The first test of every problem (the first round, part of the budget)
-feeds the execution signals of the LLM-free estimator.
+feeds the execution signals of the LLM-free estimator. The sequential ``adaptive`` allocator is
+simulated in rounds over the same matrix (it only ever reads the cells it chose to run); the table
+also gives the cells each allocator executed against the B x problems x candidates budget.
 
     python scripts/eval_difficulty.py --matrix codet_passed.npz --out-dir results/
     python scripts/eval_difficulty.py --cache /tmp/coderm-cache.sqlite --write-matrix m.npz --out-dir results/
@@ -24,8 +26,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coderm.aggregate import aggregate  # noqa: E402
-from difficulty import (GainCurves, allocate_curves, allocate_equal, allocate_greedy,  # noqa: E402
-                        allocate_separation, make_estimator, pass_rates_from_labels)
+from difficulty import (GainCurves, allocate_adaptive, allocate_curves, allocate_equal,  # noqa: E402
+                        allocate_greedy, allocate_separation, make_estimator, pass_rates_from_labels)
 
 DEFAULT_PROBLEMS = Path(__file__).resolve().parents[2] / "shared/data/codet/humaneval_codegen16b.problems.jsonl.gz"
 BUDGETS = (1, 2, 4, 8, 16, 32)
@@ -70,6 +72,11 @@ def build_matrix(problems: list[dict], cache: str | None, workers: int, timeout:
             out[matrix_key(key)] = m.statuses
             print(f"executed {key} {m.shape}", file=sys.stderr, flush=True)
     return out
+
+
+def codet_scores(passed: np.ndarray) -> np.ndarray:
+    """The CodeT rule's candidate scores, the aggregator the adaptive allocator steers by."""
+    return aggregate("codet", passed)
 
 
 def codet_accuracy(passed: np.ndarray, labels: np.ndarray) -> float:
@@ -172,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     curves = accuracy_curves(passed, labels, max_k)
     print(f"training curves ready ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
     methods = ("equal", "greedy-λ̂", "greedy-λ (oracle)", "separation", "curves-λ̂", "curves-λ̂ hedged",
-               "curves-λ (oracle)")
+               "curves-λ (oracle)", "adaptive", "adaptive, λ̂ prior")
     best_curves = oracle_curves(lam, curves, args.folds, max_k)
     acc = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
+    cells = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
+    n_cand = np.array([m.shape[0] for m in passed])
+    texts = [p["tests"] for p in problems]
     quality = []
     for r in range(args.repeats):
         rng = np.random.default_rng(1000 + r)
@@ -186,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def reveal(req):
             return {i: cols[i][:, :k] for i, k in req.items()}
+
+        def run(req):
+            return {i: passed[i][:, idx] for i, idx in req.items()}
 
         for b_idx, b in enumerate(args.budgets):
             total = b * n
@@ -201,27 +214,40 @@ def main(argv: list[str] | None = None) -> int:
             }
             for m, k in ks.items():
                 acc[m][r, b_idx] = np.mean([codet_accuracy(cols[i][:, :k[i]], labels[i]) for i in range(n)])
+                cells[m][r, b_idx] = float((np.asarray(k) * n_cand).sum())
+            for m, prior in (("adaptive", None), ("adaptive, λ̂ prior", lam_hat)):
+                ad = allocate_adaptive(run, texts, n_cand, total, codet_scores, order=orders, lam=prior)
+                acc[m][r, b_idx] = np.mean([codet_accuracy(ad.passed[i], labels[i]) for i in range(n)])
+                cells[m][r, b_idx] = float(sum(c.size for c in ad.passed))
         print(f"repeat {r + 1}/{args.repeats} done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    table = write_table(args.out_dir / "difficulty_eval.md", acc, args.budgets, quality, args)
+    table = write_table(args.out_dir / "difficulty_eval.md", acc, cells, args.budgets, quality, args,
+                        int(n_cand.sum()))
     plot(args.out_dir / "difficulty_eval.png", acc, args.budgets)
     print(table)
     return 0
 
 
-def write_table(path: Path, acc, budgets, quality, args) -> str:
+def write_table(path: Path, acc, cells, budgets, quality, args, all_cands: int) -> str:
     head = "| allocator | " + " | ".join(f"B={b}" for b in budgets) + " |"
-    lines = [f"Best-of-N accuracy (%, CodeT rule) vs average tests per problem; mean ± s.e. over {args.repeats} "
+    lines = [f"Best-of-N accuracy (%, CodeT rule) vs average tests per problem; mean ± sd over {args.repeats} "
              f"random test orders; λ̂ by {args.folds}-fold CV.", "", head, "|" + "---|" * (len(budgets) + 1)]
     for m, a in acc.items():
-        mean, se = 100 * a.mean(0), 100 * a.std(0, ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0 * a.mean(0)
-        lines.append(f"| {m} | " + " | ".join(f"{x:.2f} ± {s:.2f}" for x, s in zip(mean, se)) + " |")
+        mean, sd = 100 * a.mean(0), 100 * a.std(0, ddof=1) if len(a) > 1 else 0 * a.mean(0)
+        lines.append(f"| {m} | " + " | ".join(f"{x:.2f} ± {s:.2f}" for x, s in zip(mean, sd)) + " |")
     base = acc["equal"]
     lines += ["", "Difference to equal (pt, paired over repeats):", "", head, "|" + "---|" * (len(budgets) + 1)]
     for m, a in acc.items():
         if m != "equal":
-            lines.append(f"| {m} | " + " | ".join(f"{x:+.2f}" for x in 100 * (a - base).mean(0)) + " |")
+            d = 100 * (a - base)
+            lines.append(f"| {m} | " + " | ".join(f"{x:+.2f} ± {s:.2f}" for x, s in zip(d.mean(0), d.std(0, ddof=1)))
+                         + " |")
+    lines += ["", "Cells executed (mean over repeats) / budget B x problems x candidates:", "", head,
+              "|" + "---|" * (len(budgets) + 1)]
+    for m, c in cells.items():
+        lines.append(f"| {m} | " + " | ".join(f"{x:,.0f} / {b * all_cands:,}" for x, b in zip(c.mean(0), budgets))
+                     + " |")
     q = np.asarray(quality)
     lines += ["", "LLM-free estimator (prompt text + candidate self-consistency + first-round signals), "
               f"out-of-fold: Spearman with true λ {q[:, 0].mean():.3f}, AUC for λ < 0.1 {q[:, 1].mean():.3f}"]

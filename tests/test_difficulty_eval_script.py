@@ -58,4 +58,10 @@ def test_table_from_matrix_file(tmp_path):
                                  "--out-dir", str(out)]) == 0
     table = (out / "difficulty_eval.md").read_text()
     assert "| equal |" in table and "| curves-λ̂ |" in table and "Spearman" in table
+    assert "| adaptive |" in table and "Cells executed" in table
+    cells = table.split("Cells executed")[1]
+    for row in cells.splitlines()[4:]:  # executed / budget per B: never over it
+        for cell in row.strip("| ").split(" | ")[1:]:
+            done, budget = (int(x.replace(",", "")) for x in cell.split(" / "))
+            assert done <= budget, row
     assert (out / "difficulty_eval.png").stat().st_size > 0

@@ -70,7 +70,8 @@ def register(subparsers) -> None:
     p.add_argument("--budget", type=float, metavar="B",
                    help="average tests per problem, allocated by difficulty (config: budget.tests; default: every test)")
     p.add_argument("--allocator", choices=ALLOCATORS,
-                   help="budget split: equal, or greedy by predicted pass rates (config: budget.allocator)")
+                   help="budget split: equal, greedy by predicted pass rates, or adaptive: in rounds, to the problems "
+                        "whose pick the tests run so far leave open (config: budget.allocator)")
     p.add_argument("--difficulty-model", metavar="FILE",
                    help="estimator from `coderm difficulty train` for the greedy allocator (config: budget.difficulty_model)")
     p.add_argument("--select", choices=SELECT_METHODS,

@@ -1,0 +1,55 @@
+"""Worker utilization and accuracy of `coderm score --budget B` under the equal and adaptive allocators.
+
+The adaptive allocator runs its tests in rounds (every problem of a round in flight together
+through run_many); a round ends on its slowest problem, so workers may idle at the barrier.
+Utilization = seconds the cells ran / (wall seconds x workers), no cell cache.
+
+    python scripts/bench_adaptive.py --problems 40 --budget 4 --workers 2
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from coderm.config import Config  # noqa: E402
+from coderm.model import Problem  # noqa: E402
+from coderm.pipeline import Pipeline  # noqa: E402
+
+DEFAULT_PROBLEMS = Path(__file__).resolve().parents[2] / "shared/data/codet/humaneval_codegen16b.problems.jsonl.gz"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--file", type=Path, default=DEFAULT_PROBLEMS)
+    ap.add_argument("--problems", type=int, default=40, help="the first N problems of the file")
+    ap.add_argument("--budget", type=float, default=4.0)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    with gzip.open(args.file, "rt") as f:
+        rows = [json.loads(line) for _, line in zip(range(args.problems), f)]
+    labels = {r["task_id"]: np.asarray(r.pop("labels"), dtype=bool) for r in rows}
+    print("| allocator | wall s | cells | cells/s | utilization | best-of-N % |\n|---|---|---|---|---|---|")
+    for allocator in ("equal", "adaptive"):
+        config = Config(cache=None).with_overrides(workers=args.workers, budget=args.budget, allocator=allocator)
+        pipeline = Pipeline(config)
+        t0 = time.perf_counter()
+        results = [s.result for s in pipeline.score(Problem.from_json(r) for r in rows)]
+        wall = time.perf_counter() - t0
+        cells = sum(r.stats["executed_pairs"] for r in results)
+        busy = sum(r.stats["seconds"] for r in results)
+        acc = np.mean([labels[r.task_id][r.best] if r.best is not None else 0.0 for r in results])
+        print(f"| {allocator} | {wall:.1f} | {cells} | {cells / wall:,.0f} | {busy / (wall * args.workers):.2f} "
+              f"| {100 * acc:.1f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
