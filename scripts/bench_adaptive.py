@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coderm.config import Config  # noqa: E402
 from coderm.model import Problem  # noqa: E402
 from coderm.pipeline import Pipeline  # noqa: E402
+from scripts.shared_data import DATA, require  # noqa: E402
 
-DEFAULT_PROBLEMS = Path(__file__).resolve().parents[2] / "shared/data/codet/humaneval_codegen16b.problems.jsonl.gz"
+DEFAULT_PROBLEMS = DATA / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=4.0)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
+    require(args.file)
     with gzip.open(args.file, "rt") as f:
         rows = [json.loads(line) for _, line in zip(range(args.problems), f)]
     labels = {r["task_id"]: np.asarray(r.pop("labels"), dtype=bool) for r in rows}
