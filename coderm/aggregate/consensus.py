@@ -28,7 +28,8 @@ POWER = 2.0
 MAX_ROUNDS = 10
 
 
-def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray) -> np.ndarray:
+def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray, *,
+              alpha: float = ALPHA, power: float = POWER) -> np.ndarray:
     """Score of each candidate's group at the fixed point of support and test reliability, as a share
     of its maximum (all candidates in one group passing every test at full reliability), in [0, 1]."""
     rows, groups = passed_sets(passed)
@@ -41,13 +42,13 @@ def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw:
         count = rows @ weights
         union = count[:, None] + count[None, :] - shared
         overlap = np.divide(shared, union, out=np.ones_like(shared), where=union > 0)
-        support = overlap**POWER @ size
-        new_score = support**ALPHA * count
+        support = overlap**power @ size
+        new_score = support**alpha * count
         converged = np.allclose(new_score, score)
         score = new_score
         mass = score / score.max() * size if score.max() > 0 else size
         if converged or mass.sum() <= 0:
             break
         weights = tw * (mass @ rows) / mass.sum()
-    bound = cw.sum() ** ALPHA * tw.sum()
+    bound = cw.sum() ** alpha * tw.sum()
     return score[groups] / bound if bound > 0 else np.zeros(passed.shape[0])
