@@ -109,3 +109,17 @@ def test_pipeline_records_outputs_only_for_an_output_aggregator(shared_data):
         assert len(scored.tests) == len(row["tests"]) + added
         assert scored.result.n_tests <= len(row["tests"])
         assert all(0 <= s <= 1 for s in scored.result.scores)
+
+
+def test_consensus_outputs_is_consensus_when_nothing_was_recorded():
+    rng = np.random.default_rng(2)
+    passed = rng.random((40, 9)) < 0.4
+    assert aggregate("consensus_outputs", passed) == pytest.approx(aggregate("consensus", passed))
+
+
+def test_b4_backs_the_group_whose_tests_the_rest_of_the_matrix_explains():
+    """Three programs pass all four tests; four wrong ones each pass a different single test: the
+    hypothesis "the three are right" leaves the least unexplained noise."""
+    passed = np.array([[1, 1, 1, 1]] * 3 + [np.eye(4, dtype=int)[k].tolist() for k in range(4)], dtype=bool)
+    scores = aggregate("b4", passed)
+    assert scores.argmax() == 0 and scores[:3].sum() > 0.5

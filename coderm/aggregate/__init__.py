@@ -4,7 +4,9 @@ Every aggregator states its score as a share of its own maximum, so a score read
 problem with 5 tests or 500 and doubles as an RL reward: ``passrate`` the fraction of tests passed,
 ``coderm`` (pass rate + share of the top candidates agreeing) / 2, ``codet`` sqrt(group share) x
 fraction of tests passed, ``mbr`` the share of cells agreeing, ``consensus`` support^0.75 x
-reliable tests passed over the same of a unanimous, all-passing pool.
+reliable tests passed over the same of a unanimous, all-passing pool; ``behaviour``, ``srank`` and
+``consensus_outputs`` (the default) also cluster by the outputs recorded on the asserts' inputs
+(``behaviour.py``), ``b4`` is a MAP choice over the pass matrix (``bayes.py``).
 
     scores = aggregate("codet", passed)                 # passed: bool (n_candidates, n_tests)
     scores = aggregate("mbr", passed, matrix=m)         # output agreement needs m.outputs
@@ -19,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from coderm.aggregate.bayes import map_b4
 from coderm.aggregate.behaviour import behaviour, consensus_outputs, srank
 from coderm.aggregate.consensus import consensus
 from coderm.aggregate.mbr import mbr
@@ -36,10 +39,11 @@ _REGISTRY: dict[str, Aggregator] = {
     "behaviour": behaviour,
     "srank": srank,
     "consensus_outputs": consensus_outputs,
+    "b4": map_b4,
 }
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
 WITH_OUTPUTS: frozenset[str] = frozenset({"behaviour", "srank", "consensus_outputs"})  # take ``outputs=``
-DEFAULT = "consensus"
+DEFAULT = "consensus_outputs"  # chosen by the split protocol of scripts/reproduce_codet.py (README)
 
 
 def aggregate(name: str, passed: np.ndarray, *, matrix: PassMatrix | None = None,
