@@ -14,6 +14,9 @@ for every problem. Semantics written down once, here:
 
 - A test that is INVALID on every candidate of a problem (it cannot run at all) carries no evidence
   and is left out; a problem with no usable test scores every candidate 0 (``stats.uniform`` says why).
+- An aggregator that reads outputs (``coderm.aggregate.WITH_OUTPUTS``, the default among them) gets a
+  record-only call test appended per assert ``f(<literals>) == <literal>`` (``coderm.select.synth.
+  recording``): its cells are INVALID like every record-only test, their outputs go to the aggregator.
 - A candidate pruned by staged verification scores below every kept one (negative scores). When no
   test runs (a budget of 0 tests), the kept candidates are ranked by the ORM's score if an ORM stage ran.
 - Candidates and completions alike go through ``coderm.extract`` (a fenced chat reply runs its code
