@@ -105,7 +105,8 @@ def test_pipeline_records_outputs_only_for_an_output_aggregator(shared_data):
     problem = Problem.from_json({**row, "candidates": row["candidates"][:8], "labels": row["labels"][:8]})
     extra = len(recordings(row["tests"], row["entry_point"]))
     for name, added in (("srank", extra), ("consensus", 0)):
-        scored = next(Pipeline.from_config(None, aggregator=name, workers=2).score([problem]))
+        with Executor(ExecutorConfig(workers=2, timeout=1.0)) as ex:
+            scored = next(Pipeline.from_config(None, ex, aggregator=name).score([problem]))
         assert len(scored.tests) == len(row["tests"]) + added
         assert scored.result.n_tests <= len(row["tests"])
         assert all(0 <= s <= 1 for s in scored.result.scores)
