@@ -14,6 +14,9 @@ for every problem. Semantics written down once, here:
 
 - A test that is INVALID on every candidate of a problem (it cannot run at all) carries no evidence
   and is left out; a problem with no usable test scores every candidate 0 (``stats.uniform`` says why).
+- An aggregator that reads outputs (``coderm.aggregate.WITH_OUTPUTS``, the default among them) gets a
+  record-only call test appended per assert ``f(<literals>) == <literal>`` (``coderm.select.synth.
+  recording``): its cells are INVALID like every record-only test, their outputs go to the aggregator.
 - A candidate pruned by staged verification scores below every kept one (negative scores). When no
   test runs (a budget of 0 tests), the kept candidates are ranked by the ORM's score if an ORM stage ran.
 - Candidates and completions alike go through ``coderm.extract`` (a fenced chat reply runs its code
@@ -38,7 +41,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from coderm import sources
-from coderm.aggregate import aggregate
+from coderm.aggregate import WITH_OUTPUTS, aggregate
 from coderm.config import Config, ConfigError, load_config
 from coderm.extract import extract_code
 from coderm.generate import GeneratorConfig, GeneratorError, generate_tests
@@ -46,7 +49,7 @@ from coderm.generate.backends import Backend
 from coderm.generate.run import make_backend
 from coderm.model import Problem, ScoreResult, ValidationError
 from coderm.prune import PruneConfigError, PruneResult, Stage, build_stages, run_stages
-from coderm.select import rescore, select
+from coderm.select import recordings, rescore, select
 from difficulty import allocate_adaptive, plan_budget
 from difficulty.allocate import BudgetError, total_tests
 from difficulty.estimators import Estimator, EstimatorError
@@ -198,6 +201,8 @@ class Pipeline:
                 if problem.task_id in generated:
                     tests = generated[problem.task_id] + tests
                 tests = tests[:keep[problem.task_id]] if keep is not None else tests
+                if self.config.aggregator in WITH_OUTPUTS:  # outputs on the asserts' inputs, one more value a cell
+                    tests = tests + recordings(tests, problem.entry_point)
                 survivors = [problem.candidates[i] for i in result.survivors] if result else problem.candidates
                 yield Job((problem, tests, result, None), survivors, tests, problem.entry_point)
 
@@ -315,7 +320,8 @@ class Pipeline:
             scores = np.zeros(n, dtype=float)
         else:
             used = matrix if len(usable) == t else matrix.take_columns(usable)
-            scores = np.asarray(aggregate(self.config.aggregator, used.passed, matrix=used), dtype=float)
+            outputs = _recorded(matrix) if self.config.aggregator in WITH_OUTPUTS else None
+            scores = np.asarray(aggregate(self.config.aggregator, used.passed, matrix=used, outputs=outputs), dtype=float)
             if scores.shape != (n,) or not np.isfinite(scores).all():
                 raise RuntimeError(f"aggregator {self.config.aggregator!r} returned {scores!r} for {problem.task_id!r}")
         ranking = np.argsort(-scores, kind="stable").tolist()
@@ -391,6 +397,18 @@ def _unjudged(tests: Sequence[Any], matrix: PassMatrix) -> None:
             matrix.statuses[:, j] = Status.INVALID
             for i in range(matrix.shape[0]):
                 matrix.details[(i, j)] = RECORD_ONLY
+
+
+def _recorded(matrix: PassMatrix) -> np.ndarray:
+    """Outputs of the record-only columns (``_unjudged`` marked them), None where a program produced none:
+    what the output-using aggregators cluster candidates by."""
+    n, t = matrix.shape
+    cols = [j for j in range(t) if n and matrix.details.get((0, j)) == RECORD_ONLY]
+    outputs = np.empty((n, len(cols)), dtype=object)
+    for k, j in enumerate(cols):
+        for i in range(n):
+            outputs[i, k] = matrix.outputs.get((i, j))
+    return outputs
 
 
 def _stopped_at_first_failure(statuses: list[str]) -> list[str]:

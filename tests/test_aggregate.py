@@ -15,7 +15,7 @@ GROUPS = np.array([[1, 1, 0], [1, 1, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0,
 
 
 def test_registry_and_bad_names():
-    assert set(NAMES) == {"passrate", "coderm", "codet", "mbr", "consensus"}
+    assert set(NAMES) == {"passrate", "coderm", "codet", "mbr", "consensus", "behaviour", "srank", "consensus_outputs", "b4"}
     assert DEFAULT in NAMES
     with pytest.raises(ValueError, match="passrate"):
         aggregate("nope", GROUPS)

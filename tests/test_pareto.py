@@ -11,6 +11,7 @@ from coderm.evaluate.metrics import best_of_n
 from coderm.config import Config
 from coderm.evaluate.pareto import Outcome, build_variants, fastest_within, frontier
 from coderm.model import Problem
+from coderm.select.synth import recordings
 
 CODET = "codet/humaneval_codegen16b.problems.jsonl.gz"
 
@@ -67,9 +68,16 @@ def test_full_pipeline_accuracy_equals_aggregating_the_full_matrix(small, tmp_pa
                  "--out-dir", str(out)]) == 0
     got = json.loads((out / "results.json").read_text())[0]["accuracy"]
     problems = [json.loads(line) for line in small.read_text().splitlines()]
+    accs = []
     with Executor(ExecutorConfig(timeout=0.5, workers=2)) as ex:
-        accs = [best_of_n(aggregate(DEFAULT, ex.run(p["candidates"], p["tests"], p["entry_point"]).passed),
-                          np.array(p["labels"])) for p in problems]
+        for p in problems:  # the default aggregator also reads the outputs recorded on the asserts' calls
+            calls, t = recordings(p["tests"], p["entry_point"]), len(p["tests"])
+            m = ex.run(p["candidates"], p["tests"] + calls, p["entry_point"])
+            outputs = np.empty((len(p["candidates"]), len(calls)), dtype=object)
+            for (i, j), text in m.outputs.items():
+                if j >= t:
+                    outputs[i, j - t] = text
+            accs.append(best_of_n(aggregate(DEFAULT, m.passed[:, :t], outputs=outputs), np.array(p["labels"])))
     assert got == pytest.approx(np.mean(accs))
 
 

@@ -87,7 +87,8 @@ def test_generator_runs_in_batches_after_prune_and_plan_for_problems_without_tes
                     prune=[{"stage": "syntax"}], budget={"tests": 1})
     jobs = list(Pipeline(config)._jobs(problems, executor=None))
     assert [j.key[0].task_id for j in jobs] == [p.task_id for p in problems]
-    assert jobs[0].tests == ["assert f() == 0"] and jobs[1].tests == ["assert True"]  # the budget keeps 1 each
+    # The budget keeps 1 each; the default aggregator also records outputs on the kept assert's call.
+    assert jobs[0].tests == ["assert f() == 0", {"type": "call", "args": []}] and jobs[1].tests == ["assert True"]
     assert all(j.candidates == ["def f(): return 1"] for j in jobs)  # the syntax error was pruned first
     assert [len(ids) for ids, _, _ in calls] == [PLAN_BATCH // 2, 2]  # a full batch + 3 problems, even ids lack tests
     assert all(set(sizes) == {1} for _, sizes, _ in calls)  # the generator saw only the survivor

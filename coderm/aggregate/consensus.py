@@ -28,26 +28,35 @@ POWER = 2.0
 MAX_ROUNDS = 10
 
 
-def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray) -> np.ndarray:
+def consensus(passed: np.ndarray, matrix: PassMatrix | None, cw: np.ndarray, tw: np.ndarray, *,
+              alpha: float = ALPHA, power: float = POWER) -> np.ndarray:
     """Score of each candidate's group at the fixed point of support and test reliability, as a share
     of its maximum (all candidates in one group passing every test at full reliability), in [0, 1]."""
     rows, groups = passed_sets(passed)
-    rows = rows.astype(float)
     size = np.bincount(groups, weights=cw, minlength=len(rows))
+    score = fixed_point(rows.astype(float), size, tw, np.ones((len(rows), len(rows))), alpha, power)
+    bound = cw.sum() ** alpha * tw.sum()
+    return score[groups] / bound if bound > 0 else np.zeros(passed.shape[0])
+
+
+def fixed_point(rows: np.ndarray, size: np.ndarray, tw: np.ndarray, agreement: np.ndarray,
+                alpha: float, power: float) -> np.ndarray:
+    """Group scores at the fixed point: overlap = reliability-weighted Jaccard of passed-sets times
+    ``agreement`` (group x group, in [0, 1]: 1 for plain consensus, output overlap for
+    ``consensus_outputs``), support = overlap^power @ size, score = support^alpha x reliable passes."""
     weights = tw.copy()
     score = np.zeros(len(rows))
     for _ in range(MAX_ROUNDS):
         shared = (rows * weights) @ rows.T
         count = rows @ weights
         union = count[:, None] + count[None, :] - shared
-        overlap = np.divide(shared, union, out=np.ones_like(shared), where=union > 0)
-        support = overlap**POWER @ size
-        new_score = support**ALPHA * count
+        overlap = np.divide(shared, union, out=np.ones_like(shared), where=union > 0) * agreement
+        support = overlap**power @ size
+        new_score = support**alpha * count
         converged = np.allclose(new_score, score)
         score = new_score
         mass = score / score.max() * size if score.max() > 0 else size
         if converged or mass.sum() <= 0:
             break
         weights = tw * (mass @ rows) / mass.sum()
-    bound = cw.sum() ** ALPHA * tw.sum()
-    return score[groups] / bound if bound > 0 else np.zeros(passed.shape[0])
+    return score

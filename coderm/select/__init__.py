@@ -3,6 +3,6 @@ by clustering their outputs on synthesized inputs (``synth``), with no model."""
 from __future__ import annotations
 
 from coderm.select.sstar import Selection, rescore, select
-from coderm.select.synth import synthesize
+from coderm.select.synth import recordings, synthesize
 
-__all__ = ["Selection", "rescore", "select", "synthesize"]
+__all__ = ["Selection", "recordings", "rescore", "select", "synthesize"]

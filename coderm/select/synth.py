@@ -100,22 +100,68 @@ def _literal_calls(code: str, entry_point: str) -> list[tuple[list, dict]]:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return []
-    calls = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-        if name not in (entry_point, "candidate") or any(isinstance(a, ast.Starred) for a in node.args):
-            continue
-        try:
-            args = [_json_like(ast.literal_eval(a)) for a in node.args]
-            kwargs = {k.arg: _json_like(ast.literal_eval(k.value)) for k in node.keywords if k.arg}
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-        if len(kwargs) == len(node.keywords):
-            calls.append((args, kwargs))
-    return calls
+    calls = [_literal_args(node, entry_point) for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    return [call for call in calls if call is not None]
+
+
+def _literal_args(node: ast.Call, entry_point: str) -> tuple[list, dict] | None:
+    """(args, kwargs) of a call of the entry point whose arguments are all JSON literals, else None."""
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    if name not in (entry_point, "candidate") or any(isinstance(a, ast.Starred) for a in node.args):
+        return None
+    try:
+        args = [_json_like(ast.literal_eval(a)) for a in node.args]
+        kwargs = {k.arg: _json_like(ast.literal_eval(k.value)) for k in node.keywords if k.arg}
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return (args, kwargs) if len(kwargs) == len(node.keywords) else None
+
+
+def recording(test: Any, entry_point: str) -> dict | None:
+    """The record-only call test behind a generated assert ``assert f(<literals>) == <literal>`` (either
+    side), else None: every candidate's output on that input can then be compared with every other's,
+    which clusters them by behaviour even where the assert's expected value is wrong."""
+    try:
+        spec = as_test(test)
+    except ValueError:
+        return None
+    if not isinstance(spec, CodeTest):
+        return None
+    try:
+        tree = ast.parse(spec.code)
+    except (SyntaxError, ValueError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return None
+    check = tree.body[0].test
+    if not (isinstance(check, ast.Compare) and len(check.ops) == 1 and isinstance(check.ops[0], ast.Eq)):
+        return None
+    for call, other in ((check.left, check.comparators[0]), (check.comparators[0], check.left)):
+        if isinstance(call, ast.Call) and _is_literal(other):
+            found = _literal_args(call, entry_point)
+            if found is not None:
+                args, kwargs = found
+                return {"type": "call", "args": args, **({"kwargs": kwargs} if kwargs else {})}
+    return None
+
+
+def recordings(tests: list[Any], entry_point: str | None) -> list[dict]:
+    """The distinct record-only call tests behind ``tests``' asserts (see ``recording``), in order."""
+    found: dict[str, dict] = {}
+    for test in tests if entry_point else []:
+        call = recording(test, entry_point)
+        if call is not None:
+            found.setdefault(canonical_json(call), call)
+    return list(found.values())
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _json_like(value: Any) -> Any:
