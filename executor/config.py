@@ -19,9 +19,10 @@ class ExecutorConfig:
     that warm child so no test sees another's side effects.
 
     ``timeout_policy``: ``"fixed"`` gives every test ``timeout`` seconds; ``"calibrated"`` gives each
-    test ``timeout_factor`` times the longest time a peer candidate took to pass it (at least
-    ``timeout_floor``, at most ``timeout``), scaled by the worker's measured slowdown, and reruns an
-    overrun at ``timeout`` where that could change the verdict (``executor.deadlines``).
+    test ``timeout_factor`` times the longest time a peer candidate took to finish it (any verdict but
+    TIMEOUT; at least ``timeout_floor``, at most ``timeout``), scaled by the worker's measured slowdown,
+    cuts a test only while it computes, and reruns an overrun at ``timeout`` where that could change
+    the verdict (``executor.deadlines``).
 
     ``backend``: ``"local"`` runs ``workers`` sandbox workers on this machine; ``"ray"`` runs ``actors``
     Ray actors (default: cluster CPUs // ``workers``), each a pool of ``workers`` sandbox workers on its
@@ -33,7 +34,7 @@ class ExecutorConfig:
     timeout: float = 1.0  # seconds per test, enforced from outside the child (CodeRM uses 1 s too); calibrated: the ceiling
     timeout_policy: str = "calibrated"
     timeout_floor: float = 0.05  # calibrated: the shortest deadline, seconds
-    timeout_factor: float = 5.0  # calibrated: deadline = factor x the slowest peer's passing time
+    timeout_factor: float = 5.0  # calibrated: deadline = factor x the slowest peer's finishing time
     load_timeout: float = 5.0  # seconds to exec the candidate itself
     max_timeouts: int = 3  # after this many TIMEOUT cells a candidate's remaining tests are SKIPPED
     fail_fast: bool = False  # stop a candidate at its first non-PASS test: the rest are SKIPPED (binary rewards)

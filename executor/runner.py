@@ -354,10 +354,9 @@ class Executor:
             return
         del problem.undecided[ui]
         again = [uj for (uj, _), verdict in zip(overruns, verdicts) if verdict != "stand"]
-        skipped = [int(uj) for uj in np.flatnonzero(problem.statuses[ui] == Status.SKIPPED)] if again else []
         stand = [uj for (uj, _), verdict in zip(overruns, verdicts) if verdict == "stand"]
-        self._settled(problem, ui, stand + [int(uj) for uj in np.flatnonzero(problem.statuses[ui] == Status.SKIPPED)
-                                            if not again], 0, progress)
+        skipped = [int(uj) for uj in np.flatnonzero(problem.statuses[ui] == Status.SKIPPED)]
+        self._settled(problem, ui, stand if again else stand + skipped, 0, progress)
         if again:
             cols = np.array(again + skipped, dtype=np.int64)
             deadlines = [self.config.timeout] * len(again) + problem.peers.deadlines(np.array(skipped, dtype=np.int64))

@@ -139,7 +139,6 @@ class Worker:
         self.fastest_probe = float("inf")
         self.probed_at = -PROBE_EVERY
         self.slowdown = 1.0
-        self.fixed = True  # the task being run has the fixed policy's deadlines
 
     def serve(self) -> None:
         wire.send(self.conn, (None, self.containment))  # first message: what this worker could set up
@@ -190,12 +189,13 @@ class Worker:
         output) and come back PASS with their output when they ran: the parent judges them.
         ``deadlines``: reference seconds per test (calibrated policy), or None for ``timeout`` each."""
         cfg = self.config
-        self.fixed = deadlines is None
+        ceiling: float | None = None  # calibrated: the wall time a test may take while not computing
         if deadlines is None:
             limits = [cfg.timeout] * len(tests)
         else:
             self.measure_slowdown()
             limits = [d * self.slowdown for d in deadlines]
+            ceiling = cfg.timeout * self.slowdown
         preps = [self._prepare(t) for t in tests]
         cells: list[Cell | None] = [None] * len(tests)
         for j, prep in enumerate(preps):
@@ -209,7 +209,7 @@ class Worker:
             pending = []
         timeouts = 0
         while pending:
-            outcome = self._supervise(code, entry_point, [(j, preps[j]) for j in pending], cells, limits)
+            outcome = self._supervise(code, entry_point, [(j, preps[j]) for j in pending], cells, limits, ceiling)
             pending = [j for j in pending if cells[j] is None]
             if outcome.kind == "finished" or not pending:
                 break
@@ -255,7 +255,7 @@ class Worker:
         sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="replace")
 
     def _supervise(self, code: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
-                   cells: list, limits: list[float]) -> _Outcome:
+                   cells: list, limits: list[float], ceiling: float | None) -> _Outcome:
         """Run one child over ``pending``; fill ``cells`` for every verdict it reports."""
         cfg = self.config
         token = os.urandom(16).hex()
@@ -277,7 +277,6 @@ class Worker:
         os.close(out_w)
         pidfd = os.pidfd_open(pid)
         try:
-            ceiling = None if self.fixed else cfg.timeout * self.slowdown
             return _Supervision(cfg, token.encode(), pending, cells, limits, ceiling, 0.5 / self.slowdown,
                                 self.heartbeat).watch(pid, pidfd, chan_r, out_r)
         finally:
