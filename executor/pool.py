@@ -290,9 +290,8 @@ class WorkerPool(TaskQueue):
 
     def close(self) -> None:
         for slot in self.slots:
-            slot.channel.put(None)
-            try:
-                slot.channel.flush()
+            try:  # a worker killed mid-task (a timeout, a crash) has closed its end already
+                slot.channel.put(None)
             except OSError:
                 pass
         for slot in self.slots:

@@ -12,6 +12,7 @@ import coderm
 from coderm.config import load_config
 from coderm.rl import RewardFunction
 from executor import Executor, ExecutorConfig, Job
+from executor.pool import WorkerPool
 
 CONFIG = load_config("reward").with_overrides(workers=2, timeout=1.0, max_timeouts=1, cache=None)
 TESTS = ["assert f(1) == 2", "assert f(2) == 3", {"type": "call", "args": [3], "expected": 4}]
@@ -125,3 +126,12 @@ def test_closing_the_executor_wakes_a_waiting_caller():
     executor.close()
     thread.join(30)
     assert not thread.is_alive() and errors and "closed" in errors[0]
+
+
+def test_closing_the_pool_after_a_worker_died_does_not_raise():
+    """The executor closes its pool after its scheduler stops, so a worker killed mid-task is never replaced."""
+    pool = WorkerPool(ExecutorConfig(workers=2, timeout=1.0))
+    pool.slots[0].process.kill()
+    pool.slots[0].process.wait()
+    pool.close()
+    assert pool.slots == []
