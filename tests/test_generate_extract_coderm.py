@@ -155,9 +155,11 @@ def test_coderm_shaped_replies(humaneval_0):
     assert (matrix.statuses[1] == Status.FAIL).any()
 
 
-def test_a_real_module_called_by_the_entry_points_name_stays_an_oracle():
-    """``math.sqrt`` next to a candidate ``sqrt`` is the reference, not the solution: it must not be rewritten."""
-    text = ("```python\nimport math\nimport unittest\n\nclass T(unittest.TestCase):\n    def test_four(self):\n"
-            "        self.assertEqual(sqrt(4.0), math.sqrt(4.0))\n```")
+@pytest.mark.parametrize("module", ["math", "reference_impl"])
+def test_a_module_called_next_to_the_candidate_stays_an_oracle(module):
+    """``M.sqrt`` beside a bare ``sqrt`` is the reference, real module or not: rewritten to ``sqrt``, the test
+    would compare the candidate with itself and pass every candidate."""
+    text = (f"```python\nimport {module}\nimport unittest\n\nclass T(unittest.TestCase):\n    def test_four(self):\n"
+            f"        self.assertEqual(sqrt(4.0), {module}.sqrt(4.0))\n```")
     test = extract_tests(text, "sqrt").tests[0]
-    assert "math.sqrt(4.0)" in test and "import math" in test
+    assert f"{module}.sqrt(4.0)" in test and f"import {module}" in test

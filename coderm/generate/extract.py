@@ -133,10 +133,13 @@ def _missing(module: str) -> bool:
 
 def _solution_aliases(tree: ast.Module, entry_point: str) -> set[str]:
     """Names bound by ``import M [as A]`` that stand for the solution: a placeholder module, or a module that
-    does not exist here and through which the entry point is called (``import code_solution``, then
-    ``code_solution.f(x)``). A real module's attribute of that name (``math.sqrt``) is an oracle and stays."""
+    does not exist here and through which alone the entry point is called (``import code_solution``, then
+    ``code_solution.f(x)``). A real module's attribute of that name (``math.sqrt``) is an oracle and stays,
+    and so does any ``M.f`` next to a bare ``f(...)``: rewritten, ``f(x) == M.f(x)`` could not fail."""
     called_through = {n.value.id for n in ast.walk(tree)
                       if isinstance(n, ast.Attribute) and n.attr == entry_point and isinstance(n.value, ast.Name)}
+    if any(isinstance(n, ast.Name) and n.id == entry_point for n in ast.walk(tree)):
+        called_through = set()
     aliases = set()
     for node in tree.body:
         for alias in node.names if isinstance(node, ast.Import) else []:
