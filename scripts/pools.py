@@ -7,6 +7,8 @@ reranker may see, and labels from tests it may not:
 - ``ldb_pool``: LDB's programs, one per model per task (five models on HumanEval, three on MBPP),
   the visible ``given_tests`` as tests, ``is_solved`` as labels (through ``coderm.loaders.ldb``,
   which joins body-only solutions such as Reflexion's with their prompt);
+- ``ldb_generated_pool``: the LDB HumanEval pool judged by CodeT's CodeGen-16B generated asserts
+  instead of the visible tests (a few strong, diverse candidates against many noisy tests);
 - ``codecontests_pool``: 31 CodeContests stdin problems with the Qwen candidates, the public
   ``sample_io`` as tests, labels from running every hidden ``test_list`` case here.
 
@@ -41,6 +43,12 @@ def ldb_pool(benchmark: str, limit: int | None = None) -> list[Problem]:
     if not files:
         require(DATA / "ldb" / f"{benchmark}__seed__codellama__seed.jsonl.gz")
     return [Problem.from_json(p) for p in list(loaders.load("ldb", inputs=files))[:limit]]
+
+
+def ldb_generated_pool(limit: int | None = None) -> list[Problem]:
+    """The LDB HumanEval pool with each problem's tests replaced by the CodeT file's generated asserts."""
+    generated = {p.task_id: p.tests for p in codet_file()}
+    return [dataclasses.replace(p, tests=generated[p.task_id]) for p in ldb_pool("humaneval", limit)]
 
 
 def codecontests_pool(limit: int | None, executor_config: ExecutorConfig) -> list[Problem]:

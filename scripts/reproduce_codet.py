@@ -32,11 +32,13 @@ from coderm.evaluate.metrics import best_of_n, throughput
 from coderm.model import Problem
 from coderm.select.synth import recordings
 from executor import Executor, ExecutorConfig, Job
-from scripts.pools import codecontests_pool, codet_file, ldb_pool
+from executor.matrix import PassMatrix
+from scripts.pools import codecontests_pool, codet_file, ldb_generated_pool, ldb_pool
 
 POOLS: dict[str, tuple[str, Callable[[int | None, ExecutorConfig], list[Problem]]]] = {
     "codet": ("CodeT CodeGen-16B HumanEval", lambda limit, _: codet_file(limit)),
     "ldb-humaneval": ("LDB HumanEval pool", lambda limit, _: ldb_pool("humaneval", limit)),
+    "ldb-generated": ("LDB HumanEval pool x CodeT's generated asserts", lambda limit, _: ldb_generated_pool(limit)),
     "ldb-mbpp": ("LDB MBPP pool", lambda limit, _: ldb_pool("mbpp", limit)),
     "codecontests": ("CodeContests stdin, Qwen", codecontests_pool),
 }
@@ -52,9 +54,9 @@ GRID: dict[str, list[dict[str, float]]] = {  # aggregator -> the parameters a sp
 SPLITS = 20
 
 
-def run(problems: list[Problem], config: ExecutorConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per problem: the pass matrix on its tests, and the outputs (object array, None = none) on its
-    recordings, both from one job."""
+def run(problems: list[Problem], config: ExecutorConfig) -> list[tuple[PassMatrix, np.ndarray]]:
+    """Per problem: the pass matrix on its tests (with stdio/call outputs, for ``mbr``), and the outputs
+    (object array, None = none) on its recordings, both from one job."""
     extra = [recordings(p.tests or [], p.entry_point) for p in problems]
     jobs = (Job(i, p.candidates, (p.tests or []) + r, p.entry_point) for i, (p, r) in enumerate(zip(problems, extra)))
     out = []
@@ -65,21 +67,22 @@ def run(problems: list[Problem], config: ExecutorConfig) -> list[tuple[np.ndarra
             for (row, col), text in m.outputs.items():
                 if col >= t and m.passed[row, col]:
                     outputs[row, col - t] = text
-            out.append((m.passed[:, :t], outputs))
+            out.append((m.take_columns(np.arange(t)), outputs))
     return out
 
 
-def per_problem(problems: list[Problem], runs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+def per_problem(problems: list[Problem], runs: list[tuple[PassMatrix, np.ndarray]]) -> dict[str, np.ndarray]:
     """Best-of-N on every problem of every aggregator (defaults) and every grid point ("name[i]"),
     and each aggregator's scoring seconds per problem ("seconds:name")."""
     labels = [np.asarray(p.labels, dtype=bool) for p in problems]
     cells: dict[str, np.ndarray] = {}
     for name in NAMES:
         start = time.perf_counter()
-        cells[name] = np.array([best_of_n(aggregate(name, m, outputs=o), y) for (m, o), y in zip(runs, labels)])
+        cells[name] = np.array([best_of_n(aggregate(name, m.passed, matrix=m, outputs=o), y)
+                                for (m, o), y in zip(runs, labels)])
         cells[f"seconds:{name}"] = np.array([(time.perf_counter() - start) / max(len(runs), 1)])
         for k, params in enumerate(GRID.get(name, [])):
-            cells[f"{name}[{k}]"] = np.array([best_of_n(aggregate(name, m, outputs=o, params=params), y)
+            cells[f"{name}[{k}]"] = np.array([best_of_n(aggregate(name, m.passed, matrix=m, outputs=o, params=params), y)
                                              for (m, o), y in zip(runs, labels)])
     return cells
 
@@ -107,7 +110,7 @@ def report(problems: list[Problem], config: ExecutorConfig) -> dict[str, dict[st
     seconds = time.perf_counter() - start
     programs = sum(len(p.candidates) for p in problems)
     print(f"  {len(problems)} problems, {programs} programs executed in {seconds:.1f} s "
-          f"({throughput(programs, seconds):.1f} programs/s); {sum(m.size for m, _ in runs)} judged cells + "
+          f"({throughput(programs, seconds):.1f} programs/s); {sum(np.prod(m.shape) for m, _ in runs)} judged cells + "
           f"{sum(o.size for _, o in runs)} recorded outputs ({sum(o.shape[1] for _, o in runs)} record-only call "
           f"tests from the asserts)")
     cells = per_problem(problems, runs)
