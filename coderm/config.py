@@ -225,7 +225,7 @@ class Config:
         key = {"aggregator": self.aggregator, "mined_tests": self.mined_tests, "generator": self.generator,
                "executor": self.executor.verdict_key(), "budget": dataclasses.asdict(self.budget),
                "prune": self.prune, "extract": dataclasses.asdict(self.extract)}
-        if self.select.method != "none":  # keeps the fingerprints of runs without selection as they were
+        if self.select != SelectConfig():  # keeps the fingerprints of runs without selection as they were
             key["select"] = dataclasses.asdict(self.select)
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -22,12 +22,16 @@ class SelectModel:
     def __init__(self, backend: Backend, config: GeneratorConfig, cache_dir: str | None = None) -> None:
         self.backend, self.config = backend, config
         self.sampling = config.sampling_key()
-        self.disk = GenerationCache(cache_dir) if cache_dir else None
+        self.cache_dir = cache_dir
+        self.disk: GenerationCache | None = None  # opened on the first question: a run that asks nothing writes nothing
         self.memory: dict[str, str] = {}
+        self.total: Counter = Counter()  # over every question asked of this model
 
     def ask(self, task_id: str, prompts: list[str], kind: str, tally: Counter) -> list[str | None]:
         """The answer to each prompt (None when the backend failed on it), in order; ``tally[kind]``
         grows by the prompts sent, ``tally["cached"]`` by those answered without a call."""
+        if self.cache_dir and self.disk is None:
+            self.disk = GenerationCache(self.cache_dir)
         requests = [PromptRequest(task_id, text, self.config.use_chat) for text in prompts]
         keys = [cache_key(r, self.sampling) for r in requests]
         todo: dict[str, PromptRequest] = {}
@@ -38,9 +42,10 @@ class SelectModel:
                     self.memory[key] = cached[0].text
                 else:
                     todo[key] = request
-        tally["cached"] += len(prompts) - len(todo)
+        sent = {"cached": len(prompts) - len(todo), kind: len(todo)}
+        for counter in (tally, self.total):
+            counter.update({name: n for name, n in sent.items() if n})
         if todo:
-            tally[kind] += len(todo)
             for key, result in zip(todo, self.backend.generate(list(todo.values()))):
                 if result.error is None and result.completions:
                     self.memory[key] = result.completions[0].text
@@ -48,6 +53,7 @@ class SelectModel:
                         self.disk.put(key, result.completions[:1])
         return [self.memory.get(key) for key in keys]
 
-    def close(self) -> None:
-        if self.disk:
-            self.disk.close()
+    def summary(self) -> str:
+        """The calls made, by kind, for a run's last words."""
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.total.items()) if kind != "cached")
+        return f"{sum(n for k, n in self.total.items() if k != 'cached')} ({kinds or 'none'}; answered from the cache {self.total['cached']})"

@@ -10,8 +10,6 @@ reply's code block, which runs in the sandbox like every candidate, never in thi
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from coderm.extract import fenced_blocks
 from coderm.select.synth import literal_calls
 from executor.specs import canonical_json
@@ -106,9 +104,11 @@ def parse_verdict(reply: str | None) -> str | None:
     return found[-1].upper() if found else None
 
 
-def shown(test: dict) -> str:
-    """An input as a prompt or a score line shows it: stdin text, or the call's arguments."""
-    if test["type"] == "stdio":
-        return test["input"]
-    given: Any = {k: test[k] for k in ("args", "kwargs") if k in test}
-    return repr(given)
+def call_text(entry_point: str | None, args: list, kwargs: dict) -> str:
+    """A call as Python writes it: ``f(1, [2], k='x')``."""
+    return f"{entry_point}({', '.join([repr(a) for a in args] + [f'{k}={v!r}' for k, v in kwargs.items()])})"
+
+
+def given_text(test: dict, entry_point: str | None) -> str:
+    """An input as a prompt shows it: the stdin text, or the call."""
+    return test["input"] if test["type"] == "stdio" else call_text(entry_point, test["args"], test.get("kwargs", {}))

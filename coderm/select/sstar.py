@@ -28,7 +28,7 @@ from typing import Any
 from coderm.config import SelectConfig
 from coderm.model import Problem, ScoreResult
 from coderm.select.llm import SelectModel
-from coderm.select.prompts import distinguishing_prompt, inputs_prompt, judge_prompt, parse_inputs, parse_verdict
+from coderm.select.prompts import distinguishing_prompt, given_text, inputs_prompt, judge_prompt, parse_inputs, parse_verdict
 from coderm.select.synth import synthesize
 from executor import Executor, Status
 
@@ -158,7 +158,7 @@ def _judge_by_model(ask: "_Asker", pairs: list[tuple[int, int]], reps: list[list
             asked.append((k, j))
     prompts = []
     for k, j in asked:
-        (a, b), given = pairs[k], _given(tests[j], ask.problem.entry_point)
+        (a, b), given = pairs[k], given_text(tests[j], ask.problem.entry_point)
         prompts += [judge_prompt(ask.contract, given, reps[k][0], outputs[a][j], reps[k][1], outputs[b][j]),
                     judge_prompt(ask.contract, given, reps[k][1], outputs[b][j], reps[k][0], outputs[a][j])]
     replies = ask.model_asks(prompts, "judge")
@@ -214,14 +214,6 @@ class _Runs:
         """An input on which more than ``MAX_MAJORITY_CRASH`` of the programs produce nothing likely left
         the problem's domain: it is not used."""
         return sum(row[j] is None for row in self.outputs) <= MAX_MAJORITY_CRASH * len(self.programs)
-
-
-def _given(test: dict, entry_point: str | None) -> str:
-    """An input as the judge sees it: the stdin text, or the call."""
-    if test["type"] == "stdio":
-        return test["input"]
-    args = [repr(v) for v in test["args"]] + [f"{k}={v!r}" for k, v in test.get("kwargs", {}).items()]
-    return f"{entry_point}({', '.join(args)})"
 
 
 def _pairs(n: int, limit: int) -> list[tuple[int, int]]:
