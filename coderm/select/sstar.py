@@ -1,23 +1,28 @@
-"""S* selection without a model: cluster the candidates that pass the public tests by their outputs on
-synthesized inputs, then let cluster representatives meet, judged by how the pool agrees.
+"""S* selection: cluster the candidates that pass the public tests by their outputs on new inputs, then
+let cluster representatives meet pairwise, judged by how the pool agrees or by a model.
 
 S* (Li et al. 2025) selects among samples that all pass the visible tests, where voting over pass
-matrices cannot decide. Its steps, with the model-free choices made here:
+matrices cannot decide. Its steps, and the choices made here:
 
 1. Keep the candidates that pass every usable public test; if none does, those with the best pass count.
-2. Inputs: ``coderm.select.synth`` mutates the problem's visible inputs (S* asks a model to write them).
+2. Inputs: ``coderm.select.synth`` mutates the problem's visible inputs (``inputs: synth``, no model), or
+   the model writes them (``inputs: model``, as S* does; ``coderm.select.prompts`` reads them strictly).
 3. Run the kept candidates on them as record-only tests, through the pipeline's one executor. An input
    on which most of them produce no output (an error, a timeout) is dropped: it likely left the
    problem's domain. Candidates with the same outputs on every remaining input form a cluster.
-4. Representatives of clusters meet pairwise, biggest clusters first (``max_pairs`` pairs). They are
-   judged on the inputs where they differ and at least two outputs were produced (an input with one
-   output group says nothing): each such input goes to the one whose output more of the kept
-   candidates share (AlphaCode-style agreement; S* asks a model); a pair's winner takes 1 point,
-   a tie 0.5 each.
+4. Representatives of clusters meet pairwise, biggest clusters first (``max_pairs`` pairs); with
+   ``inputs: model`` the model first proposes inputs that may tell each pair apart (run on the kept
+   candidates too). ``judge: outputs``: each input where the two differ and at least two outputs were
+   produced goes to the one whose output more of the kept candidates share (AlphaCode-style agreement).
+   ``judge: model``: on one input where both print different outputs, the model says which is right,
+   asked twice with the programs swapped; only a consistent verdict counts. A pair's winner takes 1
+   point, a tie 0.5 each.
 5. The cluster with the most points wins (then the bigger one); its best-scored member is the pick.
 
-The selection becomes the problem's scores (``rescore``): kept candidates above the rest, by
-their cluster's place; the others keep their order below. ``Selection.to_json`` says why.
+Model calls follow the representatives: one for the inputs, at most 3 per pair, none when the kept
+candidates form one cluster. The selection becomes the problem's scores (``rescore``): kept candidates
+above the rest, by their cluster's place; the others keep their order below. ``Selection.to_json``
+says why, and what it cost (cells, model calls by kind).
 """
 from __future__ import annotations
 
@@ -79,7 +84,7 @@ def select(problem: Problem, statuses: list[list[str]], result: ScoreResult, exe
     ask = _Asker(problem, model, Counter())
     programs = [problem.candidates[i] for i in kept]
     if config.inputs == "model":  # identical programs agree on every input: nothing to ask
-        tests = ask.inputs(inputs_prompt(ask.contract, config.n_inputs), config.n_inputs, "inputs") \
+        tests = ask.inputs([inputs_prompt(ask.contract, config.n_inputs)], config.n_inputs, "inputs")[0] \
             if len(set(programs)) > 1 else []
     else:
         tests = synthesize(problem.to_json(), config.n_inputs, config.seed)
@@ -96,14 +101,7 @@ def select(problem: Problem, statuses: list[list[str]], result: ScoreResult, exe
     clusters = sorted(groups.values(), key=lambda c: (-len(c), order.index(c[0])))
     pairs = _pairs(len(clusters), config.max_pairs)
     reps = [[problem.candidates[clusters[a][0]], problem.candidates[clusters[b][0]]] for a, b in pairs]
-    own: list[list[int]] = [[] for _ in pairs]  # the inputs proposed for each pair (inputs: model)
-    if config.inputs == "model" and pairs:
-        proposed = [ask.inputs(distinguishing_prompt(ask.contract, *codes, PAIR_INPUTS), PAIR_INPUTS, "distinguish")
-                    for codes in reps]
-        columns = run.add([t for found in proposed for t in found])
-        for k, found in enumerate(proposed):
-            own[k] = [j for j in columns[:len(found)] if run.valid(j)]
-            columns = columns[len(found):]
+    own = _pair_inputs(ask, run, reps) if config.inputs == "model" else [[] for _ in pairs]
     outputs = [[run.outputs[row_of[c[0]]][j] for j in range(len(run.tests))] for c in clusters]
     votes = {j: Counter(o[j] for o in run.outputs if o[j] is not None) for j in used + sum(own, [])}
     if config.judge == "model":
@@ -129,6 +127,19 @@ def select(problem: Problem, statuses: list[list[str]], result: ScoreResult, exe
     return Selection(clusters[0][0], kept, clusters, [points[k] for k in final], len(tests), len(used), run.cells,
                      records, f"{len(kept)} candidates {reason}; {len(clusters)} clusters on {len(used)} inputs "
                      f"({distinguishing} distinguishing)", dict(ask.calls))
+
+
+def _pair_inputs(ask: "_Asker", run: "_Runs", reps: list[list[str]]) -> list[list[int]]:
+    """The columns of the inputs the model proposes for each pair of representatives (one call a pair,
+    all asked at once), run on every kept candidate in one job; those most of them crash on are left out."""
+    proposed = ask.inputs([distinguishing_prompt(ask.contract, *codes, PAIR_INPUTS) for codes in reps], PAIR_INPUTS,
+                          "distinguish")
+    columns = run.add([t for found in proposed for t in found])
+    own = []
+    for found in proposed:
+        own.append([j for j in columns[:len(found)] if run.valid(j)])
+        columns = columns[len(found):]
+    return own
 
 
 def _judge_by_outputs(ra: list, rb: list, inputs: list[int], votes: dict[int, Counter]) -> tuple[int | None, list[int], dict]:
@@ -184,8 +195,9 @@ class _Asker:
             raise ValueError(f"S* {kind}: the select config asks a model, but none was given")
         return self.model.ask(self.problem.task_id, prompts, kind, self.calls)
 
-    def inputs(self, prompt: str, n: int, kind: str) -> list[dict]:
-        return parse_inputs(self.model_asks([prompt], kind)[0], self.contract, n)
+    def inputs(self, prompts: list[str], n: int, kind: str) -> list[list[dict]]:
+        """Up to ``n`` inputs read from the answer to each prompt (all asked at once)."""
+        return [parse_inputs(reply, self.contract, n) for reply in self.model_asks(prompts, kind)]
 
 
 class _Runs:
