@@ -177,10 +177,10 @@ class Pipeline:
     def score(self, problems: Iterable[Problem], executor: Executor | None = None,
               selection: bool = True) -> Iterator[Scored]:
         """Score problems in input order while the executor keeps every worker busy across problems;
-        then ``config.select`` picks among the best (``selection=False``: rewards never select)."""
+        then ``config.select`` picks among the best (``selection=False``: rewards neither debug nor select)."""
         executor = executor or self.executor
         lineages: deque[dict] = deque()
-        if self.config.select.debug_rounds:
+        if selection and self.config.select.debug_rounds:  # rewards score completions as they came
             problems = _noting(self.debug(problems, executor), lineages)
         adaptive = self.config.budget.allocator == "adaptive" and self.config.budget.tests is not None
         runs = self._adaptive(problems, executor) if adaptive else executor.run_many(self._jobs(problems, executor))

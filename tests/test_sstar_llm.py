@@ -158,10 +158,15 @@ def test_coderm_score_and_debug_commands_print_the_model_calls(tmp_path):
     with scripted_server(debug_script) as server:
         config = {"aggregator": "passrate", "select": {"method": "sstar", "debug_rounds": 2, "model": server.model()}}
         (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
-        r = run_coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--config", "c.yaml", "--no-cache",
-                       "--workers", "2", cwd=tmp_path)
+        r = run_coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--config", "c.yaml", "--workers", "2",
+                       cwd=tmp_path)
         assert r.returncode == 0, r.stderr
         assert "S* model calls: 3 (debug 3; answered from the cache 0)" in r.stderr
+        again = run_coderm("score", "--problems", "p.jsonl", "--out", "t.jsonl", "--config", "c.yaml", "--workers", "2",
+                           cwd=tmp_path)
+        assert "S* model calls: 0 (none; answered from the cache 3)" in again.stderr and len(server.prompts) == 3
+        first, second = (json.loads((tmp_path / name).read_text()) for name in ("s.jsonl", "t.jsonl"))
+        assert second["scores"] == first["scores"] and second["stats"]["debug"]["llm_calls"] == {"cached": 3}
         line = json.loads((tmp_path / "s.jsonl").read_text())
         assert [e["candidate"] for e in line["stats"]["debug"]["revised"]] == [0]
         assert line["best"] in (0, 1) and line["scores"][2] < line["scores"][0]
