@@ -80,6 +80,14 @@ def test_cheap_path_asks_nothing_when_the_kept_candidates_agree():
         assert same.selection["llm_calls"] == {} and server.prompts == []  # identical programs: nothing to ask
 
 
+def test_an_unreachable_model_decides_nothing_and_says_so():
+    dead = {"backend": "openai", "model": "gone", "base_url": "http://127.0.0.1:9/v1", "max_retries": 0, "timeout": 5}
+    r = coderm.rerank({**SQUARE, "candidates": [PLUS2, RIGHT[0]]}, aggregator="passrate",
+                      select={"method": "sstar", "inputs": "model", "judge": "model", "debug_rounds": 1, "model": dead})
+    assert r.selection["llm_calls"] == {"inputs": 1, "failed": 1} and "no input to write" in r.selection["reason"]
+    assert r.debug["revised"] == [] and r.scores[:2] == [1.0, 1.0]  # both pass the public test: nothing to revise
+
+
 FORGER = """import os
 a, b = map(int, input().split())
 if a >= 10:  # honest on the public example, forging on the inputs S* adds

@@ -28,8 +28,9 @@ class SelectModel:
         self.total: Counter = Counter()  # over every question asked of this model
 
     def ask(self, task_id: str, prompts: list[str], kind: str, tally: Counter) -> list[str | None]:
-        """The answer to each prompt (None when the backend failed on it), in order; ``tally[kind]``
-        grows by the prompts sent, ``tally["cached"]`` by those answered without a call."""
+        """The answer to each prompt (None when the backend failed on it: no answer is kept, so it is asked
+        again next time), in order; ``tally[kind]`` grows by the prompts sent, ``tally["cached"]`` by those
+        answered without a call, ``tally["failed"]`` by those sent that got no answer."""
         if self.cache_dir and self.disk is None:
             self.disk = GenerationCache(self.cache_dir)
         requests = [PromptRequest(task_id, text, self.config.use_chat) for text in prompts]
@@ -42,18 +43,23 @@ class SelectModel:
                     self.memory[key] = cached[0].text
                 else:
                     todo[key] = request
-        sent = {"cached": len(prompts) - len(todo), kind: len(todo)}
-        for counter in (tally, self.total):
-            counter.update({name: n for name, n in sent.items() if n})
+        failed = 0
         if todo:
             for key, result in zip(todo, self.backend.generate(list(todo.values()))):
                 if result.error is None and result.completions:
                     self.memory[key] = result.completions[0].text
                     if self.disk:
                         self.disk.put(key, result.completions[:1])
+                else:
+                    failed += 1
+        sent = {"cached": len(prompts) - len(todo), kind: len(todo), "failed": failed}
+        for counter in (tally, self.total):
+            counter.update({name: n for name, n in sent.items() if n})
         return [self.memory.get(key) for key in keys]
 
     def summary(self) -> str:
         """The calls made, by kind, for a run's last words."""
-        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.total.items()) if kind != "cached")
-        return f"{sum(n for k, n in self.total.items() if k != 'cached')} ({kinds or 'none'}; answered from the cache {self.total['cached']})"
+        sent = {kind: n for kind, n in sorted(self.total.items()) if kind not in ("cached", "failed")}
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sent.items()) or "none"
+        failed = f", {self.total['failed']} failed" if self.total["failed"] else ""
+        return f"{sum(sent.values())} ({kinds}; answered from the cache {self.total['cached']}{failed})"
