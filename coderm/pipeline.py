@@ -8,7 +8,8 @@ Stages, per batch of problems: prune (cheap stages cut the candidate pool) -> pl
 split by difficulty) -> generate (a model's tests for problems without given ones, plus tests mined
 from the prompt) -> execute (the sandboxed executor, streamed across problems) -> aggregate (scores in
 [0, 1]) -> select (optional: S*, ``coderm.select``, picks among the candidates that pass the public
-tests; scores say its pick). Everything a config names (aggregator, allocator and difficulty model, generator, prune
+tests; scores say its pick; with ``select.debug_rounds`` a model first revises the candidates that fail the
+visible tests, ``Pipeline.debug``). Everything a config names (aggregator, allocator and difficulty model, generator, prune
 stages and their ORM) is built and checked in the constructor, before any output exists, and reused
 for every problem. Semantics written down once, here:
 
