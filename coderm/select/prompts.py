@@ -82,20 +82,13 @@ def parse_inputs(reply: str | None, problem: dict, n: int) -> list[dict]:
         for code in [body for _, body in blocks] or [reply]:
             for args, kwargs in literal_calls(code, problem["entry_point"]):
                 test = {"type": "call", "args": args, **({"kwargs": kwargs} if kwargs else {})}
-                tests.setdefault(_key(test), test)
+                tests.setdefault(canonical_json(test), test)
     else:
         for lang, body in blocks:
             if lang in STDIN_TAGS and body.strip() and len(body) <= MAX_INPUT_CHARS:
                 test = {"type": "stdio", "input": body if body.endswith("\n") else body + "\n"}
-                tests.setdefault(_key(test), test)
+                tests.setdefault(canonical_json(test), test)
     return list(tests.values())[:n]
-
-
-def _key(test: dict) -> str:
-    try:
-        return canonical_json(test)
-    except (TypeError, ValueError):
-        return repr(test)
 
 
 def parse_verdict(reply: str | None) -> str | None:
