@@ -160,7 +160,7 @@ def _judge_by_model(ask: "_Asker", pairs: list[tuple[int, int]], reps: list[list
                     ) -> list[tuple[int | None, list[int], dict]]:
     """Each pair judged by the model on one input where both representatives print different outputs (its
     own proposed inputs first): asked with the programs as A/B, then as B/A; only the same pick both times
-    wins (a model that favours a position, or a planted ``VERDICT`` line, gives a tie). Two calls a pair."""
+    wins (a model that favours a position gives a tie). Two calls a pair."""
     asked = []
     for k, (a, b) in enumerate(pairs):
         j = next((j for j in own[k] + used if None not in (outputs[a][j], outputs[b][j])
