@@ -27,6 +27,7 @@ class RerankResult:
     matrix: PassMatrix  # statuses of candidates x the tests that ran (given, then generated, then mined)
     tests: list[Any]  # those tests, in column order
     selection: dict | None = None  # with select="sstar": why ``best`` won (clusters, deciding inputs)
+    debug: dict | None = None  # with select.debug_rounds: the candidates revised, their rounds and programs
 
 
 def close() -> None:
@@ -64,7 +65,8 @@ def rerank(problem_or_prompt: Problem | dict | str, candidates: Sequence[str] | 
     pipeline = pipeline_for(Config(cache=None).with_overrides(**options))
     for scored in pipeline.score([problem], executor):
         r = scored.result
-        return RerankResult(r.scores, r.ranking, r.best, scored.matrix, scored.tests, r.stats.get("select"))
+        return RerankResult(r.scores, r.ranking, r.best, scored.matrix, scored.tests, r.stats.get("select"),
+                            r.stats.get("debug"))
     raise AssertionError("unreachable")
 
 

@@ -20,6 +20,7 @@ import yaml
 from coderm.aggregate import DEFAULT as DEFAULT_AGGREGATOR
 from coderm.aggregate import NAMES as AGGREGATORS
 from coderm.extract import ExtractConfig
+from coderm.generate.config import GeneratorConfig, GeneratorError
 from executor.config import ExecutorConfig
 
 MINED_TESTS_MODES = ("absent", "always", "never")
@@ -102,9 +103,15 @@ class RewardConfig:
 class SelectConfig:
     """Selection after aggregation (``coderm.select``): ``method`` ``none`` keeps the aggregator's ranking;
     ``sstar`` picks among the candidates that pass the public tests by running them on ``n_inputs``
-    synthesized inputs (``inputs: synth``, mutations of the visible inputs, drawn with ``seed``) and
-    letting the representatives of output clusters meet (at most ``max_pairs`` pairs), judged by the
-    agreement of outputs (``judge: outputs``). Model-written inputs and model judging are not built yet."""
+    inputs and letting the representatives of output clusters meet (at most ``max_pairs`` pairs).
+
+    ``inputs``: ``synth`` (mutations of the visible inputs, drawn with ``seed``) or ``model`` (the model
+    writes them, and for each compared pair proposes inputs that tell the two apart). ``judge``:
+    ``outputs`` (the agreement of the kept candidates' outputs) or ``model`` (asked twice, the two
+    outputs swapped; only a consistent verdict counts). ``debug_rounds``: before scoring, a candidate
+    failing a public test is revised by the model with the failure as feedback, up to this many rounds.
+    ``model``: the settings of the model asked (the ``generator:`` keys: backend, model, base_url...;
+    one completion per prompt), needed by any of the three."""
 
     method: str = "none"
     inputs: str = "synth"
@@ -112,20 +119,39 @@ class SelectConfig:
     max_pairs: int = 10
     n_inputs: int = 20
     seed: int = 0
+    debug_rounds: int = 0
+    model: dict | None = None
 
     def __post_init__(self) -> None:
         if self.method not in SELECT_METHODS:
             raise ConfigError(f"select.method must be one of {', '.join(SELECT_METHODS)}, got {self.method!r}")
-        for name, built in (("inputs", "synth"), ("judge", "outputs")):
-            value = getattr(self, name)
-            if value == "model":
-                raise ConfigError(f"select.{name}: model is not built yet (S* with a model, issue 12); use {built}")
-            if value != built:
-                raise ConfigError(f"select.{name} must be {built} (or model, not built yet), got {value!r}")
-        for name, least in (("max_pairs", 1), ("n_inputs", 1), ("seed", 0)):
+        for name, choices in (("inputs", ("synth", "model")), ("judge", ("outputs", "model"))):
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"select.{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        for name, least in (("max_pairs", 1), ("n_inputs", 1), ("seed", 0), ("debug_rounds", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ConfigError(f"select.{name} must be an integer >= {least}, got {value!r}")
+        if self.model is not None:
+            self.model_config()
+        elif self.uses_model:
+            raise ConfigError("select: inputs: model, judge: model and debug_rounds need select.model, the settings "
+                              "of the model to ask (backend, model, base_url...: the keys of generator:)")
+
+    @property
+    def uses_model(self) -> bool:
+        return self.inputs == "model" or self.judge == "model" or self.debug_rounds > 0
+
+    def model_config(self) -> GeneratorConfig:
+        """The validated settings of the model S* asks; one completion per prompt (``n: 1``)."""
+        if not isinstance(self.model, dict):
+            raise ConfigError(f"select.model must be a mapping of generator settings, got {self.model!r}")
+        if self.model.get("n", 1) != 1:
+            raise ConfigError(f"select.model.n must be 1 (S* asks for one answer per prompt), got {self.model['n']!r}")
+        try:
+            return GeneratorConfig.from_dict({**self.model, "n": 1})
+        except GeneratorError as e:
+            raise ConfigError(f"select.model: {e}") from None
 
 
 @dataclass(frozen=True)
@@ -199,7 +225,7 @@ class Config:
         key = {"aggregator": self.aggregator, "mined_tests": self.mined_tests, "generator": self.generator,
                "executor": self.executor.verdict_key(), "budget": dataclasses.asdict(self.budget),
                "prune": self.prune, "extract": dataclasses.asdict(self.extract)}
-        if self.select.method != "none":  # keeps the fingerprints of runs without selection as they were
+        if self.select != SelectConfig():  # keeps the fingerprints of runs without selection as they were
             key["select"] = dataclasses.asdict(self.select)
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -71,9 +71,14 @@ def _content(message: dict) -> str:
     return content
 
 
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(language tag in lower case, body) of every fenced block, in order."""
+    return [(m.group(1).lower(), m.group(2)) for m in _FENCE.finditer(text)]
+
+
 def code_blocks(text: str) -> list[str]:
     """Bodies of the fenced code blocks tagged as Python (or untagged), in order."""
-    return [m.group(2) for m in _FENCE.finditer(text) if m.group(1).lower() in PYTHON_LANGS]
+    return [body for lang, body in fenced_blocks(text) if lang in PYTHON_LANGS]
 
 
 def _defines(code: str, name: str) -> bool:

@@ -8,7 +8,8 @@ Stages, per batch of problems: prune (cheap stages cut the candidate pool) -> pl
 split by difficulty) -> generate (a model's tests for problems without given ones, plus tests mined
 from the prompt) -> execute (the sandboxed executor, streamed across problems) -> aggregate (scores in
 [0, 1]) -> select (optional: S*, ``coderm.select``, picks among the candidates that pass the public
-tests; scores say its pick). Everything a config names (aggregator, allocator and difficulty model, generator, prune
+tests; scores say its pick; with ``select.debug_rounds`` a model first revises the candidates that fail the
+visible tests, ``Pipeline.debug``). Everything a config names (aggregator, allocator and difficulty model, generator, prune
 stages and their ORM) is built and checked in the constructor, before any output exists, and reused
 for every problem. Semantics written down once, here:
 
@@ -33,6 +34,7 @@ import dataclasses
 import json
 import os
 import threading
+from collections import deque
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -50,6 +52,8 @@ from coderm.generate.run import make_backend
 from coderm.model import Problem, ScoreResult, ValidationError
 from coderm.prune import PruneConfigError, PruneResult, Stage, build_stages, run_stages
 from coderm.select import recordings, rescore, select
+from coderm.select.debug import debug
+from coderm.select.llm import SelectModel
 from difficulty import allocate_adaptive, plan_budget
 from difficulty.allocate import BudgetError, total_tests
 from difficulty.estimators import Estimator, EstimatorError
@@ -155,6 +159,8 @@ class Pipeline:
             except GeneratorError as e:
                 raise ConfigError(f"generator: {e}") from None
         self._backend = _LazyBackend(self.generator) if self.generator else None  # one model per pipeline
+        model = self.config.select.model_config() if self.config.select.model is not None else None
+        self.select_model = SelectModel(_LazyBackend(model), model, self.config.generation_cache()) if model else None
 
     @classmethod
     def from_config(cls, config: Config | str | Path | None = None, executor: Executor | None = None,
@@ -172,8 +178,11 @@ class Pipeline:
     def score(self, problems: Iterable[Problem], executor: Executor | None = None,
               selection: bool = True) -> Iterator[Scored]:
         """Score problems in input order while the executor keeps every worker busy across problems;
-        then ``config.select`` picks among the best (``selection=False``: rewards never select)."""
+        then ``config.select`` picks among the best (``selection=False``: rewards neither debug nor select)."""
         executor = executor or self.executor
+        lineages: deque[dict] = deque()
+        if selection and self.config.select.debug_rounds:  # rewards score completions as they came
+            problems = _noting(self.debug(problems, executor), lineages)
         adaptive = self.config.budget.allocator == "adaptive" and self.config.budget.tests is not None
         runs = self._adaptive(problems, executor) if adaptive else executor.run_many(self._jobs(problems, executor))
         for (problem, tests, pruned, chosen), matrix in runs:
@@ -183,11 +192,26 @@ class Pipeline:
             scored = Scored(problem, tests, matrix, self.score_matrix(problem, matrix, pruned), pruned)
             if chosen is not None:
                 scored.result.stats["tests_run"] = chosen
+            if lineages:
+                scored.result.stats["debug"] = lineages.popleft()
             if selection and self.config.select.method == "sstar":
-                picked = select(problem, scored.candidate_statuses(), scored.result, executor, self.config.select)
+                picked = select(problem, scored.candidate_statuses(), scored.result, executor, self.config.select,
+                                self.select_model)
                 if picked is not None:
                     scored.result = rescore(scored.result, picked)
             yield scored
+
+    def debug(self, problems: Iterable[Problem], executor: Executor | None = None) -> Iterator[tuple[Problem, dict]]:
+        """Each problem with its candidates that fail the visible tests (given, or mined from the prompt)
+        revised by the select model, up to ``select.debug_rounds`` times, and the lineage
+        (``coderm.select.debug``); the revisions are what ``score`` then scores."""
+        if self.select_model is None:
+            raise ConfigError("debugging needs select.model, the settings of the model that revises candidates")
+        executor = executor or self.executor
+        problems = (self._as_programs(p) for p in problems)
+        while batch := list(islice(problems, PLAN_BATCH)):
+            yield from debug(batch, [self._known_tests(p) for p in batch], executor, self.select_model,
+                             self.config.select.debug_rounds, self.config.extract)
 
     def _jobs(self, problems: Iterable[Problem], executor: Executor) -> Iterator[Job]:
         problems = (self._as_programs(p) for p in problems)
@@ -397,6 +421,14 @@ def _unjudged(tests: Sequence[Any], matrix: PassMatrix) -> None:
             matrix.statuses[:, j] = Status.INVALID
             for i in range(matrix.shape[0]):
                 matrix.details[(i, j)] = RECORD_ONLY
+
+
+def _noting(pairs: Iterable[tuple[Problem, dict]], notes: deque[dict]) -> Iterator[Problem]:
+    """The problems of ``(problem, note)`` pairs; each note goes to ``notes`` as its problem is taken, so
+    a consumer of results in input order finds a result's note first in the queue."""
+    for problem, note in pairs:
+        notes.append(note)
+        yield problem
 
 
 def _recorded(matrix: PassMatrix) -> np.ndarray:

@@ -43,14 +43,23 @@ def test_agreement_across_clusters_beats_a_cluster_of_equal_size():
     assert r.selection["points"][0] == 2.0  # it beat both other clusters
 
 
-def test_select_config_is_typed_and_says_what_is_not_built():
+def test_select_config_is_typed_and_names_what_a_model_needs():
     assert Config().select == SelectConfig() and Config().select.method == "none"
     assert Config().with_overrides(select="sstar").select == SelectConfig(method="sstar")
     assert Config().with_overrides(select={"max_pairs": 3}).select.max_pairs == 3
-    with pytest.raises(ConfigError, match="select.inputs: model is not built yet"):
+    with pytest.raises(ConfigError, match="need select.model"):
         Config.from_dict({"select": {"method": "sstar", "inputs": "model"}})
-    with pytest.raises(ConfigError, match="select.judge: model is not built yet"):
-        SelectConfig(judge="model")
+    with pytest.raises(ConfigError, match="need select.model"):
+        SelectConfig(debug_rounds=1)
+    with pytest.raises(ConfigError, match="select.judge must be one of outputs, model"):
+        SelectConfig(judge="vote")
+    with pytest.raises(ConfigError, match="select.model.n must be 1"):
+        SelectConfig(judge="model", model={"backend": "openai", "n": 4})
+    with pytest.raises(ConfigError, match="select.model: generator.backend"):
+        SelectConfig(judge="model", model={"backend": "telepathy"})
+    with pytest.raises(ConfigError, match="select.debug_rounds must be an integer >= 0"):
+        SelectConfig(debug_rounds=-1)
+    assert SelectConfig(judge="model", model={"backend": "openai"}).model_config().n == 1
     with pytest.raises(ConfigError, match="select.method must be one of none, sstar"):
         Config.from_dict({"select": {"method": "best"}})
     with pytest.raises(ConfigError, match="select.max_pairs must be an integer >= 1"):

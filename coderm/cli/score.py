@@ -76,7 +76,8 @@ def register(subparsers) -> None:
                    help="estimator from `coderm difficulty train` for the greedy allocator (config: budget.difficulty_model)")
     p.add_argument("--select", choices=SELECT_METHODS,
                    help="after aggregation: sstar picks among the candidates passing the public tests by clustering "
-                        "their outputs on synthesized inputs; stats.select says why (config: select.method)")
+                        "their outputs on synthesized inputs (or the model's: select.inputs/judge); stats.select says why "
+                        "(config: select.method)")
     p.set_defaults(handler=run)
 
 
@@ -104,7 +105,15 @@ def run(args: argparse.Namespace) -> int:
         for scored in pipeline.score(problems, executor):
             yield scored.problem.task_id, scored.result.to_json()
 
-    return run_to_file(args, config, config.fingerprint(), records, verb="scored")
+    code = run_to_file(args, config, config.fingerprint(), records, verb="scored")
+    print_model_calls(config, pipeline)
+    return code
+
+
+def print_model_calls(config: Config, pipeline: Pipeline) -> None:
+    """The S* model's calls of the run, by kind (nothing when no model was set)."""
+    if pipeline.select_model is not None and not config.quiet:
+        print(f"coderm: S* model calls: {pipeline.select_model.summary()}", file=sys.stderr)
 
 
 def fail(message: object, code: int) -> int:

@@ -1,5 +1,6 @@
 """Selection after aggregation: S* (``sstar``) picks among the candidates that pass the public tests
-by clustering their outputs on synthesized inputs (``synth``), with no model."""
+by clustering their outputs on inputs synthesized (``synth``) or written by a model, judged by the
+agreement of outputs or by the model (``llm``, ``prompts``); ``debug`` revises failing candidates."""
 from __future__ import annotations
 
 from coderm.select.sstar import Selection, rescore, select

@@ -84,7 +84,7 @@ def call_seeds(problem: dict) -> list[tuple[list, dict]]:
         elif isinstance(spec, CodeTest):
             codes.append(spec.code)
     for code in codes:
-        found.extend(_literal_calls(code, entry_point))
+        found.extend(literal_calls(code, entry_point))
     unique: dict[str, tuple[list, dict]] = {}
     for args, kwargs in found:
         try:
@@ -94,11 +94,12 @@ def call_seeds(problem: dict) -> list[tuple[list, dict]]:
     return list(unique.values())
 
 
-def _literal_calls(code: str, entry_point: str) -> list[tuple[list, dict]]:
-    """Calls ``entry_point(...)``, ``candidate(...)`` or ``X.entry_point(...)`` whose arguments are literals."""
+def literal_calls(code: str, entry_point: str) -> list[tuple[list, dict]]:
+    """(args, kwargs) of the calls ``entry_point(...)``, ``candidate(...)`` or ``X.entry_point(...)`` in
+    ``code`` whose arguments are all literals; the code is parsed, never run."""
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return []
     calls = [_literal_args(node, entry_point) for node in ast.walk(tree) if isinstance(node, ast.Call)]
     return [call for call in calls if call is not None]
