@@ -2,8 +2,11 @@ import dataclasses
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -172,9 +175,6 @@ def test_codet_humaneval_slice(tmp_path, shared_data):
 
 
 def test_interrupted_run_continues_where_it_stopped(tmp_path):
-    import signal
-    import time
-
     fast = lambda t: {"task_id": t, "prompt": "", "entry_point": "f", "candidates": ["def f(): return 1"],
                       "tests": ["assert f() == 1"]}
     slow = {"task_id": "slow", "prompt": "", "entry_point": "f", "candidates": ["import time\ntime.sleep(60)"],
@@ -225,8 +225,6 @@ def test_budget_keeps_the_allocated_number_of_tests(tmp_path, shared_data):
 
 def test_presets_ship_in_the_wheel(tmp_path):
     """`coderm pareto --config pareto` and friends work after `pip install .`, away from a checkout."""
-    import zipfile
-
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
                         str(tmp_path), str(ROOT)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
