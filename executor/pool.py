@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 from executor import wire
 from executor.config import ExecutorConfig
+from executor.languages import Toolchain
 from executor.sandbox import Containment, weakest
 from executor.specs import TestSpec
 from executor.status import Status
@@ -62,10 +63,11 @@ class Task:
     deadlines: list[float] | None = None
     plan: Callable[["Task"], None] | None = None
     slowdown: float = 1.0
+    toolchain: Toolchain | None = None  # how to build and run a candidate that is not Python
 
     def message(self) -> tuple:
         """What a worker gets: never the caller's bookkeeping."""
-        return self.task_id, self.candidate, self.entry_point, self.tests, self.deadlines
+        return self.task_id, self.candidate, self.entry_point, self.tests, self.deadlines, self.toolchain
 
 
 Finished = tuple[Task, list[tuple]]

@@ -21,6 +21,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from executor.languages import toolchain_roots
+
 libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
@@ -107,8 +109,9 @@ def _outermost(paths: set[str]) -> list[str]:
 
 
 def exposed_paths(site_packages: bool) -> list[str]:
-    """What a candidate may read: the interpreter, its standard library and system libraries."""
-    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix}
+    """What a candidate may read: the interpreter, its standard library, system libraries and the
+    toolchains of other languages found on this host (``executor.languages``)."""
+    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix, *toolchain_roots()}
     real = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
     return _outermost(real | site_packages_dirs() if site_packages else real)
 
