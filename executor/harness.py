@@ -194,19 +194,11 @@ def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int, detail_limi
     in_path, out_path, err_path = f".in{j}", f".out{j}", f".err{j}"
     with open(in_path, "w") as f:
         f.write(prep.spec.input)
+    if _isinstance(code, Program):
+        return _run_program(code, in_path, out_path, err_path, output_limit, detail_limit)
     pid = _fork_or_none()
     if pid is None:
         return Status.CRASH, "fork failed: process limit reached", None
-    if pid == 0 and _isinstance(code, Program):
-        try:
-            os.dup2(os.open(in_path, os.O_RDONLY), 0)
-            os.dup2(os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
-            os.dup2(os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
-            os.execve(code.argv[0], code.argv, os.environ)
-        except BaseException as e:
-            os.write(2, f"cannot run the program: {e}".encode())
-        finally:
-            _exit(127)
     if pid == 0:
         code_ = 70
         try:
@@ -230,8 +222,6 @@ def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int, detail_limi
         finally:
             _exit(code_)
     _, status = _waitpid(pid, 0)
-    if _isinstance(code, Program) and status != 0:
-        return _program_failed(code, status, err_path, detail_limit)
     if os.WIFSIGNALED(status):
         return Status.CRASH, f"program killed by signal {os.WTERMSIG(status)}", None
     exit_code = os.WEXITSTATUS(status)
@@ -239,6 +229,27 @@ def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int, detail_limi
         return Status.MEMORY, "MemoryError", None
     if exit_code != 0:
         return Status.ERROR, "uncaught exception" if exit_code == 3 else f"exit status {exit_code}", None
+    with open(out_path, "rb") as f:
+        out = f.read(output_limit + 1)
+    return Status.PASS, "", out.decode("utf-8", "replace")
+
+
+def _run_program(program: Program, in_path: str, out_path: str, err_path: str, output_limit: int,
+                 detail_limit: int) -> tuple[int, str, str | None]:
+    """Run a built program (another language) on one input; its stdout, or why it failed. Spawned,
+    not forked: copying this interpreter's memory for each test would cost more than the test."""
+    try:
+        pid = os.posix_spawn(program.argv[0], program.argv, os.environ, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, in_path, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+            (os.POSIX_SPAWN_OPEN, 2, err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+            (os.POSIX_SPAWN_CLOSE, CHANNEL_FD),  # the program never holds the result channel
+        ])
+    except OSError as e:
+        return Status.CRASH, f"the program could not start: {e}", None
+    _, status = _waitpid(pid, 0)
+    if status != 0:
+        return _program_failed(program, status, err_path, detail_limit)
     with open(out_path, "rb") as f:
         out = f.read(output_limit + 1)
     return Status.PASS, "", out.decode("utf-8", "replace")
