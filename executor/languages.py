@@ -115,7 +115,7 @@ _SPECS = {
                   ("{bin}/java", *_JVM, "-Xmx{heap}m", "-cp", ".", "{main}"), ("*.class",),
                   ("java.lang.OutOfMemoryError",), ("conf",)),
     "javascript": _Spec("node", "main.js", ("--version",), (), ("{bin}/node", "--stack-size=65500", "main.js"),
-                        ("main.js",), ("JavaScript heap out of memory",)),
+                        ("main.js",), ("JavaScript heap out of memory", "Fatal process OOM")),
     "rust": _Spec("rustc", "main.rs", ("--version",), ("--edition", "2021", "-O", "-o", "main", "{src}"),
                   ("./main",), ("main",), ("memory allocation of",)),
     "go": _Spec("go", "main.go", ("version",), ("build", "-o", "main", "{src}"), ("./main",), ("main",),
