@@ -7,10 +7,16 @@ Python path every other test covers): per hidden test, the same PASS or not.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
+from cli import coderm
+from coderm.config import load_config
 from coderm.loaders.stdio import stdio
+from coderm.model import Problem, ValidationError
+from coderm.rl import GroundTruthError, RewardFunction
+from coderm.rl.adapters import TrlReward
 from executor import Executor, ExecutorConfig, Job, Status
 from executor.languages import LANGUAGES, canonical, find
 
@@ -213,3 +219,54 @@ def test_cached_verdicts_depend_on_the_toolchain(tmp_path):
         assert ex.stats == {"executed_cells": 1, "cached_cells": 1}
         ex.run([program], tests, language="c")  # same text, another toolchain: not the cached cell
         assert ex.stats == {"executed_cells": 2, "cached_cells": 1}
+
+
+# -- every surface reads the language from the data ---------------------------------------------------
+
+
+def _problem_line(problems: dict[str, dict], task_id: str, candidates: list[str], language, n_tests: int) -> str:
+    return json.dumps({"task_id": task_id, "prompt": "", "entry_point": None, "candidates": candidates,
+                       "tests": problems[LUNTIK]["tests"][:n_tests], "language": language})
+
+
+@needs("cpp")
+def test_score_and_execute_read_the_language_from_the_problems(problems, tmp_path):
+    """`coderm score`/`execute` take a problem-level name (an alias too) or one per candidate."""
+    path = tmp_path / "problems.jsonl"
+    path.write_text(_problem_line(problems, "one", list(CPP[LUNTIK]), "C++", 6) + "\n"
+                    + _problem_line(problems, "each", [PYTHON[LUNTIK][1], CPP[LUNTIK][0]], ["python", "cpp"], 6) + "\n")
+    r = coderm("score", "--problems", path, "--out", "scores.jsonl", "--aggregator", "passrate", "--workers", "2",
+               "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    one, each = [json.loads(line) for line in (tmp_path / "scores.jsonl").read_text().splitlines()]
+    assert one["scores"][0] == 1.0 > one["scores"][1] and one["best"] == 0
+    assert each["scores"][1] == 1.0 > each["scores"][0] and each["best"] == 1
+    r = coderm("execute", "--problems", path, "--out", "matrix.jsonl", "--workers", "2", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line)["statuses"] for line in (tmp_path / "matrix.jsonl").read_text().splitlines()]
+    assert rows[0][0] == ["PASS"] * 6 and rows[1][1] == ["PASS"] * 6 and "FAIL" in rows[1][0]
+
+
+def test_an_unknown_language_is_bad_input(problems, tmp_path):
+    path = tmp_path / "problems.jsonl"
+    path.write_text(_problem_line(problems, "bad", ["int main(){}"], "cobol", 1) + "\n")
+    r = coderm("score", "--problems", path, "--out", "scores.jsonl", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "unknown language 'cobol'" in r.stderr
+    assert not (tmp_path / "scores.jsonl").exists()
+    with pytest.raises(ValidationError, match="has 2 entries for 1 candidates"):
+        Problem.from_json({"task_id": "t", "prompt": "", "candidates": ["x"], "language": ["cpp", "c"]})
+
+
+@needs("cpp")
+def test_rewards_read_the_language_from_the_ground_truth(problems):
+    """RL ground truth carries a `language` key; a fenced ```cpp block is the code; TRL's column overrides."""
+    truth = {"tests": problems[LUNTIK]["tests"][:6], "language": "cpp"}
+    right, wrong = (f"Reasoning first.\n```cpp\n{code}```\n" for code in CPP[LUNTIK])
+    rf = RewardFunction(load_config("reward").with_overrides(workers=2, cache=None))
+    assert rf([right, wrong], tests=[truth, truth]) == [1.0, 0.0]
+    python_truth = {"tests": truth["tests"]}
+    trl = TrlReward(rf)
+    assert trl(completions=[right, f"```python\n{PYTHON[LUNTIK][0]}```"], tests=[python_truth] * 2,
+               language=["c++", None]) == [1.0, 1.0]
+    with pytest.raises(GroundTruthError, match="unknown language"):
+        rf([right], tests=[{**truth, "language": "cobol"}])
