@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import time
 import uuid
 from contextlib import contextmanager
@@ -116,6 +117,19 @@ class Sandbox:
         assert not left, f"processes survived the run: {left}"
         return m
 
+
+
+@contextmanager
+def tcp_listener() -> Iterator[socket.socket]:
+    """A non-blocking TCP listener on loopback: a candidate that reached it leaves a connection to accept."""
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen(8)
+        tcp.setblocking(False)
+        yield tcp
+    finally:
+        tcp.close()
 
 
 @contextmanager

@@ -3,13 +3,12 @@ C++ (built in the sandbox, spawned per test) and JavaScript (node, no build)."""
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 
 import pytest
 
-from adversary import MARKER, marked_processes, open_sandbox
+from adversary import MARKER, marked_processes, open_sandbox, tcp_listener
 from executor import Status
 from executor.languages import find
 
@@ -82,22 +81,16 @@ def test_cpp_cannot_read_or_write_outside_its_cell(attack, tmp_path):
 
 @needs_cpp
 def test_cpp_cannot_connect_to_a_local_listener(attack):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
-    hostile = (f"int main(){{ int s = socket(AF_INET, SOCK_STREAM, 0); sockaddr_in a{{}}; a.sin_family = AF_INET;"
-               f" a.sin_port = htons({port}); a.sin_addr.s_addr = inet_addr(\"127.0.0.1\");"
-               f" if (connect(s, (sockaddr*)&a, sizeof a) == 0) {{ send(s, \"hello\", 5, 0); puts(\"3\"); return 0; }}"
-               f" perror(\"connect\"); return 1; }}")
-    try:
+    with tcp_listener() as listener:
+        port = listener.getsockname()[1]
+        hostile = (f"int main(){{ int s = socket(AF_INET, SOCK_STREAM, 0); sockaddr_in a{{}}; a.sin_family = AF_INET;"
+                   f" a.sin_port = htons({port}); a.sin_addr.s_addr = inet_addr(\"127.0.0.1\");"
+                   f" if (connect(s, (sockaddr*)&a, sizeof a) == 0) {{ send(s, \"hello\", 5, 0); puts(\"3\"); return 0; }}"
+                   f" perror(\"connect\"); return 1; }}")
         m = _cpp(attack, [hostile])
         with pytest.raises(BlockingIOError):
             listener.accept()
-        assert "connect" in m.details[(1, 0)]
-    finally:
-        listener.close()
+    assert "connect" in m.details[(1, 0)]
 
 
 @needs_cpp
