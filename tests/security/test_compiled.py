@@ -131,3 +131,21 @@ def test_javascript_hostile_programs_are_contained(tmp_path):
     assert victim.read_text() == "original"
     time.sleep(0.3)
     assert not marked_processes()
+
+
+@needs_cpp
+def test_the_compiler_is_sandboxed_too(tmp_path):
+    """Source that attacks the compiler: including a secret from outside the sandbox quotes nothing of
+    it; including an endless device or a template recursion bomb ends at the compile limits, as an ERROR."""
+    secret = f"SECRET-{uuid.uuid4().hex}"
+    (tmp_path / "secret.h").write_text(f"{secret}\n")
+    hostile = [f"#include \"{tmp_path / 'secret.h'}\"\nint main(){{}}\n",
+               "#include \"/dev/zero\"\nint main(){}\n",
+               "template<int N> struct B { enum { v = B<N + 1>::v + B<N + 2>::v }; };\n"
+               "int main(){ return B<0>::v; }\n"]
+    with open_sandbox(compile_timeout=4.0, compile_memory_mb=512) as box:
+        m = box.attack(hostile, STDIO[:1], honest=HONEST_CPP, entry_point=None, language="cpp",
+                       bound=60.0)
+    assert m.status_names()[1:] == [["ERROR"]] * 3, m.details
+    assert all(m.details[(i, 0)].startswith("compilation") for i in (1, 2, 3)), m.details
+    assert secret not in "".join(m.details.values())
