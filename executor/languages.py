@@ -66,7 +66,6 @@ class Toolchain:
     run: tuple[str, ...]
     outputs: tuple[str, ...]
     roots: tuple[str, ...]  # directories holding the toolchain, exposed read-only in the sandbox
-    env: tuple[tuple[str, str], ...] = ()  # extra environment of the compiler
     memory_markers: tuple[str, ...] = ()
 
     @property
@@ -83,6 +82,7 @@ class Toolchain:
         return _SPECS[self.language].source
 
     def argv(self, template: tuple[str, ...], source_name: str, memory_mb: int) -> tuple[str, ...]:
+        """``template`` (``compile`` or ``run``) filled in for this source and memory limit."""
         stem = source_name.rsplit(".", 1)[0]
         return tuple(a.format(src=source_name, main=stem, heap=max(16, memory_mb // 2)) for a in template)
 
@@ -114,7 +114,7 @@ _SPECS = {
                    "-d", ".", "{src}"),
                   ("{bin}/java", *_JVM, "-Xmx{heap}m", "-cp", ".", "{main}"), ("*.class",),
                   ("java.lang.OutOfMemoryError",), ("conf",)),
-    "javascript": _Spec("node", "main.js", ("--version",), (), ("{bin}/node", "--stack-size=65500", "main.js"),
+    "javascript": _Spec("node", "main.js", ("--version",), (), ("{bin}/node", "main.js"),
                         ("main.js",), ("JavaScript heap out of memory", "Fatal process OOM")),
     "rust": _Spec("rustc", "main.rs", ("--version",), ("--edition", "2021", "-O", "-o", "main", "{src}"),
                   ("./main",), ("main",), ("memory allocation of",)),
@@ -191,8 +191,7 @@ def find(language: str) -> Toolchain | None:
         if linker is None:
             return None
         compile_argv += ("-C", f"linker={os.path.realpath(linker)}")
-    env = (("GOCACHE", "{tmp}/.gocache"), ("GOPATH", "{tmp}/.gopath"), ("GOFLAGS", "-mod=mod")) if language == "go" else ()
-    return Toolchain(language, version, compile_argv, run, spec.outputs, roots, env, spec.memory_markers)
+    return Toolchain(language, version, compile_argv, run, spec.outputs, roots, spec.memory_markers)
 
 
 def missing(language: str) -> str:

@@ -280,12 +280,10 @@ class Worker:
                 for path in (tmpdir, log_path, os.path.join(tmpdir, name)):
                     os.chown(path, self.uid, self.uid)
             argv = toolchain.argv(toolchain.compile, name, cfg.memory_mb)
-            env = {k: v.format(tmp=tmpdir) for k, v in toolchain.env}
             pid = os.fork()
             if pid == 0:
                 try:
                     self._enter_child(tmpdir, self.devnull, log, cfg.compile_timeout, cfg.compile_memory_mb)
-                    os.environ.update(env)
                     os.execve(argv[0], argv, os.environ)
                 except BaseException as e:
                     os.write(2, f"cannot run the compiler: {e}".encode())
