@@ -160,6 +160,9 @@ def test_names_and_aliases():
         canonical("cobol")
     with pytest.raises(ValueError, match="unknown language"):
         Job(None, ["x"], [], language="cobol").languages()
+    problem = Problem.from_json({"task_id": "t", "prompt": "", "candidates": ["a", "b"], "language": ["C++", "JS"]})
+    assert problem.languages() == ["cpp", "javascript"] and problem.to_json()["language"] == ["cpp", "javascript"]
+    assert "language" not in Problem.from_json({"task_id": "t", "prompt": "", "candidates": ["a"]}).to_json()
 
 
 def test_languages_lists_the_toolchains_found(ex):
