@@ -111,7 +111,8 @@ def _outermost(paths: set[str]) -> list[str]:
 def exposed_paths(site_packages: bool) -> list[str]:
     """What a candidate may read: the interpreter, its standard library, system libraries and the
     toolchains of other languages found on this host (``executor.languages``)."""
-    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix, *toolchain_roots()}
+    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix,
+             *toolchain_roots()}
     real = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
     return _outermost(real | site_packages_dirs() if site_packages else real)
 

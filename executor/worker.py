@@ -300,9 +300,9 @@ class Worker:
                 how = (f"killed by signal {os.WTERMSIG(ended)}" if os.WIFSIGNALED(ended)
                        else f"exit status {os.WEXITSTATUS(ended)}")
                 return f"compilation failed ({how}):\n{said}"[: cfg.detail_limit], True
-            files = tuple((entry.name, Path(entry.path).read_bytes()) for entry in sorted(os.scandir(tmpdir), key=lambda e: e.name)
-                          if entry.is_file(follow_symlinks=False)
-                          and any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in toolchain.outputs))
+            built = sorted(entry.name for entry in os.scandir(tmpdir) if entry.is_file(follow_symlinks=False)
+                           and any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in toolchain.outputs))
+            files = tuple((name, Path(tmpdir, name).read_bytes()) for name in built)
             if not files:
                 return f"compilation left no program\n{said}".strip(), True
             return Program(toolchain.argv(toolchain.run, name, cfg.memory_mb), files, toolchain.memory_markers), True
@@ -351,8 +351,8 @@ class Worker:
         pid = os.fork()
         if pid == 0:
             try:
-                self._enter_child(tmpdir, chan_w, out_w, cfg.load_timeout + sum(limits[j] for j, _ in pending) + cfg.timeout,
-                                  cfg.memory_mb)
+                cpu = cfg.load_timeout + sum(limits[j] for j, _ in pending) + cfg.timeout
+                self._enter_child(tmpdir, chan_w, out_w, cpu, cfg.memory_mb)
                 harness.child_main(token, code, entry_point, pending, cfg.isolation == "test",
                                    cfg.detail_limit, cfg.output_limit, self.state)
             finally:

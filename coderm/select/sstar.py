@@ -74,7 +74,8 @@ def select(problem: Problem, statuses: list[list[str]], result: ScoreResult, exe
     if not tests:
         return Selection(order[0], kept, [order], [0.0], reason=f"{len(kept)} candidates {reason}; no input to synthesize")
     languages = problem.languages()
-    matrix = executor.run([problem.candidates[i] for i in kept], tests, problem.entry_point, [languages[i] for i in kept])
+    matrix = executor.run([problem.candidates[i] for i in kept], tests, problem.entry_point,
+                          [languages[i] for i in kept])
     row_of = {i: r for r, i in enumerate(kept)}
     outputs = [[matrix.outputs.get((r, j)) if matrix.statuses[r, j] == Status.PASS else None
                 for j in range(len(tests))] for r in range(len(kept))]
