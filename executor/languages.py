@@ -41,6 +41,10 @@ def canonical(name: str) -> str:
     return folded
 
 
+_JAVA_PUBLIC_CLASS = re.compile(r"^\s*public\s+(?:(?:final|abstract)\s+)*class\s+([A-Za-z_$][\w$]*)", re.M)
+_JAVA_CLASS = re.compile(r"^\s*(?:(?:final|abstract)\s+)*class\s+([A-Za-z_$][\w$]*)", re.M)
+
+
 @dataclass(frozen=True)
 class Program:
     """A built candidate, ready to run per test: ``files`` are written into the cell's directory,
@@ -75,9 +79,10 @@ class Toolchain:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def source_name(self, source: str) -> str:
-        """The file the source is written to; Java's must be named after its public class."""
+        """The file the source is written to. Java's is named after its public class (javac wants
+        that), else after its first class; that class is the one run."""
         if self.language == "java":
-            found = re.search(r"^\s*public\s+(?:(?:final|abstract)\s+)*class\s+([A-Za-z_$][\w$]*)", source, re.M)
+            found = _JAVA_PUBLIC_CLASS.search(source) or _JAVA_CLASS.search(source)
             return f"{found.group(1) if found else 'Main'}.java"
         return _SPECS[self.language].source
 

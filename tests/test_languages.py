@@ -153,6 +153,14 @@ def test_java_and_javascript_on_every_hidden_test(ex, problems):
     _check(ex, problems, "javascript", JAVASCRIPT)
 
 
+@pytest.mark.slow
+@needs("java")
+def test_java_without_a_public_class_runs_its_first_class(ex, problems):
+    program = JAVA[LUNTIK][0].replace("public class Main", "class Solver")
+    m = ex.run([program], problems[LUNTIK]["tests"][:FEW], language="java")
+    assert m.passed.all(), m.details
+
+
 def test_names_and_aliases():
     assert [canonical(n) for n in ("C++", "cxx", "JS", "node", "py", "golang", "rs", "Java")] == \
         ["cpp", "cpp", "javascript", "javascript", "python", "go", "rust", "java"]
