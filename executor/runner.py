@@ -59,10 +59,12 @@ class Job:
         return names
 
 
-def _candidate_digest(candidate: str, toolchain: Toolchain | None) -> str:
+def _candidate_digest(candidate: str, language: str, toolchain: Toolchain | None) -> str:
     """What a cached verdict of the candidate depends on: its source and, but for Python (whose version
-    is in the config key), its toolchain's version and flags."""
-    return digest(candidate) if toolchain is None else digest(f"{toolchain.key}:{candidate}")
+    is in the config key), its language and toolchain's version and flags (none: never stored)."""
+    if language == PYTHON:
+        return digest(candidate)
+    return digest(f"{language}:{toolchain.key if toolchain else 'missing'}:{candidate}")
 
 
 def _unique(items: Sequence[Any], key: Callable[[Any], Any]) -> tuple[list[Any], np.ndarray]:
@@ -261,8 +263,8 @@ class Executor:
                     progress(len(tests))
         if self._cache is not None and candidates and tests:
             test_digests = [digest(canonical_json(test_to_json(t))) for t in tests]
-            problem.keys = [[cell_key(_candidate_digest(c, tc), td, self._config_key) for td in test_digests]
-                            for c, tc in zip(candidates, problem.toolchains)]
+            problem.keys = [[cell_key(_candidate_digest(c, lang, tc), td, self._config_key) for td in test_digests]
+                            for (c, lang), tc in zip(pairs, problem.toolchains)]
             with self._lock:
                 hits = self._cache.get_many([k for row in problem.keys for k in row])
                 self.stats["cached_cells"] += len(hits)

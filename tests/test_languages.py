@@ -205,17 +205,21 @@ def test_same_source_in_two_languages_runs_twice(ex):
     assert m.status_names() == [["PASS"], ["FAIL"]]  # a char literal is a char in C++, an int in C
 
 
-def test_a_missing_toolchain_is_an_error_per_candidate(ex, monkeypatch, tmp_path):
-    """With no toolchain on PATH a candidate's cells are ERROR naming it, never cached, and the run goes on."""
-    monkeypatch.setenv("PATH", str(tmp_path))
-    find.cache_clear()
-    try:
-        m = ex.run(["int main(){}", "print(1)"], [{"type": "stdio", "input": "", "output": "1\n"}],
-                   language=["cpp", "python"])
-    finally:
+def test_a_missing_toolchain_is_an_error_per_candidate(monkeypatch, tmp_path):
+    """With no toolchain on PATH a candidate's cells are ERROR naming it, never cached (not even as the
+    same text in Python), and the run goes on."""
+    tests = [{"type": "stdio", "input": "", "output": "1\n"}]
+    with Executor(dataclasses.replace(CONFIG, workers=1, cache_path=str(tmp_path / "cells.sqlite"))) as ex:
+        assert ex.run(["print(1)"], tests).passed.all()  # cached as Python
+        monkeypatch.setenv("PATH", str(tmp_path))
         find.cache_clear()
-    assert m.status_names() == [["ERROR"], ["PASS"]]
-    assert "no cpp toolchain on this host" in m.details[(0, 0)]
+        try:
+            m = ex.run(["print(1)", "print(1)"], tests, language=["cpp", "python"])
+        finally:
+            find.cache_clear()
+        assert m.status_names() == [["ERROR"], ["PASS"]]
+        assert "no cpp toolchain on this host" in m.details[(0, 0)]
+        assert ex.stats == {"executed_cells": 1, "cached_cells": 1}
 
 
 @needs("cpp")
