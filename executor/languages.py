@@ -215,8 +215,9 @@ def available() -> dict[str, str]:
 
 @functools.cache
 def toolchain_roots() -> tuple[str, ...]:
-    """The directories of the toolchains on this host (for the sandbox to expose read-only); cheap:
-    only a rustup or go installation is asked where it lives."""
+    """The directories of the toolchains on this host, for the workers' sandbox to expose read-only
+    (the pool finds them once and hands them to each worker); only a rustup or go installation is
+    asked where it lives."""
     roots: list[str] = []
     for language in LANGUAGES[1:]:
         located = _locate(language)

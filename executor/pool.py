@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 from executor import wire
 from executor.config import ExecutorConfig
-from executor.languages import Toolchain
+from executor.languages import Toolchain, toolchain_roots
 from executor.sandbox import Containment, weakest
 from executor.specs import TestSpec
 from executor.status import Status
@@ -156,7 +156,7 @@ class WorkerPool(TaskQueue):
         env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join(path),
                "PYTHONHASHSEED": "0"}
         argv = [sys.executable, "-c", WORKER_MAIN, str(fd), str(index), str(os.getpid()),
-                json.dumps(dataclasses.asdict(self.config))]
+                json.dumps(dataclasses.asdict(self.config)), json.dumps(toolchain_roots())]
         process = subprocess.Popen(argv, pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)
         child_sock.close()
         return _Slot(index, process, wire.Channel(parent_sock), os.pidfd_open(process.pid), time.monotonic())

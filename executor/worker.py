@@ -72,17 +72,18 @@ def _preimport() -> None:
 
 
 def main() -> None:
-    """Entry of a worker interpreter: ``argv`` = socket fd, worker index, owner pid, config JSON."""
+    """Entry of a worker interpreter: ``argv`` = socket fd, worker index, owner pid, config JSON, and
+    the JSON list of the toolchain directories to expose (found once by the owner)."""
     fd, index, owner = (int(a) for a in sys.argv[1:4])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner handles Ctrl-C and stops us
     sandbox.set_parent_death_signal()
     if os.getppid() != owner:  # the owner died before we could ask to die with it
         return
     config = ExecutorConfig.from_dict(json.loads(sys.argv[4]))
-    serve(socket.socket(fileno=fd), config, index)
+    serve(socket.socket(fileno=fd), config, index, tuple(json.loads(sys.argv[5])))
 
 
-def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
+def serve(conn: socket.socket, config: ExecutorConfig, index: int, toolchains: tuple[str, ...]) -> None:
     """Enter the namespaces (or fall back) and answer tasks until the owner says stop."""
     _preimport()
     real_root = os.getuid() == 0
@@ -93,7 +94,7 @@ def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
     except OSError as e:
         containment = Containment("process-groups", f"namespaces unavailable: {e}")
         sandbox.become_subreaper()
-        Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None).serve()
+        Worker(conn, config, containment, sandbox.sandbox_uid() if real_root else None, toolchains).serve()
         return
     inner = os.fork()
     if inner:  # outer: only mirrors the inner worker's life; killing it kills the namespace
@@ -103,19 +104,19 @@ def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
         sandbox.set_parent_death_signal()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            private: frozenset[str] | None = sandbox.build_private_root(tmpfs_mb=512, site_packages=config.site_packages)
+            private: frozenset[str] | None = sandbox.build_private_root(512, config.site_packages, toolchains)
             containment = Containment("private-root", "")
         except OSError as e:
             private = None
             containment = Containment("namespaces", f"private root unavailable: {e}")
-        Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None, private_tmp=private).serve()
+        Worker(conn, config, containment, sandbox.sandbox_uid() if real_root else None, toolchains, private).serve()
     finally:
         os._exit(0)
 
 
 class Worker:
     def __init__(self, conn: socket.socket, config: ExecutorConfig, containment: Containment, uid: int | None,
-                 private_tmp: frozenset[str] | None = None) -> None:
+                 toolchains: tuple[str, ...], private_tmp: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.config = config
         # cells live in one directory per worker: the Landlock ruleset (built once) lets candidates write there only
@@ -124,7 +125,7 @@ class Worker:
         self.ruleset: int | None = None
         if private_tmp is None:
             try:
-                built = landlock.build_ruleset(self.cell_root, config.site_packages)
+                built = landlock.build_ruleset(self.cell_root, config.site_packages, toolchains)
             except OSError as e:
                 built = None
                 containment = dataclasses.replace(containment, reason=f"{containment.reason}; Landlock: {e}")
