@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from executor.languages import ALIASES, PYTHON
+
 BLOCK_CHOICES = ("last", "first", "longest", "all")
 JOIN_CHOICES = ("auto", "always", "never")
 
@@ -76,9 +78,17 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
     return [(m.group(1).lower(), m.group(2)) for m in _FENCE.finditer(text)]
 
 
-def code_blocks(text: str) -> list[str]:
-    """Bodies of the fenced code blocks tagged as Python (or untagged), in order."""
-    return [body for lang, body in fenced_blocks(text) if lang in PYTHON_LANGS]
+def fence_tags(language: str) -> frozenset[str]:
+    """The fence tags of code in ``language`` (a canonical name): its name, its aliases, or none."""
+    if language == PYTHON:
+        return PYTHON_LANGS
+    return frozenset({"", language, *(alias for alias, name in ALIASES.items() if name == language)})
+
+
+def code_blocks(text: str, language: str = PYTHON) -> list[str]:
+    """Bodies of the fenced code blocks tagged as ``language`` (or untagged), in order."""
+    tags = fence_tags(language)
+    return [body for tag, body in fenced_blocks(text) if tag in tags]
 
 
 def _defines(code: str, name: str) -> bool:
@@ -86,10 +96,12 @@ def _defines(code: str, name: str) -> bool:
 
 
 def extract_code(completion: Any, prompt: str | None = None, entry_point: str | None = None,
-                 config: ExtractConfig = ExtractConfig()) -> str:
-    """The program to run for one completion; "" when there is nothing to run."""
+                 config: ExtractConfig = ExtractConfig(), language: str = PYTHON) -> str:
+    """The program to run for one completion; "" when there is nothing to run. Code in another
+    ``language`` (a canonical name) is taken as it is: no prompt joining, and unfenced text runs
+    (prose fails to compile) since only Python can be checked here."""
     text = message_text(completion)
-    blocks = code_blocks(text)
+    blocks = code_blocks(text, language)
     if blocks:
         if config.block == "all":
             code = "\n\n".join(blocks)
@@ -105,6 +117,8 @@ def extract_code(completion: Any, prompt: str | None = None, entry_point: str | 
         code = text
     if not code.strip():
         return ""
+    if language != PYTHON:
+        return code
     if prompt and _should_join(code, prompt, entry_point, config.join_prompt):
         code = prompt + code
     if not blocks and _parse(code) is None:

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from executor.languages import PYTHON, canonical
 from executor.specs import CallTest, as_test
 
 
@@ -45,6 +46,23 @@ def _optional(obj: dict, name: str, kind: type | tuple[type, ...], what: str, de
     return _require(obj, name, kind, what)
 
 
+def _language(obj: dict, n_candidates: int) -> str | list[str]:
+    """The ``language`` field: a name for every candidate or a list with one per candidate (aliases folded)."""
+    value = obj.get("language")
+    if value is None:
+        return PYTHON
+    try:
+        if isinstance(value, str):
+            return canonical(value)
+        if isinstance(value, list):
+            if len(value) != n_candidates:
+                raise ValueError(f"has {len(value)} entries for {n_candidates} candidates")
+            return [canonical(v) for v in value]
+    except ValueError as e:
+        raise ValidationError(str(e), field="language") from None
+    raise ValidationError(f"must be a language name or a list of them, got {type(value).__name__}", field="language")
+
+
 @dataclass
 class Problem:
     """One problem: candidates to score and (optionally) the tests to score them with."""
@@ -56,6 +74,16 @@ class Problem:
     tests: list[Any] | None = None  # None: no tests given (mined/generated ones are used instead)
     labels: list[bool] | None = None  # ground truth, read only by evaluation
     meta: dict = field(default_factory=dict)
+    language: str | list[str] = PYTHON  # the candidates' language, or one per candidate (canonical names)
+
+    def languages(self) -> list[str]:
+        """The language of each candidate."""
+        return [self.language] * len(self.candidates) if isinstance(self.language, str) else list(self.language)
+
+    @property
+    def all_python(self) -> bool:
+        """Whether every candidate is Python (what pruning and prompt joining understand)."""
+        return all(lang == PYTHON for lang in self.languages())
 
     @classmethod
     def from_json(cls, obj: Any) -> "Problem":
@@ -85,7 +113,7 @@ class Problem:
                 if not isinstance(label, bool):
                     raise ValidationError(f"must be true or false, got {label!r}", field=f"labels[{i}]")
         meta = _optional(obj, "meta", dict, "an object", {})
-        return cls(task_id, prompt, list(candidates), entry_point, tests, labels, meta)
+        return cls(task_id, prompt, list(candidates), entry_point, tests, labels, meta, _language(obj, len(candidates)))
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"task_id": self.task_id, "prompt": self.prompt, "entry_point": self.entry_point,
@@ -95,6 +123,8 @@ class Problem:
         if self.labels is not None:
             out["labels"] = self.labels
         out["meta"] = self.meta
+        if self.language != PYTHON:
+            out["language"] = self.language
         return out
 
 

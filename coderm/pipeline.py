@@ -61,6 +61,7 @@ from difficulty.registry import load_estimator
 from executor import Executor, ExecutorConfig, Job, PassMatrix, Status, as_test
 from executor.checker import settle_checkers
 from executor.compare import is_record_only
+from executor.languages import PYTHON, canonical
 
 PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed
 RECORD_ONLY = "record-only test (no expected output): not a verdict"
@@ -101,6 +102,7 @@ class Sample:
     tests: list[Any] | None
     prompt: str | None = None
     entry_point: str | None = None
+    language: str = PYTHON  # of the completion's code (executor.languages; any alias)
 
 
 _FAILURES = tuple(status.name for status in Status if status != Status.PASS)
@@ -217,8 +219,7 @@ class Pipeline:
         problems = (self._as_programs(p) for p in problems)
         while batch := list(islice(problems, PLAN_BATCH)):
             known = [self._known_tests(p) for p in batch]
-            pruned = [run_stages({**p.to_json(), "tests": tests}, self.stages, executor) if self.stages else None
-                      for p, tests in zip(batch, known)]
+            pruned = [self._prune(p, tests, executor) for p, tests in zip(batch, known)]
             keep = self._plan(batch, known)
             generated = self._generate(batch, pruned, keep)
             for problem, tests, result in zip(batch, known, pruned):
@@ -227,8 +228,8 @@ class Pipeline:
                 tests = tests[:keep[problem.task_id]] if keep is not None else tests
                 if self.config.aggregator in WITH_OUTPUTS:  # outputs on the asserts' inputs, one more value a cell
                     tests = tests + recordings(tests, problem.entry_point)
-                survivors = [problem.candidates[i] for i in result.survivors] if result else problem.candidates
-                yield Job((problem, tests, result, None), survivors, tests, problem.entry_point)
+                survivors, languages = _survivors(problem, result)
+                yield Job((problem, tests, result, None), survivors, tests, problem.entry_point, language=languages)
 
     def _adaptive(self, problems: Iterable[Problem], executor: Executor
                   ) -> Iterator[tuple[tuple[Problem, list[Any], PruneResult | None, list[int]], PassMatrix]]:
@@ -238,15 +239,15 @@ class Pipeline:
         problems = (self._as_programs(p) for p in problems)
         while batch := list(islice(problems, PLAN_BATCH)):
             known = [self._known_tests(p) for p in batch]
-            pruned = [run_stages({**p.to_json(), "tests": tests}, self.stages, executor) if self.stages else None
-                      for p, tests in zip(batch, known)]
+            pruned = [self._prune(p, tests, executor) for p, tests in zip(batch, known)]
             generated = self._generate(batch, pruned, None)
             pools = [generated.get(p.task_id, []) + tests for p, tests in zip(batch, known)]
-            survivors = [[p.candidates[i] for i in r.survivors] if r else p.candidates for p, r in zip(batch, pruned)]
+            survivors, languages = zip(*(_survivors(p, r) for p, r in zip(batch, pruned))) if batch else ((), ())
             parts: list[list[PassMatrix]] = [[] for _ in batch]
 
             def run(req: Mapping[int, Sequence[int]]) -> dict[int, np.ndarray]:
-                jobs = (Job(i, survivors[i], [pools[i][t] for t in idx], batch[i].entry_point) for i, idx in req.items())
+                jobs = (Job(i, survivors[i], [pools[i][t] for t in idx], batch[i].entry_point, language=languages[i])
+                        for i, idx in req.items())
                 out = {}
                 for i, matrix in executor.run_many(jobs):
                     tests = [pools[i][t] for t in req[i]]
@@ -272,10 +273,18 @@ class Pipeline:
                 yield ((problem, [pools[i][t] for t in chosen], pruned[i], chosen),
                        PassMatrix.hstack(parts[i], len(survivors[i])))
 
+    def _prune(self, problem: Problem, tests: list[Any], executor: Executor) -> PruneResult | None:
+        """The prune stages' verdict; None (all survive) without stages or when a candidate is not Python
+        (the stages parse, lint and score Python)."""
+        if not self.stages or not problem.all_python:
+            return None
+        return run_stages({**problem.to_json(), "tests": tests}, self.stages, executor)
+
     def _as_programs(self, problem: Problem) -> Problem:
         """The problem with each candidate's code pulled out of chat fences (``config.extract``); a
         candidate with nothing to extract runs as it is (it fails like any broken program)."""
-        programs = [extract_code(c, None, problem.entry_point, self.config.extract) or c for c in problem.candidates]
+        programs = [extract_code(c, None, problem.entry_point, self.config.extract, lang) or c
+                    for c, lang in zip(problem.candidates, problem.languages())]
         return problem if programs == problem.candidates else dataclasses.replace(problem, candidates=programs)
 
     def _known_tests(self, problem: Problem) -> list[Any]:
@@ -364,8 +373,9 @@ class Pipeline:
         groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}  # (tests, entry point) -> [(sample, code)]
         for i, sample in enumerate(samples):
             try:
-                code = extract_code(sample.completion, sample.prompt, sample.entry_point, self.config.extract)
-            except TypeError as e:
+                code = extract_code(sample.completion, sample.prompt, sample.entry_point, self.config.extract,
+                                    canonical(sample.language))
+            except (TypeError, ValueError) as e:
                 raise ValidationError(f"completion {i}: {e}") from None
             if not code:
                 results[i] = Reward(settings.no_code, "", [], "no_code")
@@ -377,7 +387,8 @@ class Pipeline:
         problems = []
         for g, (key, members) in enumerate(groups.items()):
             fields = {"task_id": str(g), "prompt": "", "entry_point": key[1],
-                      "candidates": [code for _, code in members], "tests": samples[members[0][0]].tests}
+                      "candidates": [code for _, code in members], "tests": samples[members[0][0]].tests,
+                      "language": [samples[i].language for i, _ in members]}
             try:
                 problems.append(Problem.from_json(fields))
             except ValidationError as e:
@@ -406,6 +417,13 @@ class Pipeline:
             slow = "TIMEOUT" in failures and all(s in ("TIMEOUT", "SKIPPED") for s in failures)
             reward = settings.timeout if slow and settings.timeout is not None else settings.wrong
         return Reward(reward, code, statuses, outcome, seconds)
+
+
+def _survivors(problem: Problem, pruned: PruneResult | None) -> tuple[list[str], list[str]]:
+    """The candidates pruning left (all without pruning) and their languages."""
+    keep = pruned.survivors if pruned else range(len(problem.candidates))
+    languages = problem.languages()
+    return [problem.candidates[i] for i in keep], [languages[i] for i in keep]
 
 
 def _test_text(test: Any) -> str:

@@ -2,6 +2,7 @@
 
     with Executor(ExecutorConfig(timeout=2.0)) as ex:
         m = ex.run(candidates, tests, entry_point="f")       # one problem -> PassMatrix
+        m = ex.run(programs, stdio_tests, language="cpp")     # other languages: executor.languages
         for key, m in ex.run_many(jobs):                       # many problems, streamed in input order
             ...
 """

@@ -36,6 +36,8 @@ class ExecutorConfig:
     timeout_floor: float = 0.05  # calibrated: the shortest deadline, seconds
     timeout_factor: float = 5.0  # calibrated: deadline = factor x the slowest peer's finishing time
     load_timeout: float = 5.0  # seconds to exec the candidate itself
+    compile_timeout: float = 30.0  # seconds to compile a candidate in another language (executor.languages)
+    compile_memory_mb: int = 4096  # RLIMIT_AS of the compiler
     max_timeouts: int = 3  # after this many TIMEOUT cells a candidate's remaining tests are SKIPPED
     fail_fast: bool = False  # stop a candidate at its first non-PASS test: the rest are SKIPPED (binary rewards)
     memory_mb: int = 2048  # RLIMIT_AS of each sandboxed child
@@ -69,7 +71,7 @@ class ExecutorConfig:
             raise ValueError(f"timeout_policy must be one of {TIMEOUT_POLICIES}, got {self.timeout_policy!r}")
         if self.timeout_factor < 1:
             raise ValueError(f"timeout_factor must be >= 1, got {self.timeout_factor}")
-        for name in ("timeout", "load_timeout", "timeout_floor"):
+        for name in ("timeout", "load_timeout", "timeout_floor", "compile_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.stall_timeout is not None and self.stall_timeout <= 0:
@@ -78,9 +80,9 @@ class ExecutorConfig:
     @property
     def stall_seconds(self) -> float:
         """How long a busy worker may say nothing before the run fails. A worker reports every finished
-        cell (at most once a second), and a cell takes at most a load and a test timeout, so the
-        default is that twice over plus a minute for a loaded machine."""
-        return self.stall_timeout or 60.0 + 2 * (self.load_timeout + self.timeout)
+        cell (at most once a second), and a cell takes at most a compile, a load and a test timeout, so
+        the default is that twice over plus a minute for a loaded machine."""
+        return self.stall_timeout or 60.0 + 2 * (self.compile_timeout + self.load_timeout + self.timeout)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ExecutorConfig":

@@ -30,8 +30,8 @@ class _PoolHost:
     def step(self, batch: list[tuple]) -> list[tuple[int, int, list[tuple], float]]:
         """Queue ``batch`` (``Task.message()`` each); return (task id, attempts, cells, slowdown) of the
         tasks finished by then, at least one."""
-        for task_id, candidate, entry_point, tests, deadlines in batch:
-            self.pool.submit(Task(candidate, entry_point, tests, ref=task_id, deadlines=deadlines))
+        for task_id, candidate, entry_point, tests, deadlines, toolchain in batch:
+            self.pool.submit(Task(candidate, entry_point, tests, ref=task_id, deadlines=deadlines, toolchain=toolchain))
         return [(task.ref, task.attempts, cells, task.slowdown) for task, cells in self.pool.wait()]
 
     def containment(self) -> Containment:

@@ -25,6 +25,7 @@ from typing import Any
 
 from executor import guards
 from executor.guards import CANDIDATE_MODULE, HELPERS, BuiltinsWatch, Snapshot, Tampering, guard_returns
+from executor.languages import Program
 from executor.prepare import CANDIDATE_FILENAME, TEST_FILENAME, Prepared, code_names
 from executor.status import Status
 
@@ -187,11 +188,14 @@ def _run_call(prep: Prepared, ns: dict, entry_point: str | None, limit: int,
         return _status_of(exc), _describe(exc, limit), None
 
 
-def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int) -> tuple[int, str, str | None]:
-    """Run the program once in a forked child with the test's input; return its stdout."""
-    in_path, out_path = f".in{j}", f".out{j}"
+def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int, detail_limit: int) -> tuple[int, str, str | None]:
+    """Run the program once in a forked child with the test's input; return its stdout. ``code`` is
+    the candidate's code object, or a built ``Program`` in another language, exec'd in the child."""
+    in_path, out_path, err_path = f".in{j}", f".out{j}", f".err{j}"
     with open(in_path, "w") as f:
         f.write(prep.spec.input)
+    if _isinstance(code, Program):
+        return _run_program(code, in_path, out_path, err_path, output_limit, detail_limit)
     pid = _fork_or_none()
     if pid is None:
         return Status.CRASH, "fork failed: process limit reached", None
@@ -230,6 +234,41 @@ def _run_stdio(code: Any, prep: Prepared, j: int, output_limit: int) -> tuple[in
     return Status.PASS, "", out.decode("utf-8", "replace")
 
 
+def _run_program(program: Program, in_path: str, out_path: str, err_path: str, output_limit: int,
+                 detail_limit: int) -> tuple[int, str, str | None]:
+    """Run a built program (another language) on one input; its stdout, or why it failed. Spawned,
+    not forked: copying this interpreter's memory for each test would cost more than the test."""
+    try:
+        pid = os.posix_spawn(program.argv[0], program.argv, os.environ, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, in_path, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+            (os.POSIX_SPAWN_OPEN, 2, err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+            (os.POSIX_SPAWN_CLOSE, CHANNEL_FD),  # the program never holds the result channel
+        ])
+    except OSError as e:
+        return Status.CRASH, f"the program could not start: {e}", None
+    _, status = _waitpid(pid, 0)
+    if status != 0:
+        return _program_failed(program, status, err_path, detail_limit)
+    with open(out_path, "rb") as f:
+        out = f.read(output_limit + 1)
+    return Status.PASS, "", out.decode("utf-8", "replace")
+
+
+def _program_failed(program: Program, status: int, err_path: str, limit: int) -> tuple[int, str, None]:
+    """The verdict of a built program that did not exit 0: MEMORY when its stderr says it ran out."""
+    with open(err_path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - limit))
+        said = f.read().decode("utf-8", "replace").strip()
+    how = f"program killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else \
+        f"exit status {os.WEXITSTATUS(status)}"
+    detail = _short(f"{how}\n{said}".strip(), limit)
+    if _any(marker in said for marker in program.memory_markers):
+        return Status.MEMORY, detail, None
+    return (Status.CRASH if os.WIFSIGNALED(status) else Status.ERROR), detail, None
+
+
 def _message(token: str, kind: str, j: int, status: int, seconds: float = 0.0, detail: str = "",
              output: str | None = None) -> str:
     """One channel line: ``TOKEN KIND J STATUS SECONDS [JSON [detail, output]]``.
@@ -246,7 +285,7 @@ def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_
             detail_limit: int, output_limit: int) -> tuple[int, str, str | None]:
     """Run test ``j`` in this process; the verdict (status, detail, output)."""
     if prep.kind == "stdio":
-        return _run_stdio(candidate, prep, j, output_limit)
+        return _run_stdio(candidate, prep, j, output_limit, detail_limit)
     if prep.kind == "call":
         return _run_call(prep, ns, entry_point, detail_limit, output_limit)
     status, detail = _run_code(prep, view, entry_point, detail_limit)

@@ -52,7 +52,7 @@ def abi_version() -> int:
     return max(0, version)
 
 
-def build_ruleset(writable: str, site_packages: bool) -> tuple[int, int] | None:
+def build_ruleset(writable: str, site_packages: bool, toolchains: tuple[str, ...] = ()) -> tuple[int, int] | None:
     """(ruleset fd, ABI) fencing a candidate into ``writable`` plus read-only system paths; None
     without Landlock. Built once per worker; ``restrict`` applies it in each child."""
     abi = abi_version()
@@ -69,7 +69,7 @@ def build_ruleset(writable: str, site_packages: bool) -> tuple[int, int] | None:
         err = ctypes.get_errno()
         raise OSError(err, f"landlock_create_ruleset: {os.strerror(err)}")
     try:
-        for path in _readable(site_packages):
+        for path in _readable(site_packages, toolchains):
             _allow(ruleset, path, EXECUTE | READ_FILE | READ_DIR)
         for device in _DEVICES:
             if os.path.exists(device):
@@ -99,7 +99,7 @@ def _allow(ruleset: int, path: str, access: int) -> None:
         os.close(fd)
 
 
-def _readable(site_packages: bool) -> list[str]:
+def _readable(site_packages: bool, toolchains: tuple[str, ...]) -> list[str]:
     """The paths the private root would expose, minus third-party packages unless ``site_packages``."""
     hidden = set() if site_packages else sandbox.site_packages_dirs()
 
@@ -110,4 +110,4 @@ def _readable(site_packages: bool) -> list[str]:
             return [path]
         return [p for entry in os.scandir(path) for p in grant(entry.path)]
 
-    return [p for path in sandbox.exposed_paths(site_packages) for p in grant(path)]
+    return [p for path in sandbox.exposed_paths(site_packages, toolchains) for p in grant(path)]

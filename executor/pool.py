@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 from executor import wire
 from executor.config import ExecutorConfig
+from executor.languages import Toolchain, toolchain_roots
 from executor.sandbox import Containment, weakest
 from executor.specs import TestSpec
 from executor.status import Status
@@ -62,10 +63,11 @@ class Task:
     deadlines: list[float] | None = None
     plan: Callable[["Task"], None] | None = None
     slowdown: float = 1.0
+    toolchain: Toolchain | None = None  # how to build and run a candidate that is not Python
 
     def message(self) -> tuple:
         """What a worker gets: never the caller's bookkeeping."""
-        return self.task_id, self.candidate, self.entry_point, self.tests, self.deadlines
+        return self.task_id, self.candidate, self.entry_point, self.tests, self.deadlines, self.toolchain
 
 
 Finished = tuple[Task, list[tuple]]
@@ -154,7 +156,7 @@ class WorkerPool(TaskQueue):
         env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join(path),
                "PYTHONHASHSEED": "0"}
         argv = [sys.executable, "-c", WORKER_MAIN, str(fd), str(index), str(os.getpid()),
-                json.dumps(dataclasses.asdict(self.config))]
+                json.dumps(dataclasses.asdict(self.config)), json.dumps(toolchain_roots())]
         process = subprocess.Popen(argv, pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)
         child_sock.close()
         return _Slot(index, process, wire.Channel(parent_sock), os.pidfd_open(process.pid), time.monotonic())

@@ -14,6 +14,7 @@ from executor.compare import blind, judge
 from executor.config import ExecutorConfig
 from executor.deadlines import Peers
 from executor.distributed import RayPool
+from executor.languages import PYTHON, Toolchain, available, canonical, find, missing as toolchain_missing
 from executor.matrix import PassMatrix
 from executor.pool import ExecutorStalled, Task, WorkerPool
 from executor.scheduler import Scheduler, Stream
@@ -38,13 +39,32 @@ _TASKS_PER_WORKER = 4  # a call's candidates submitted and not yet back, per wor
 class Job:
     """One problem: candidates x tests. ``key`` comes back with its matrix. ``reference``: a solution
     known to be correct; under the calibrated policy it runs first, its times set the tests' deadlines
-    like a peer's, and it is not part of the matrix."""
+    like a peer's, and it is not part of the matrix. ``language``: the candidates' language (the
+    reference's too), or one per candidate (``executor.languages``; any alias)."""
 
     key: Any
     candidates: Sequence[str]
     tests: Sequence[Any]
     entry_point: str | None = None
     reference: str | None = None
+    language: str | Sequence[str] = PYTHON
+
+    def languages(self) -> list[str]:
+        """The canonical language of each candidate; ValueError for an unknown name or a wrong count."""
+        if isinstance(self.language, str):
+            return [canonical(self.language)] * len(self.candidates)
+        names = [canonical(name) for name in self.language]
+        if len(names) != len(self.candidates):
+            raise ValueError(f"{len(names)} languages for {len(self.candidates)} candidates")
+        return names
+
+
+def _candidate_digest(candidate: str, language: str, toolchain: Toolchain | None) -> str:
+    """What a cached verdict of the candidate depends on: its source and, but for Python (whose version
+    is in the config key), its language and toolchain's version and flags (none: never stored)."""
+    if language == PYTHON:
+        return digest(candidate)
+    return digest(f"{language}:{toolchain.key if toolchain else 'missing'}:{candidate}")
 
 
 def _unique(items: Sequence[Any], key: Callable[[Any], Any]) -> tuple[list[Any], np.ndarray]:
@@ -77,6 +97,7 @@ class _Problem:
     cand_index: np.ndarray
     test_index: np.ndarray
     candidates: list[str]
+    toolchains: list[Toolchain | None]  # per unique candidate; None: Python
     tests: list[TestSpec]
     statuses: np.ndarray
     seconds: np.ndarray
@@ -147,6 +168,11 @@ class Executor:
         scheduler = self.start()
         return scheduler.call(scheduler.pool.containment)
 
+    @staticmethod
+    def languages() -> dict[str, str]:
+        """Each supported language with the version of its toolchain on this host, or "missing"."""
+        return available()
+
     def close(self) -> None:
         with self._lock:
             if self._scheduler is not None:
@@ -157,9 +183,10 @@ class Executor:
                 self._cache.close()
                 self._cache = None
 
-    def run(self, candidates: Sequence[str], tests: Sequence[Any], entry_point: str | None = None) -> PassMatrix:
+    def run(self, candidates: Sequence[str], tests: Sequence[Any], entry_point: str | None = None,
+            language: str | Sequence[str] = PYTHON) -> PassMatrix:
         """Run one problem."""
-        for _, matrix in self.run_many([Job(None, candidates, tests, entry_point)]):
+        for _, matrix in self.run_many([Job(None, candidates, tests, entry_point, language=language)]):
             return matrix
         raise AssertionError("unreachable")
 
@@ -215,19 +242,29 @@ class Executor:
         if isinstance(job.candidates, str) or not all(isinstance(c, str) for c in job.candidates):
             raise TypeError("candidates must be a sequence of strings")
         specs = [as_test(t) for t in job.tests]
-        candidates, cand_index = _unique(list(job.candidates), lambda c: c)
+        pairs, cand_index = _unique(list(zip(job.candidates, job.languages())), lambda pair: pair)
         calibrated = self.config.timeout_policy == "calibrated"
-        if calibrated and job.reference is not None and job.reference not in candidates:
-            candidates.append(job.reference)  # a row of its own, left out of the matrix by cand_index
+        reference = (job.reference, canonical(job.language) if isinstance(job.language, str) else PYTHON)
+        if calibrated and job.reference is not None and reference not in pairs:
+            pairs.append(reference)  # a row of its own, left out of the matrix by cand_index
+        candidates = [c for c, _ in pairs]
         tests, test_index = _unique(specs, lambda t: t)
         shape = (len(candidates), len(tests))
-        problem = _Problem(job, cand_index, test_index, candidates, tests,
+        problem = _Problem(job, cand_index, test_index, candidates, [find(lang) for _, lang in pairs], tests,
                            np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.float32),
                            [blind(t) for t in tests], Peers(self.config, len(tests)))
         missing = np.ones(shape, dtype=bool)
+        for ui, (_, lang) in enumerate(pairs):
+            if lang != PYTHON and problem.toolchains[ui] is None:  # a verdict of this host, never cached
+                for uj in range(len(tests)):
+                    problem.record(ui, uj, Status.ERROR, 0.0, toolchain_missing(lang), None)
+                missing[ui] = False
+                if progress:
+                    progress(len(tests))
         if self._cache is not None and candidates and tests:
             test_digests = [digest(canonical_json(test_to_json(t))) for t in tests]
-            problem.keys = [[cell_key(digest(c), td, self._config_key) for td in test_digests] for c in candidates]
+            problem.keys = [[cell_key(_candidate_digest(c, lang, tc), td, self._config_key) for td in test_digests]
+                            for (c, lang), tc in zip(pairs, problem.toolchains)]
             with self._lock:
                 hits = self._cache.get_many([k for row in problem.keys for k in row])
                 self.stats["cached_cells"] += len(hits)
@@ -243,20 +280,20 @@ class Executor:
                                       deadlines=[0.0] * len(cols))  # not known to have had the ceiling
             if progress and hits:
                 progress(len(hits) + skipped)
-        reference = candidates.index(job.reference) if calibrated and job.reference is not None else None
-        if reference is not None and missing[reference].any():  # first, at the ceiling: the first evidence
-            cols = np.flatnonzero(missing[reference])
-            self._submit(problem, reference, cols, scheduler, stream, deadlines=[self.config.timeout] * len(cols))
+        first = pairs.index(reference) if calibrated and job.reference is not None else None
+        if first is not None and missing[first].any():  # first, at the ceiling: the first evidence
+            cols = np.flatnonzero(missing[first])
+            self._submit(problem, first, cols, scheduler, stream, deadlines=[self.config.timeout] * len(cols))
         for ui in range(len(candidates)):
             cols = np.flatnonzero(missing[ui])
-            if len(cols) and ui != reference:
+            if len(cols) and ui != first:
                 self._submit(problem, ui, cols, scheduler, stream, plan=self._plan)
         return problem
 
     def _submit(self, problem: _Problem, ui: int, cols: np.ndarray, scheduler: Scheduler, stream: Stream,
                 deadlines: list[float] | None = None, plan: Callable[[Task], None] | None = None) -> None:
         task = Task(problem.candidates[ui], problem.job.entry_point, [problem.blinded[j] for j in cols],
-                    ref=(problem, ui, cols), deadlines=deadlines, plan=plan)
+                    ref=(problem, ui, cols), deadlines=deadlines, plan=plan, toolchain=problem.toolchains[ui])
         scheduler.submit(stream, task)
         problem.waiting += 1
 

@@ -106,14 +106,15 @@ def _outermost(paths: set[str]) -> list[str]:
     return [p for p in real if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in real)]
 
 
-def exposed_paths(site_packages: bool) -> list[str]:
-    """What a candidate may read: the interpreter, its standard library and system libraries."""
-    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix}
+def exposed_paths(site_packages: bool, toolchains: tuple[str, ...] = ()) -> list[str]:
+    """What a candidate may read: the interpreter, its standard library, system libraries and the
+    ``toolchains``' directories (other languages', ``executor.languages.toolchain_roots``)."""
+    paths = {"/usr", "/bin", "/lib", "/lib64", "/lib32", sys.prefix, sys.base_prefix, sys.exec_prefix, *toolchains}
     real = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
     return _outermost(real | site_packages_dirs() if site_packages else real)
 
 
-def build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
+def build_private_root(tmpfs_mb: int, site_packages: bool, toolchains: tuple[str, ...] = ()) -> frozenset[str]:
     """Pivot into a tmpfs root holding read-only binds of ``exposed_paths`` and a private /tmp.
 
     Without ``site_packages`` the third-party package directories are covered by empty read-only
@@ -121,7 +122,7 @@ def build_private_root(tmpfs_mb: int, site_packages: bool) -> frozenset[str]:
     entries of the new /tmp that lead to exposed paths (a virtualenv under /tmp): they must stay.
     """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    exposed = exposed_paths(site_packages)
+    exposed = exposed_paths(site_packages, toolchains)
     # Handles first: the new root is a tmpfs over /tmp (in this mount namespace only, so nothing is
     # left on the host), which hides whatever lives under /tmp, a virtualenv for instance.
     sources = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in exposed}

@@ -8,10 +8,12 @@ the cell is TIMEOUT, and a fresh child resumes at the next test.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import gc
 import importlib
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -21,10 +23,12 @@ import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from executor import harness, landlock, sandbox, wire
 from executor.config import ExecutorConfig
+from executor.languages import Program, Toolchain
 from executor.prepare import Prepared, compile_candidate, prepare
 from executor.sandbox import Containment
 from executor.specs import TestSpec
@@ -39,6 +43,7 @@ PREIMPORTS = (
 Cell = tuple  # (status: int, seconds: float, detail: str, output: str | None)
 FAIL_FAST_SKIP = "not run: fail_fast stopped the candidate at its first failing test"
 _PREPARED_CACHE = 20000
+_PROGRAM_CACHE = 64  # built programs (or compiler errors) a worker keeps, by source, toolchain and limits
 HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
 _DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
 PROBE_EVERY = 1.0  # seconds between a calibrated worker's CPU probes
@@ -67,17 +72,18 @@ def _preimport() -> None:
 
 
 def main() -> None:
-    """Entry of a worker interpreter: ``argv`` = socket fd, worker index, owner pid, config JSON."""
+    """Entry of a worker interpreter: ``argv`` = socket fd, worker index, owner pid, config JSON, and
+    the JSON list of the toolchain directories to expose (found once by the owner)."""
     fd, index, owner = (int(a) for a in sys.argv[1:4])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner handles Ctrl-C and stops us
     sandbox.set_parent_death_signal()
     if os.getppid() != owner:  # the owner died before we could ask to die with it
         return
     config = ExecutorConfig.from_dict(json.loads(sys.argv[4]))
-    serve(socket.socket(fileno=fd), config, index)
+    serve(socket.socket(fileno=fd), config, index, tuple(json.loads(sys.argv[5])))
 
 
-def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
+def serve(conn: socket.socket, config: ExecutorConfig, index: int, toolchains: tuple[str, ...]) -> None:
     """Enter the namespaces (or fall back) and answer tasks until the owner says stop."""
     _preimport()
     real_root = os.getuid() == 0
@@ -88,7 +94,7 @@ def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
     except OSError as e:
         containment = Containment("process-groups", f"namespaces unavailable: {e}")
         sandbox.become_subreaper()
-        Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None).serve()
+        Worker(conn, config, containment, sandbox.sandbox_uid() if real_root else None, toolchains).serve()
         return
     inner = os.fork()
     if inner:  # outer: only mirrors the inner worker's life; killing it kills the namespace
@@ -98,19 +104,19 @@ def serve(conn: socket.socket, config: ExecutorConfig, index: int) -> None:
         sandbox.set_parent_death_signal()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            private: frozenset[str] | None = sandbox.build_private_root(tmpfs_mb=512, site_packages=config.site_packages)
+            private: frozenset[str] | None = sandbox.build_private_root(512, config.site_packages, toolchains)
             containment = Containment("private-root", "")
         except OSError as e:
             private = None
             containment = Containment("namespaces", f"private root unavailable: {e}")
-        Worker(conn, config, containment, uid=sandbox.sandbox_uid() if real_root else None, private_tmp=private).serve()
+        Worker(conn, config, containment, sandbox.sandbox_uid() if real_root else None, toolchains, private).serve()
     finally:
         os._exit(0)
 
 
 class Worker:
     def __init__(self, conn: socket.socket, config: ExecutorConfig, containment: Containment, uid: int | None,
-                 private_tmp: frozenset[str] | None = None) -> None:
+                 toolchains: tuple[str, ...], private_tmp: frozenset[str] | None = None) -> None:
         self.conn = conn
         self.config = config
         # cells live in one directory per worker: the Landlock ruleset (built once) lets candidates write there only
@@ -119,7 +125,7 @@ class Worker:
         self.ruleset: int | None = None
         if private_tmp is None:
             try:
-                built = landlock.build_ruleset(self.cell_root, config.site_packages)
+                built = landlock.build_ruleset(self.cell_root, config.site_packages, toolchains)
             except OSError as e:
                 built = None
                 containment = dataclasses.replace(containment, reason=f"{containment.reason}; Landlock: {e}")
@@ -134,6 +140,7 @@ class Worker:
         self.state = harness.TrustedState()  # taken before any candidate runs; every child inherits it
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.prepared: OrderedDict[TestSpec, Prepared] = OrderedDict()
+        self.programs: OrderedDict[tuple[str, str], Program | str] = OrderedDict()
         self.task_id: int | None = None  # the parent's task being run, while serving
         self.beat_at = 0.0
         self.fastest_probe = float("inf")
@@ -150,8 +157,8 @@ class Worker:
                     return
                 if message is None:
                     return
-                self.task_id, candidate, entry_point, tests, deadlines = message
-                cells = self.run_candidate(candidate, entry_point, tests, deadlines)
+                self.task_id, candidate, entry_point, tests, deadlines, toolchain = message
+                cells = self.run_candidate(candidate, entry_point, tests, deadlines, toolchain)
                 wire.send(self.conn, (self.task_id, (cells, self.slowdown)))
                 self.task_id = None
         finally:
@@ -184,10 +191,11 @@ class Worker:
         self.probed_at = time.monotonic()
 
     def run_candidate(self, candidate: str, entry_point: str | None, tests: list[TestSpec],
-                      deadlines: list[float] | None = None) -> list[Cell]:
+                      deadlines: list[float] | None = None, toolchain: Toolchain | None = None) -> list[Cell]:
         """Verdicts of one candidate on ``tests``, in order. stdio/call tests arrive blinded (no expected
         output) and come back PASS with their output when they ran: the parent judges them.
-        ``deadlines``: reference seconds per test (calibrated policy), or None for ``timeout`` each."""
+        ``deadlines``: reference seconds per test (calibrated policy), or None for ``timeout`` each.
+        ``toolchain``: the candidate is not Python; it is built once and runs its stdio tests only."""
         cfg = self.config
         ceiling: float | None = None  # calibrated: the wall time a test may take while not computing
         if deadlines is None:
@@ -201,7 +209,15 @@ class Worker:
         for j, prep in enumerate(preps):
             if prep.kind == "invalid":
                 cells[j] = (Status.INVALID, 0.0, prep.error, None)
-        code, error = compile_candidate(candidate)
+            elif toolchain is not None and prep.kind != "stdio":
+                cells[j] = (Status.INVALID, 0.0, f"a {toolchain.language} candidate runs stdio tests only; "
+                                                 f"this {prep.kind} test is Python", None)
+        if toolchain is None:
+            code, error = compile_candidate(candidate)
+        elif any(c is None for c in cells):
+            code, error = self._program(candidate, toolchain)
+        else:
+            code, error = None, ""
         pending = [j for j, c in enumerate(cells) if c is None]
         if code is None:
             for j in pending:
@@ -232,7 +248,71 @@ class Worker:
                 break
         return cells  # type: ignore[return-value]
 
-    def _enter_child(self, tmpdir: str, chan_w: int, out_w: int, seconds: float) -> None:
+    def _program(self, source: str, toolchain: Toolchain) -> tuple[Program | None, str]:
+        """The built candidate, or None and the compiler's complaint; built once per source, toolchain
+        and limits while the worker keeps it (a compile that timed out is tried again next time)."""
+        key = (toolchain.key, source)
+        built = self.programs.get(key)
+        if built is None:
+            built, keep = self._compile(source, toolchain)
+            if keep:
+                self.programs[key] = built
+                if len(self.programs) > _PROGRAM_CACHE:
+                    self.programs.popitem(last=False)
+        else:
+            self.programs.move_to_end(key)
+        return (built, "") if isinstance(built, Program) else (None, built)
+
+    def _compile(self, source: str, toolchain: Toolchain) -> tuple[Program | str, bool]:
+        """Compile in a sandboxed child (the candidates' namespaces, root and uid; the compile limits).
+        Returns the Program or the error, and whether the result may be kept."""
+        cfg = self.config
+        name = toolchain.source_name(source)
+        if not toolchain.compile:  # interpreted: the source is the program
+            return Program(toolchain.argv(toolchain.run, name, cfg.memory_mb), ((name, source.encode()),),
+                           toolchain.memory_markers), True
+        tmpdir = tempfile.mkdtemp(prefix="build-", dir=self.cell_root)
+        log_path = os.path.join(tmpdir, ".compiler-output")
+        try:
+            with open(os.path.join(tmpdir, name), "w", encoding="utf-8", errors="surrogatepass") as f:
+                f.write(source)
+            log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            if self.uid is not None:
+                for path in (tmpdir, log_path, os.path.join(tmpdir, name)):
+                    os.chown(path, self.uid, self.uid)
+            argv = toolchain.argv(toolchain.compile, name, cfg.memory_mb)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    self._enter_child(tmpdir, self.devnull, log, cfg.compile_timeout, cfg.compile_memory_mb)
+                    os.execve(argv[0], argv, os.environ)
+                except BaseException as e:
+                    os.write(2, f"cannot run the compiler: {e}".encode())
+                finally:
+                    os._exit(127)
+            os.close(log)
+            ended = _wait(pid, cfg.compile_timeout)
+            sandbox.kill_all_but_self(pid)
+            with open(log_path, "rb") as f:  # the first error is the one to read
+                said = f.read(cfg.detail_limit).decode("utf-8", "replace").strip()
+            if ended is None:
+                return f"compilation timed out after {cfg.compile_timeout:g}s\n{said}".strip(), False
+            if not os.WIFEXITED(ended) or os.WEXITSTATUS(ended) != 0:
+                how = (f"killed by signal {os.WTERMSIG(ended)}" if os.WIFSIGNALED(ended)
+                       else f"exit status {os.WEXITSTATUS(ended)}")
+                return f"compilation failed ({how}):\n{said}"[: cfg.detail_limit], True
+            built = sorted(entry.name for entry in os.scandir(tmpdir) if entry.is_file(follow_symlinks=False)
+                           and any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in toolchain.outputs))
+            files = tuple((name, Path(tmpdir, name).read_bytes()) for name in built)
+            if not files:
+                return f"compilation left no program\n{said}".strip(), True
+            return Program(toolchain.argv(toolchain.run, name, cfg.memory_mb), files, toolchain.memory_markers), True
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            if self.private_tmp is not None:
+                sandbox.empty_directory("/tmp", self.private_tmp | {os.path.basename(self.cell_root)})
+
+    def _enter_child(self, tmpdir: str, chan_w: int, out_w: int, cpu_seconds: float, memory_mb: int) -> None:
         cfg = self.config
         if self.ruleset is not None:  # first: the dup2s below may reuse the ruleset's descriptor number
             landlock.restrict(self.ruleset)
@@ -246,8 +326,7 @@ class Worker:
         os.chdir(tmpdir)
         os.environ.clear()
         os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=tmpdir, TMPDIR=tmpdir, LANG="C.UTF-8")
-        cpu = int(cfg.load_timeout + seconds + cfg.timeout) + 1
-        sandbox.limit_child(cfg.memory_mb, cfg.file_size_mb, cfg.open_files, cfg.processes, cpu)
+        sandbox.limit_child(memory_mb, cfg.file_size_mb, cfg.open_files, cfg.processes, int(cpu_seconds) + 1)
         if self.uid is not None:
             sandbox.drop_privileges(self.uid)
         sys.stdin = open(0, closefd=False)
@@ -262,13 +341,19 @@ class Worker:
         tmpdir = tempfile.mkdtemp(prefix="cell-", dir=self.cell_root)
         if self.uid is not None:
             os.chown(tmpdir, self.uid, self.uid)
+        if isinstance(code, Program):  # a fresh copy per child: one that changes its files hurts itself only
+            for name, data in code.files:
+                with open(os.path.join(tmpdir, name), "wb") as f:
+                    f.write(data)
+                os.chmod(os.path.join(tmpdir, name), 0o555)
         chan_r, chan_w = os.pipe()
         out_r, out_w = os.pipe()
         gc.freeze()
         pid = os.fork()
         if pid == 0:
             try:
-                self._enter_child(tmpdir, chan_w, out_w, sum(limits[j] for j, _ in pending))
+                cpu = cfg.load_timeout + sum(limits[j] for j, _ in pending) + cfg.timeout
+                self._enter_child(tmpdir, chan_w, out_w, cpu, cfg.memory_mb)
                 harness.child_main(token, code, entry_point, pending, cfg.isolation == "test",
                                    cfg.detail_limit, cfg.output_limit, self.state)
             finally:
@@ -452,6 +537,17 @@ class _Supervision:
             detail = f"process exited with status {os.WEXITSTATUS(wait_status)} {where} before any verdict"
         kind = "died" if self.loaded else "load_failed"
         return _Outcome(kind, status, self._with_output(detail))
+
+
+def _wait(pid: int, seconds: float) -> int | None:
+    """The wait status of child ``pid``, or None when it is still running after ``seconds``."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        if not select.select([pidfd], [], [], seconds)[0]:
+            return None
+        return os.waitpid(pid, 0)[1]
+    finally:
+        os.close(pidfd)
 
 
 def session_cpu_seconds(session: int) -> float | None:

@@ -12,6 +12,7 @@ from coderm.config import ConfigError
 from coderm.extract import callable_entry
 from coderm.model import Problem
 from executor import Executor, Job
+from executor.languages import PYTHON
 from executor.checker import settle_checkers
 
 DESCRIPTION = "Run every candidate on its problem's given tests in the sandbox and write the pass matrices."
@@ -34,8 +35,9 @@ def register(subparsers) -> None:
 
 
 def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
-    jobs = (Job((p.task_id, p.tests or []), [callable_entry(c, p.entry_point) for c in p.candidates], p.tests or [],
-                p.entry_point) for p in problems)
+    jobs = (Job((p.task_id, p.tests or []), [callable_entry(c, p.entry_point) if lang == PYTHON else c
+                                             for c, lang in zip(p.candidates, p.languages())],
+                p.tests or [], p.entry_point, language=p.languages()) for p in problems)
     for (task_id, tests), matrix in executor.run_many(jobs):
         settle_checkers(executor, tests, matrix)
         yield task_id, matrix.to_record(task_id)

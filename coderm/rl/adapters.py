@@ -62,10 +62,12 @@ class TrlReward:
     """
 
     def __init__(self, reward_fn: RewardFunction | None = None, tests_column: str = "tests",
-                 entry_point_column: str | None = "entry_point", name: str = "coderm_reward") -> None:
+                 entry_point_column: str | None = "entry_point", name: str = "coderm_reward",
+                 language_column: str | None = "language") -> None:
         self.reward_fn = reward_fn or RewardFunction()
         self.tests_column = tests_column
         self.entry_point_column = entry_point_column
+        self.language_column = language_column
         self.__name__ = name
 
     def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None,
@@ -76,10 +78,11 @@ class TrlReward:
         if needs_tests and self.tests_column not in kwargs:
             raise RequestError(f"dataset column {self.tests_column!r} not found; columns passed: {sorted(kwargs)}")
         entry_points = kwargs.get(self.entry_point_column) if self.entry_point_column else None
+        languages = kwargs.get(self.language_column) if self.language_column else None
         if prompts is not None:  # conversational prompts are not code prefixes: only plain text joins
             prompts = [p if isinstance(p, str) else None for p in prompts]
         results = self.reward_fn.score(completions, tests=kwargs.get(self.tests_column) if needs_tests else None,
-                                       prompts=prompts, entry_points=entry_points)
+                                       prompts=prompts, entry_points=entry_points, languages=languages)
         _log_to_trl(results, kwargs.get("log_metric"), kwargs.get("log_extra"))
         return [r.reward for r in results]
 
@@ -103,7 +106,8 @@ def _log_to_trl(results: Sequence[Reward], log_metric: Callable[[str, float], An
 class VerlReward:
     """verl's custom reward function (single, batch and async forms) over one RewardFunction.
 
-    ``extra_info`` may carry ``entry_point`` and ``prompt`` (for completion-style prompt joining).
+    ``extra_info`` may carry ``entry_point``, ``language`` and ``prompt`` (for completion-style prompt
+    joining); the ground truth may carry ``language`` too.
     ``batch_window``: seconds the async form waits for more samples before scoring them together.
     """
 
@@ -141,7 +145,8 @@ class VerlReward:
         infos = [info if isinstance(info, dict) else {} for info in infos]
         return self.reward_fn.score(list(solution_strs), tests=list(ground_truths),
                                     prompts=[info.get("prompt") for info in infos],
-                                    entry_points=[info.get("entry_point") for info in infos])
+                                    entry_points=[info.get("entry_point") for info in infos],
+                                    languages=[info.get("language") for info in infos])
 
     def _score_items(self, items: list[tuple]) -> list[dict[str, Any] | Exception]:
         """Each sample's dict, or the error that belongs to that sample alone."""
@@ -226,7 +231,7 @@ class OpenRLHFReward:
 
 
 def native_reward(reward_fn: RewardFunction, payload: Any) -> dict[str, Any]:
-    """coderm's own request: ``{"completions", "tests", "prompts"?, "entry_points"?, "details"?}``;
+    """coderm's own request: ``{"completions", "tests", "prompts"?, "entry_points"?, "languages"?, "details"?}``;
     ``tests`` is one list shared by every completion or one per completion, as in ``score_batch``.
     A reward is null for a completion without tests (``reward.no_tests``)."""
     if not isinstance(payload, dict):
@@ -236,7 +241,7 @@ def native_reward(reward_fn: RewardFunction, payload: Any) -> dict[str, Any]:
         raise RequestError("'completions' must be a list")
     n = len(completions)
     columns = {}
-    for name in ("prompts", "entry_points"):
+    for name in ("prompts", "entry_points", "languages"):
         value = payload.get(name)
         if value is not None and (not isinstance(value, list) or len(value) != n):
             raise RequestError(f"{name!r} must be a list with one entry per completion ({n})")

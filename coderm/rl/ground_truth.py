@@ -14,6 +14,7 @@ from typing import Any
 from coderm.formats import (CODECONTESTS_FIELDS, FormatError, case_test, entry_name, function_of, io_tests,
                             split_tests, with_judge)
 from executor import as_test
+from executor.languages import PYTHON, canonical
 
 # Keys that make an object one sample's whole ground truth (not a single test).
 GROUND_TRUTH_KEYS = frozenset({"tests", "inputs", "input_output", "test", "test_list", *CODECONTESTS_FIELDS})
@@ -43,6 +44,24 @@ def parse_tests(ground_truth: Any) -> tuple[list[Any], str | None]:
         if stripped[:1] not in ("[", "{"):
             return ([value] if stripped else []), None
         value = _json(stripped)
+    return _tests_of(value)
+
+
+def read_ground_truth(ground_truth: Any) -> tuple[list[Any], str | None, str]:
+    """``parse_tests`` and the language the sample's code is in: an object's ``"language"`` key
+    (``executor.languages``, any alias), else Python."""
+    value = _plain(ground_truth)
+    if isinstance(value, str) and value.strip()[:1] == "{":
+        value = _json(value.strip())
+    tests, entry_point = parse_tests(value)
+    try:
+        language = canonical(value.get("language") or PYTHON) if isinstance(value, dict) else PYTHON
+    except ValueError as e:
+        raise GroundTruthError(str(e)) from None
+    return tests, entry_point, language
+
+
+def _tests_of(value: Any) -> tuple[list[Any], str | None]:
     try:
         if isinstance(value, dict):
             tests, entry_point = _from_object(value)

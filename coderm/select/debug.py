@@ -34,11 +34,13 @@ def debug(problems: list[Problem], public: list[list[Any]], executor: Executor, 
     ``{"rounds", "revised": [{"candidate", "rounds", "passes", "program"}], "llm_calls"}``.
     ``public[k]`` are the tests of ``problems[k]`` that feedback may show."""
     programs = [list(p.candidates) for p in problems]
+    languages = [p.languages() for p in problems]
     revised: list[dict[int, dict]] = [{} for _ in problems]
     calls = [Counter() for _ in problems]
     todo = {k: list(range(len(p.candidates))) for k, p in enumerate(problems) if public[k] and p.candidates}
     for round_ in range(rounds + 1):
-        jobs = (Job(k, [programs[k][i] for i in rows], public[k], problems[k].entry_point) for k, rows in todo.items())
+        jobs = (Job(k, [programs[k][i] for i in rows], public[k], problems[k].entry_point,
+                    language=[languages[k][i] for i in rows]) for k, rows in todo.items())
         failing: dict[int, list[tuple[int, list[str]]]] = {}
         for k, matrix in executor.run_many(jobs):
             for r, i in enumerate(todo[k]):
@@ -55,7 +57,7 @@ def debug(problems: list[Problem], public: list[list[Any]], executor: Executor, 
             replies = model.ask(problems[k].task_id, [debug_prompt(contract, programs[k][i], lines) for i, lines in found],
                                 "debug", calls[k])
             for (i, _), reply in zip(found, replies):
-                code = extract_code(reply or "", problems[k].prompt, problems[k].entry_point, extract)
+                code = extract_code(reply or "", problems[k].prompt, problems[k].entry_point, extract, languages[k][i])
                 if code and code != programs[k][i]:  # no new program: this candidate's revisions end here
                     programs[k][i] = code
                     revised[k][i] = {"candidate": i, "rounds": round_ + 1, "passes": False, "program": code}

@@ -91,7 +91,8 @@ def select(problem: Problem, statuses: list[list[str]], result: ScoreResult, exe
     if not tests:
         return Selection(order[0], kept, [order], [0.0], reason=f"{len(kept)} candidates {reason}; no input to "
                          f"{'write' if config.inputs == 'model' else 'synthesize'}", llm_calls=dict(ask.calls))
-    run = _Runs(executor, programs, problem.entry_point)
+    languages = problem.languages()
+    run = _Runs(executor, programs, problem.entry_point, [languages[i] for i in kept])
     shared = run.add(tests)
     used = [j for j in shared if run.valid(j)]
     row_of = {i: r for r, i in enumerate(kept)}
@@ -204,8 +205,8 @@ class _Runs:
     """The kept candidates' outputs on the inputs run so far (None where a program produced none), grown
     input batch by input batch, each batch one executor job."""
 
-    def __init__(self, executor: Executor, programs: list[str], entry_point: str | None) -> None:
-        self.executor, self.programs, self.entry_point = executor, programs, entry_point
+    def __init__(self, executor: Executor, programs: list[str], entry_point: str | None, languages: list[str]) -> None:
+        self.executor, self.programs, self.entry_point, self.languages = executor, programs, entry_point, languages
         self.tests: list[dict] = []
         self.outputs: list[list[str | None]] = [[] for _ in programs]
         self.cells = 0
@@ -214,7 +215,7 @@ class _Runs:
         """Run ``tests``; their column indices."""
         if not tests:
             return []
-        matrix = self.executor.run(self.programs, tests, self.entry_point)
+        matrix = self.executor.run(self.programs, tests, self.entry_point, self.languages)
         for r, row in enumerate(self.outputs):
             row.extend(matrix.outputs.get((r, j)) if matrix.statuses[r, j] == Status.PASS else None
                        for j in range(len(tests)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import time
 import uuid
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ TIMEOUT = 1.0
 LOAD_TIMEOUT = 2.0
 CONFIG = ExecutorConfig(workers=2, timeout=TIMEOUT, load_timeout=LOAD_TIMEOUT, max_timeouts=2,
                         memory_mb=512, cache_path=None)
+COMPILE_SECONDS = 8.0  # a compile on a loaded machine, for the time bound of attacks in compiled languages
 MARKER = f"coderm-sec-{uuid.uuid4().hex}"  # put in the argv of processes candidates spawn
 
 HONEST = "def add(a, b):\n    return a + b\n"
@@ -97,13 +99,15 @@ class Sandbox:
         return [f"{pid}: {table.get(pid, (0, '?'))[1]}" for pid in deep] + marked_processes()
 
     def attack(self, hostile: str | Sequence[str], tests: Sequence[Any] = TESTS, *, honest: str = HONEST,
-               entry_point: str | None = "add", bound: float | None = None) -> PassMatrix:
-        """Run honest + hostile candidates together and check every promise; return the matrix."""
+               entry_point: str | None = "add", bound: float | None = None,
+               language: str | Sequence[str] = "python") -> PassMatrix:
+        """Run honest + hostile candidates (in ``language``) together and check every promise; return the matrix."""
         hostile = [hostile] if isinstance(hostile, str) else list(hostile)
-        if bound is None:  # load, every test timing out, and slack for a busy machine
-            bound = LOAD_TIMEOUT + len(tests) * (TIMEOUT + 0.5) + 4.0
+        if bound is None:  # load (or a compile of each), every test timing out, and slack for a busy machine
+            load = LOAD_TIMEOUT if language == "python" else COMPILE_SECONDS * (1 + len(hostile))
+            bound = load + len(tests) * (TIMEOUT + 0.5) + 4.0
         start = time.monotonic()
-        m = self.ex.run([honest, *hostile], tests, entry_point=entry_point)
+        m = self.ex.run([honest, *hostile], tests, entry_point=entry_point, language=language)
         wall = time.monotonic() - start
         names = m.status_names()
         assert wall < bound, f"run took {wall:.1f}s > {bound:.1f}s: {names}"
@@ -113,6 +117,19 @@ class Sandbox:
         assert not left, f"processes survived the run: {left}"
         return m
 
+
+
+@contextmanager
+def tcp_listener() -> Iterator[socket.socket]:
+    """A non-blocking TCP listener on loopback: a candidate that reached it leaves a connection to accept."""
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen(8)
+        tcp.setblocking(False)
+        yield tcp
+    finally:
+        tcp.close()
 
 
 @contextmanager

@@ -32,7 +32,8 @@ import pytest
 
 from executor import Executor, Status
 
-from adversary import ASSERT_TEST, CALL_TEST, CONFIG, LOAD_TIMEOUT, MARKER, TESTS, marked_processes, open_sandbox
+from adversary import (ASSERT_TEST, CALL_TEST, CONFIG, LOAD_TIMEOUT, MARKER, TESTS, marked_processes, open_sandbox,
+                       tcp_listener)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -299,43 +300,39 @@ def test_repository_and_home_are_not_readable(attack):
 
 
 def test_no_connection_reaches_a_local_listener(attack):
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tcp.bind(("127.0.0.1", 0))
-    tcp.listen(8)
-    tcp.setblocking(False)
-    port = tcp.getsockname()[1]
-    abstract = f"\0{MARKER}-listener"
-    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    unix.bind(abstract)
-    unix.listen(8)
-    unix.setblocking(False)
-    hostile = textwrap.dedent(f"""
-        import socket
-        def add(a, b):
-            for family, address in ((socket.AF_INET, ('127.0.0.1', {port})), (socket.AF_INET6, ('::1', {port})),
-                                    (socket.AF_UNIX, {abstract!r})):
+    with tcp_listener() as tcp:
+        port = tcp.getsockname()[1]
+        abstract = f"\0{MARKER}-listener"
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind(abstract)
+        unix.listen(8)
+        unix.setblocking(False)
+        hostile = textwrap.dedent(f"""
+            import socket
+            def add(a, b):
+                for family, address in ((socket.AF_INET, ('127.0.0.1', {port})), (socket.AF_INET6, ('::1', {port})),
+                                        (socket.AF_UNIX, {abstract!r})):
+                    try:
+                        s = socket.socket(family, socket.SOCK_STREAM)
+                        s.settimeout(0.3)
+                        s.connect(address)
+                        s.sendall(b'hello')
+                        return a + b
+                    except OSError as e:
+                        print(e)
+                return a - b
+        """)
+        try:
+            attack(hostile)
+            for listener in (tcp, unix):
                 try:
-                    s = socket.socket(family, socket.SOCK_STREAM)
-                    s.settimeout(0.3)
-                    s.connect(address)
-                    s.sendall(b'hello')
-                    return a + b
-                except OSError as e:
-                    print(e)
-            return a - b
-    """)
-    try:
-        attack(hostile)
-        for listener in (tcp, unix):
-            try:
-                conn, _ = listener.accept()
-                conn.close()
-                raise AssertionError(f"a candidate connected to {listener.getsockname()!r}")
-            except BlockingIOError:
-                pass
-    finally:
-        tcp.close()
-        unix.close()
+                    conn, _ = listener.accept()
+                    conn.close()
+                    raise AssertionError(f"a candidate connected to {listener.getsockname()!r}")
+                except BlockingIOError:
+                    pass
+        finally:
+            unix.close()
 
 
 def test_killing_parent_group_and_everything(attack):

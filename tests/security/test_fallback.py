@@ -4,7 +4,8 @@ The workers then fall back to process groups, a subreaper and (as root) an unpri
 worker, and fence candidates with Landlock where the kernel has it. Processes must stay contained:
 no loop outlives its deadline, no setsid grandchild or fork bomb survives the run, and kill of the
 parent, the group or everything (kill -1) leaves pytest and the honest candidate alone. With
-Landlock (ABI >= 6) the file, socket and /tmp attacks of ``test_containment`` must fail here too.
+Landlock (ABI >= 6) the file, socket and /tmp attacks of ``test_containment`` must fail here too;
+a C++ fork bomb and a C++ program reading and writing outside its cell as well (``test_compiled``).
 The fallback is forced with ``ExecutorConfig(namespaces=False)``, the path a kernel that refuses
 ``unshare`` takes.
 """
@@ -17,6 +18,7 @@ from typing import Iterator
 
 import pytest
 
+import test_compiled as compiled
 import test_containment as contained
 from adversary import Sandbox, open_sandbox
 from executor import landlock
@@ -39,17 +41,21 @@ PROCESS_ATTACKS = [  # contained by process groups, a subreaper and deadlines al
     contained.test_fork_bomb_is_contained,
     contained.test_setsid_grandchild_does_not_outlive_the_run,
     contained.test_killing_parent_group_and_everything,
+    compiled.test_cpp_fork_bomb_and_setsid_grandchild_are_contained,
 ]
 FENCED_ATTACKS = [  # contained by the private root with namespaces, by Landlock without
     contained.test_files_outside_the_temp_dir_are_out_of_reach,
     contained.test_repository_and_home_are_not_readable,
     contained.test_files_do_not_survive_into_the_next_candidate,
     contained.test_no_connection_reaches_a_local_listener,
+    compiled.test_cpp_cannot_read_or_write_outside_its_cell,
 ]
 
 
-@pytest.mark.parametrize("attack_test", [*PROCESS_ATTACKS, *(pytest.param(t, marks=needs_landlock) for t in FENCED_ATTACKS)],
-                         ids=lambda test: test.__name__.removeprefix("test_"))
+@pytest.mark.parametrize("attack_test", [  # each keeps its own marks (a compiled one needs its toolchain)
+    *(pytest.param(t, marks=getattr(t, "pytestmark", [])) for t in PROCESS_ATTACKS),
+    *(pytest.param(t, marks=[needs_landlock, *getattr(t, "pytestmark", [])]) for t in FENCED_ATTACKS)],
+    ids=lambda test: test.__name__.removeprefix("test_"))
 def test_containment_attacks_fail_without_namespaces(attack_test, sandbox, request, tmp_path):
     """A test of ``test_containment``, run against this module's executor (no namespaces)."""
     fixtures = {"attack": sandbox.attack, "sandbox": sandbox, "request": request, "tmp_path": tmp_path}

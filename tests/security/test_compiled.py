@@ -1,0 +1,151 @@
+"""Hostile programs in other languages, each contained like its Python twin in test_containment.py:
+C++ (built in the sandbox, spawned per test) and JavaScript (node, no build)."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+
+from adversary import MARKER, marked_processes, open_sandbox, tcp_listener
+from executor import Status
+from executor.languages import find
+
+STDIO = [{"type": "stdio", "input": "1 2\n", "output": "3\n"}, {"type": "stdio", "input": "5 7\n", "output": "12\n"}]
+HONEST_CPP = "#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",a+b);}\n"
+HONEST_JS = "const [a, b] = require('fs').readFileSync(0, 'utf8').split(/\\s+/).map(Number);\nconsole.log(a + b);\n"
+HEAD = "".join(f"#include <{h}>\n" for h in ("cstdio", "cstdlib", "cstring", "fstream", "iostream", "string", "vector",
+                                              "unistd.h", "signal.h", "sys/socket.h", "netinet/in.h", "arpa/inet.h")) \
+    + "using namespace std;\n"
+
+needs_cpp = pytest.mark.skipif(find("cpp") is None, reason="no C++ toolchain on this host")
+needs_js = pytest.mark.skipif(find("javascript") is None, reason="no node on this host")
+
+
+def _cpp(attack, hostile: list[str], **kwargs):
+    return attack([HEAD + h for h in hostile], STDIO, honest=HONEST_CPP, entry_point=None, language="cpp", **kwargs)
+
+
+def _rows(m, rows) -> set[Status]:
+    return {Status(int(s)) for row in rows for s in m.statuses[row]}
+
+
+@needs_cpp
+def test_cpp_infinite_loops_time_out(attack):
+    m = _cpp(attack, ["int main(){ volatile unsigned long x = 0; while (true) x++; }",
+                      "int main(){ signal(SIGTERM, SIG_IGN); signal(SIGALRM, SIG_IGN); while (true) pause(); }"])
+    assert _rows(m, [1, 2]) <= {Status.TIMEOUT, Status.SKIPPED} and Status.TIMEOUT in _rows(m, [1, 2])
+
+
+@needs_cpp
+def test_cpp_fork_bomb_and_setsid_grandchild_are_contained(attack):
+    escaper = (f"int main(){{ if (fork() == 0) {{ setsid(); if (fork() == 0) "
+               f"execl(\"/bin/sh\", \"{MARKER}\", \"-c\", \"sleep 30\", (char*)0); _exit(0); }}"
+               f" long a, b; scanf(\"%ld %ld\", &a, &b); printf(\"%ld\\n\", a - b); }}")
+    m = _cpp(attack, ["int main(){ while (true) fork(); }", escaper])
+    assert Status.PASS not in _rows(m, [1, 2])
+    time.sleep(0.3)
+    assert not marked_processes()
+
+
+@needs_cpp
+def test_cpp_memory_bombs(attack):
+    m = _cpp(attack, ["int main(){ char *p = new char[1ull << 40]; p[0] = 1; puts(p); }",
+                      "int main(){ vector<vector<char>> hog; while (true) hog.emplace_back(64 << 20, 1); }",
+                      "int main(){ while (true) { char *p = (char*)malloc(64 << 20); if (!p) return 3; memset(p, 1, 64 << 20); } }"])
+    assert _rows(m, [1]) == {Status.MEMORY}, m.details  # refused at once by RLIMIT_AS: std::bad_alloc
+    assert "bad_alloc" in m.details[(1, 0)]
+    # touching the pages may outlast the deadline on a loaded machine: TIMEOUT is fine there
+    assert _rows(m, [2, 3]) <= {Status.MEMORY, Status.CRASH, Status.ERROR, Status.TIMEOUT, Status.SKIPPED}
+
+
+@needs_cpp
+def test_cpp_cannot_read_or_write_outside_its_cell(attack, tmp_path):
+    secret = f"SECRET-{uuid.uuid4().hex}"
+    (tmp_path / "secret.txt").write_text(secret)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("original")
+    doomed = tmp_path / "delete_me.txt"
+    doomed.write_text("still here")
+    host_tmp = f"/tmp/{MARKER}-written-by-cpp"
+    hostile = (f"int main(){{ string s; ifstream f(\"{tmp_path / 'secret.txt'}\"); getline(f, s); cout << s << endl;"
+               f" ifstream g(\"/etc/shadow\"); getline(g, s); cout << s << endl;"
+               f" ofstream(\"{victim}\") << \"overwritten\"; ofstream(\"{host_tmp}\") << \"escaped\";"
+               f" remove(\"{doomed}\"); rename(\"{victim}\", \"{host_tmp}\"); return 0; }}")
+    m = _cpp(attack, [hostile])
+    assert secret not in "".join(list(m.details.values()) + list(m.outputs.values()))
+    assert victim.read_text() == "original" and doomed.read_text() == "still here"
+    assert not os.path.exists(host_tmp)
+
+
+@needs_cpp
+def test_cpp_cannot_connect_to_a_local_listener(attack):
+    with tcp_listener() as listener:
+        port = listener.getsockname()[1]
+        hostile = (f"int main(){{ int s = socket(AF_INET, SOCK_STREAM, 0); sockaddr_in a{{}}; a.sin_family = AF_INET;"
+                   f" a.sin_port = htons({port}); a.sin_addr.s_addr = inet_addr(\"127.0.0.1\");"
+                   f" if (connect(s, (sockaddr*)&a, sizeof a) == 0) {{ send(s, \"hello\", 5, 0); puts(\"3\"); return 0; }}"
+                   f" perror(\"connect\"); return 1; }}")
+        m = _cpp(attack, [hostile])
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert "connect" in m.details[(1, 0)]
+
+
+@needs_cpp
+def test_cpp_signalling_the_parent_and_everything(attack):
+    pid = os.getpid()
+    hostile = ["int main(){ kill(getppid(), SIGKILL); puts(\"3\"); }",
+               "int main(){ kill(-1, SIGKILL); puts(\"3\"); }",
+               "int main(){ killpg(0, SIGKILL); puts(\"3\"); }",
+               "int main(){ for (int sig : {9, 15, 2, 19}) for (int t : {0, -1, 1, (int)getppid(), -(int)getpgid(getppid())})"
+               " kill(t, sig); puts(\"3\"); }"]
+    m = _cpp(attack, hostile)
+    assert os.getpid() == pid and m.shape == (5, 2)
+
+
+@needs_js
+def test_javascript_needs_more_address_space_than_the_adversarial_limit(attack):
+    """V8 reserves ~800 MB of address space at start: under the suite's 512 MB RLIMIT_AS node cannot
+    start, and says so (a MEMORY verdict, never a PASS)."""
+    m = attack(["console.log(3);"], STDIO[:1], honest=HONEST_CPP, entry_point=None, language=["cpp", "javascript"])
+    assert m.status_names()[1] == ["MEMORY"] and "reserve virtual memory" in m.details[(1, 0)]
+
+
+@needs_js
+def test_javascript_hostile_programs_are_contained(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("original")
+    hostile = [
+        "while (true) {}",
+        "const cp = require('child_process');\nwhile (true) { try { cp.spawn(process.execPath, ['-e', 'setInterval(() => 0, 1000)', "
+        f"'{MARKER}'], {{detached: true}}); }} catch (e) {{}} }}",
+        "const hog = [];\nwhile (true) hog.push(new Array(1 << 20).fill(1.5));",
+        f"require('fs').writeFileSync('{victim}', 'overwritten');\nconsole.log(3);",
+        "try { process.kill(process.ppid, 'SIGKILL'); process.kill(-1, 'SIGKILL'); } catch (e) {}\nconsole.log(3);",
+    ]
+    with open_sandbox(memory_mb=2048) as box:
+        m = box.attack(hostile, STDIO, honest=HONEST_JS, entry_point=None, language="javascript")
+    assert _rows(m, [1]) <= {Status.TIMEOUT, Status.SKIPPED}
+    assert victim.read_text() == "original"
+    time.sleep(0.3)
+    assert not marked_processes()
+
+
+@needs_cpp
+def test_the_compiler_is_sandboxed_too(tmp_path):
+    """Source that attacks the compiler: including a secret from outside the sandbox quotes nothing of
+    it; including an endless device or a template recursion bomb ends at the compile limits, as an ERROR."""
+    secret = f"SECRET-{uuid.uuid4().hex}"
+    (tmp_path / "secret.h").write_text(f"{secret}\n")
+    hostile = [f"#include \"{tmp_path / 'secret.h'}\"\nint main(){{}}\n",
+               "#include \"/dev/zero\"\nint main(){}\n",
+               "template<int N> struct B { enum { v = B<N + 1>::v + B<N + 2>::v }; };\n"
+               "int main(){ return B<0>::v; }\n"]
+    with open_sandbox(compile_timeout=4.0, compile_memory_mb=512) as box:
+        m = box.attack(hostile, STDIO[:1], honest=HONEST_CPP, entry_point=None, language="cpp",
+                       bound=60.0)
+    assert m.status_names()[1:] == [["ERROR"]] * 3, m.details
+    assert all(m.details[(i, 0)].startswith("compilation") for i in (1, 2, 3)), m.details
+    assert secret not in "".join(m.details.values())
