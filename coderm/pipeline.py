@@ -38,7 +38,7 @@ from collections import deque
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -90,6 +90,14 @@ class Scored:
             return rows
         row = {s: k for k, s in enumerate(self.pruned.survivors)}
         return [rows[row[int(r)]] if int(r) in row else pruned for r in self.pruned.representative]
+
+
+class Progress(Protocol):
+    """Where a long run reports its test cells (the CLI's progress bar)."""
+
+    def planned(self, cells: int) -> None: ...
+
+    def settled(self, cells: int) -> None: ...
 
 
 @dataclass
@@ -175,16 +183,18 @@ class Pipeline:
 
     # -- problems -> scores ---------------------------------------------------------------------
 
-    def score(self, problems: Iterable[Problem], executor: Executor | None = None,
-              selection: bool = True) -> Iterator[Scored]:
+    def score(self, problems: Iterable[Problem], executor: Executor | None = None, selection: bool = True,
+              progress: Progress | None = None) -> Iterator[Scored]:
         """Score problems in input order while the executor keeps every worker busy across problems;
-        then ``config.select`` picks among the best (``selection=False``: rewards neither debug nor select)."""
+        then ``config.select`` picks among the best (``selection=False``: rewards neither debug nor select).
+        ``progress``: told of the test cells as the executor opens and settles them (``Executor.run_many``)."""
         executor = executor or self.executor
         lineages: deque[dict] = deque()
         if selection and self.config.select.debug_rounds:  # rewards score completions as they came
             problems = _noting(self.debug(problems, executor), lineages)
         adaptive = self.config.budget.allocator == "adaptive" and self.config.budget.tests is not None
-        runs = self._adaptive(problems, executor) if adaptive else executor.run_many(self._jobs(problems, executor))
+        runs = (self._adaptive(problems, executor, progress) if adaptive else
+                executor.run_many(self._jobs(problems, executor), *_callbacks(progress)))
         for (problem, tests, pruned, chosen), matrix in runs:
             if chosen is None:
                 settle_checkers(executor, tests, matrix)
@@ -230,7 +240,7 @@ class Pipeline:
                 survivors = [problem.candidates[i] for i in result.survivors] if result else problem.candidates
                 yield Job((problem, tests, result, None), survivors, tests, problem.entry_point)
 
-    def _adaptive(self, problems: Iterable[Problem], executor: Executor
+    def _adaptive(self, problems: Iterable[Problem], executor: Executor, progress: Progress | None
                   ) -> Iterator[tuple[tuple[Problem, list[Any], PruneResult | None, list[int]], PassMatrix]]:
         """The ``adaptive`` budget: per batch, tests run in rounds (``difficulty.allocate_adaptive``),
         every problem of a round in flight together through ``run_many``; each problem's rounds are
@@ -248,7 +258,7 @@ class Pipeline:
             def run(req: Mapping[int, Sequence[int]]) -> dict[int, np.ndarray]:
                 jobs = (Job(i, survivors[i], [pools[i][t] for t in idx], batch[i].entry_point) for i, idx in req.items())
                 out = {}
-                for i, matrix in executor.run_many(jobs):
+                for i, matrix in executor.run_many(jobs, *_callbacks(progress)):
                     tests = [pools[i][t] for t in req[i]]
                     settle_checkers(executor, tests, matrix)
                     _unjudged(tests, matrix)
@@ -406,6 +416,11 @@ class Pipeline:
             slow = "TIMEOUT" in failures and all(s in ("TIMEOUT", "SKIPPED") for s in failures)
             reward = settings.timeout if slow and settings.timeout is not None else settings.wrong
         return Reward(reward, code, statuses, outcome, seconds)
+
+
+def _callbacks(progress: Progress | None) -> tuple[Callable[[int], None] | None, Callable[[int], None] | None]:
+    """``Executor.run_many``'s progress and planned callbacks from a Progress."""
+    return (progress.settled, progress.planned) if progress is not None else (None, None)
 
 
 def _test_text(test: Any) -> str:

@@ -163,12 +163,15 @@ class Executor:
             return matrix
         raise AssertionError("unreachable")
 
-    def run_many(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None) -> Iterator[tuple[Any, PassMatrix]]:
+    def run_many(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None,
+                 planned: Callable[[int], None] | None = None) -> Iterator[tuple[Any, PassMatrix]]:
         """Stream (key, matrix) in input order while keeping every worker busy across problem boundaries.
 
         The parent's memory grows with the workers and the largest problem, not with the run (see
         CELLS_IN_FLIGHT_PER_WORKER). ``progress`` is called with the number of cells each finished
-        candidate (or cache hit) settles.
+        candidate (or cache hit) settles; ``planned`` with the number of cells of each job as it opens
+        (unique candidates x unique tests), so the two sums agree once the call finishes: a progress
+        bar's done and total.
         """
         scheduler = self.start()
         stream = Stream()
@@ -188,6 +191,8 @@ class Executor:
                         break
                     order.append(self._open(job, scheduler, stream, progress))
                     open_cells += order[-1].statuses.size
+                    if planned:
+                        planned(order[-1].statuses.size)
                 while order and order[0].waiting == 0:
                     problem = order.pop(0)
                     open_cells -= problem.statuses.size

@@ -11,6 +11,7 @@ from coderm.cli.score import add_io_options, config_from_args, fail, run_to_file
 from coderm.config import ConfigError
 from coderm.extract import callable_entry
 from coderm.model import Problem
+from coderm.pipeline import Progress
 from executor import Executor, Job
 from executor.checker import settle_checkers
 
@@ -33,10 +34,10 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
-def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
+def records(problems: Iterable[Problem], executor: Executor, progress: Progress) -> Iterator[tuple[str, dict]]:
     jobs = (Job((p.task_id, p.tests or []), [callable_entry(c, p.entry_point) for c in p.candidates], p.tests or [],
                 p.entry_point) for p in problems)
-    for (task_id, tests), matrix in executor.run_many(jobs):
+    for (task_id, tests), matrix in executor.run_many(jobs, progress.settled, progress.planned):
         settle_checkers(executor, tests, matrix)
         yield task_id, matrix.to_record(task_id)
 

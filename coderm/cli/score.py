@@ -8,16 +8,15 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from tqdm import tqdm
-
 from coderm.aggregate import DEFAULT as DEFAULT_AGGREGATOR
 from coderm.aggregate import NAMES as AGGREGATORS
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli._progress import CellProgress
 from coderm.config import (ALLOCATORS, DEFAULT_CACHE, MINED_TESTS_MODES, SELECT_METHODS, Config, ConfigError,
                            load_config, load_generator_section, presets)
 from coderm.jsonl import ResumableOutput, ResumeError, read_problems
 from coderm.model import Problem, ValidationError
-from coderm.pipeline import Pipeline
+from coderm.pipeline import Pipeline, Progress
 from executor import Executor
 
 DESCRIPTION = "Score and rank the candidates of every problem with its tests (given, mined from the prompt, or generated)."
@@ -33,8 +32,8 @@ A run that is killed leaves OUT.partial; running the same command again continue
 Exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 130 interrupted (partial output kept).
 """
 
-# Records maker: (problems, executor) -> (task_id, JSON line) in input order.
-MakeRecords = Callable[[Iterable[Problem], Executor], Iterator[tuple[str, dict]]]
+# Records maker: (problems, executor, progress) -> (task_id, JSON line) in input order.
+MakeRecords = Callable[[Iterable[Problem], Executor, Progress], Iterator[tuple[str, dict]]]
 
 
 def add_io_options(parser: argparse.ArgumentParser) -> None:
@@ -101,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
 
-    def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
-        for scored in pipeline.score(problems, executor):
+    def records(problems: Iterable[Problem], executor: Executor, progress: Progress) -> Iterator[tuple[str, dict]]:
+        for scored in pipeline.score(problems, executor, progress=progress):
             yield scored.problem.task_id, scored.result.to_json()
 
     code = run_to_file(args, config, config.fingerprint(), records, verb="scored")
@@ -130,10 +129,12 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
         print(f"coderm: skipped invalid line: {error}", file=sys.stderr)
 
     try:
-        order = [p.task_id for _, p in read_problems(args.problems, report if config.skip_invalid else None)]
+        sizes = {p.task_id: len(p.candidates)
+                 for _, p in read_problems(args.problems, report if config.skip_invalid else None)}
     except ValidationError as e:
         hint = " (use --skip-invalid to skip such lines)" if e.line is not None else ""
         return fail(f"{e}{hint}", EXIT_BAD_INPUT)
+    order = list(sizes)
     if not order:
         return fail(f"{args.problems}: no problems to {verb.removesuffix('d')}", EXIT_BAD_INPUT)
     out_path = Path(args.out)
@@ -151,10 +152,10 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
     start = time.perf_counter()
     try:
         with Executor(config.executor_config()) as executor, \
-                tqdm(total=len(order) - resumed, disable=config.quiet, unit="problem", file=sys.stderr) as bar:
-            for task_id, record in make_records(todo, executor):
+                CellProgress([n for t, n in sizes.items() if t not in out.done], config.quiet) as progress:
+            for task_id, record in make_records(todo, executor, progress):
                 out.write(task_id, record)
-                bar.update(1)
+                progress.problem_done()
             cells = dict(executor.stats)
         out.finish(order)
     finally:
