@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from itertools import islice
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.jsonl import write_atomic
 from coderm.loaders import NAMES, LoaderError, load
 from coderm.loaders.records import is_local
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     p.add_argument("--samples", metavar="F", help="model samples to use as candidates (humaneval/evalplus/mbpp/stdio)")
     p.add_argument("--labels", metavar="F", help="JSON task_id -> [bool] labels (codet)")
     p.add_argument("--out", required=True, metavar="OUT", help="output .jsonl or .jsonl.gz, written atomically")
-    p.add_argument("--limit", type=int, metavar="N", help="stop after N problems")
+    add_limit(p)
     p.add_argument("--base-only", action="store_true", help="evalplus: only base_input, no plus_input")
     p.add_argument("--max-inputs", type=int, metavar="N", help="evalplus: at most N inputs per problem")
     p.add_argument("--max-output-chars", type=int, metavar="N",
@@ -75,10 +75,8 @@ def _loader_kwargs(args) -> dict:
 
 
 def _check_paths(args, kwargs: dict) -> None:
-    """LoaderError for a negative --limit, a named input file that does not exist (Hub names are left
-    to the loader) or a missing output directory."""
-    if args.limit is not None and args.limit < 0:
-        raise LoaderError("--limit must be >= 0")
+    """LoaderError for a named input file that does not exist (Hub names are left to the loader) or a
+    missing output directory."""
     for key in ("samples", "labels", "solutions", "test_cases", "problems"):
         if key in kwargs and not os.path.isfile(kwargs[key]):
             flag = f"--{key} " if key in ("samples", "labels") else f"--input {key}="

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.jsonl import read_objects
 from coderm.model import ValidationError
 from difficulty import ESTIMATOR_NAMES, EstimatorError, load_estimator, make_estimator, pass_rates_from_labels
@@ -44,7 +44,7 @@ def first_round(matrices: Path, problems: list[dict], k: int) -> list[np.ndarray
 
 def train(args) -> int:
     try:
-        problems = read_jsonl(args.problems)
+        problems = read_jsonl(args.problems)[:args.limit]
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
         probe = {"model_path": args.model_path, "layer": args.layer, "pooling": args.pooling, "epochs": args.epochs}
         est = make_estimator(args.estimator, **(probe if args.estimator == "probe" else {}))  # the probe's options
@@ -59,7 +59,7 @@ def train(args) -> int:
 
 def predict(args) -> int:
     try:
-        problems = read_jsonl(args.problems)
+        problems = read_jsonl(args.problems)[:args.limit]
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
         lam = load_estimator(args.model).predict(problems, passed=passed)
     except ValueError as e:  # bad input, EstimatorError included
@@ -80,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--matrices", type=Path, help="`coderm execute` output: first-round execution signals")
         q.add_argument("--first-round", type=int, default=1, help="tests per problem in the first round (default 1)")
         q.add_argument("--out", type=Path, required=True)
+        add_limit(q)
 
     t = dsub.add_parser("train", help="fit an estimator on problems with labels; λ = fraction of correct candidates")
     common(t)

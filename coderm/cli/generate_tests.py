@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, add_limit
 from coderm.config import load_generator_section
 from coderm.generate import GeneratorError, generate_tests
 from coderm.jsonl import read_objects, write_atomic
@@ -29,6 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where raw generations are cached (default: %(default)s)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the generation cache")
     p.add_argument("--overwrite", action="store_true", help="also replace tests that problems already have")
+    add_limit(p)
     p.set_defaults(handler=run)
 
 
@@ -48,7 +49,7 @@ def read_problems(path: str) -> list[dict]:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        problems = read_problems(args.problems)
+        problems = read_problems(args.problems)[:args.limit]
         section = load_generator_section(args.config)
     except (OSError, ValueError) as err:
         print(f"coderm generate-tests: {err}", file=sys.stderr)

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.jsonl import read_labelled
 from coderm.model import ValidationError
 from coderm.orm import OrmError
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--problems", required=True, help="JSONL(.gz) problems with candidates and labels")
     t.add_argument("--out", required=True, help="model file to write")
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds over problems (default: %(default)s)")
-    t.add_argument("--limit", type=int, help="only the first N problems")
+    add_limit(t)
     t.set_defaults(handler=train)
 
 

@@ -5,12 +5,13 @@ import argparse
 import dataclasses
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from coderm.aggregate import DEFAULT as DEFAULT_AGGREGATOR
 from coderm.aggregate import NAMES as AGGREGATORS
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.cli._progress import CellProgress
 from coderm.config import (ALLOCATORS, DEFAULT_CACHE, MINED_TESTS_MODES, SELECT_METHODS, Config, ConfigError,
                            load_config, load_generator_section, presets)
@@ -52,6 +53,7 @@ def add_io_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-invalid", action="store_true", default=None,
                         help="report invalid problem lines and go on (config: skip_invalid)")
     parser.add_argument("--quiet", action="store_true", default=None, help="no progress bar or summary (config: quiet)")
+    add_limit(parser)
 
 
 def register(subparsers) -> None:
@@ -130,7 +132,7 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
 
     try:
         sizes = {p.task_id: len(p.candidates)
-                 for _, p in read_problems(args.problems, report if config.skip_invalid else None)}
+                 for _, p in islice(read_problems(args.problems, report if config.skip_invalid else None), args.limit)}
     except ValidationError as e:
         hint = " (use --skip-invalid to skip such lines)" if e.line is not None else ""
         return fail(f"{e}{hint}", EXIT_BAD_INPUT)
@@ -147,7 +149,7 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
     except ResumeError as e:
         return fail(e, EXIT_BAD_INPUT)
     resumed = len(out.done.intersection(order))
-    todo = (p for _, p in read_problems(args.problems, (lambda e: None) if config.skip_invalid else None)
+    todo = (p for _, p in islice(read_problems(args.problems, (lambda e: None) if config.skip_invalid else None), len(order))
             if p.task_id not in out.done)
     start = time.perf_counter()
     try:
