@@ -14,6 +14,14 @@ from coderm.generate import GeneratorError, generate_tests
 from coderm.jsonl import read_objects, write_atomic
 from coderm.model import ValidationError
 
+EXAMPLES = """examples:
+  coderm generate-tests --problems coderm/examples/example.problems.jsonl --out with_tests.jsonl --config coderm-8b
+  coderm generate-tests --problems problems.jsonl.gz --out with_tests.jsonl.gz --config coderm-8b --model ./CodeRM-8B --limit 20
+  coderm score --problems with_tests.jsonl --out scores.jsonl
+
+The config's `generator:` section names the backend (vllm, transformers or an OpenAI-compatible
+server) and the sampling. Exit codes: 0 ok, 1 every generation failed, 2 bad input or config.
+"""
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coderm" / "generations"
 
 
@@ -21,7 +29,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("generate-tests", help="generate unit tests for problems with a test-generator model",
                               description="Generate unit tests for each problem (JSONL contract) and write the "
                                           "problems back with `tests` filled. Raw generations are cached, so a "
-                                          "rerun only generates what is missing.")
+                                          "rerun only generates what is missing.",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--problems", required=True, help="input JSONL (.gz ok), one problem per line")
     p.add_argument("--out", required=True, help="output JSONL: the problems with generated tests")
     p.add_argument("--config", required=True, help="preset or YAML config with a `generator:` section (e.g. coderm-8b)")

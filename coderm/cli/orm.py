@@ -12,10 +12,21 @@ from coderm.orm import OrmError
 from coderm.orm.sklearn_orm import train as fit
 
 
+EXAMPLES = """examples:
+  coderm orm train --problems labelled.jsonl.gz --out orm.pkl
+  coderm orm train --problems labelled.jsonl.gz --out orm.pkl --folds 3 --limit 100
+  coderm pareto --problems labelled.jsonl.gz --orm orm.pkl
+
+Prints the held-out AUC and top-1 accuracy as JSON; a config's prune stage `orm` uses the model file.
+"""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("orm", help="outcome reward models (train the scikit-learn ORM)")
+    p = subparsers.add_parser("orm", help="outcome reward models (train the scikit-learn ORM)", epilog=EXAMPLES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="orm_command", metavar="ORM_COMMAND", required=True)
-    t = sub.add_parser("train", help="train on labelled problems; reports held-out AUC and top-1 accuracy")
+    t = sub.add_parser("train", help="train on labelled problems; reports held-out AUC and top-1 accuracy",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("--problems", required=True, help="JSONL(.gz) problems with candidates and labels")
     t.add_argument("--out", required=True, help="model file to write")
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds over problems (default: %(default)s)")

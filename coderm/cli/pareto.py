@@ -16,9 +16,18 @@ from coderm.model import ValidationError
 from executor import Executor
 
 
+EXAMPLES = """examples:
+  coderm pareto --problems labelled.jsonl.gz --out-dir pareto-report
+  coderm pareto --problems labelled.jsonl.gz --config my_grid.yaml --orm orm.pkl --limit 40 --workers 8
+
+Writes report.md, results.json and frontier.png to --out-dir. The config's `pipelines` list holds
+the grid (each entry: `stages` and `tests`); `baseline` names the pipeline the others are held to.
+"""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("pareto", help="accuracy-throughput frontier of staged verification pipelines",
-                              description=__doc__)
+                              description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--problems", required=True, help="JSONL(.gz) problems with candidates, tests and labels")
     p.add_argument("--config", default="pareto",
                    help="preset name or YAML with a 'pipelines' list (default: the %(default)s preset)")
