@@ -134,7 +134,7 @@ class Reward:
         return {"passed": counts["PASS"], "n_tests": n_tests, "pass_rate": counts["PASS"] / n_tests if n_tests else 0.0,
                 "acc": float(self.outcome == "passed"), "no_code": float(self.outcome == "no_code"),
                 "no_tests": float(self.outcome == "no_tests"), **{name.lower(): counts[name] for name in _FAILURES},
-                "exec_seconds": round(self.seconds, 4), "outcome": self.outcome}
+                "seconds": round(self.seconds, 4), "outcome": self.outcome}
 
     def to_json(self) -> dict[str, Any]:
         return {"reward": self.reward, "statuses": self.statuses, **self.details()}
@@ -343,10 +343,7 @@ class Pipeline:
         statuses = matrix.statuses
         n, t = statuses.shape
         usable = np.flatnonzero(~(statuses == Status.INVALID).all(axis=0)) if n else np.arange(0)
-        stats: dict[str, Any] = {
-            "executed_pairs": int((statuses != Status.SKIPPED).sum()),
-            "seconds": round(float(matrix.seconds.sum()), 4),
-        }
+        stats: dict[str, Any] = matrix.run_stats()
         if n and t - len(usable):
             stats["invalid_tests"] = t - len(usable)
         if n == 0 or len(usable) == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import reprlib
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -14,7 +15,7 @@ from executor.compare import blind, judge
 from executor.config import ExecutorConfig
 from executor.deadlines import Peers
 from executor.distributed import RayPool
-from executor.matrix import PassMatrix
+from executor.matrix import PassMatrix, RunCounts
 from executor.pool import ExecutorStalled, Task, WorkerPool
 from executor.scheduler import Scheduler, Stream
 from executor.sandbox import Containment
@@ -89,6 +90,8 @@ class _Problem:
     undecided: dict[int, list[tuple[int, float]]] = field(default_factory=dict)  # row -> overruns (col, deadline)
     split: set[int] = field(default_factory=set)  # fail_fast rows sent in two parts (FAIL_FAST_SPLIT)
     later: dict[int, np.ndarray] = field(default_factory=dict)  # row -> the second part, sent once the first passed
+    run: RunCounts = field(default_factory=RunCounts)
+    opened: float = field(default_factory=time.perf_counter)
 
     def record(self, ui: int, uj: int, status: int, seconds: float, detail: str, output: str | None) -> None:
         self.statuses[ui, uj] = status
@@ -101,7 +104,8 @@ class _Problem:
     def expand(self) -> PassMatrix:
         """The matrix in input order, duplicates filled in."""
         ci, ti = self.cand_index, self.test_index
-        matrix = PassMatrix(self.statuses[np.ix_(ci, ti)], self.seconds[np.ix_(ci, ti)])
+        run = dataclasses.replace(self.run, unique_cells=self.statuses.size, wall_seconds=time.perf_counter() - self.opened)
+        matrix = PassMatrix(self.statuses[np.ix_(ci, ti)], self.seconds[np.ix_(ci, ti)], run=run)
         if self.details or self.outputs:
             rows, cols = _positions(ci), _positions(ti)
             for source, target in ((self.details, matrix.details), (self.outputs, matrix.outputs)):
@@ -236,6 +240,7 @@ class Executor:
             with self._lock:
                 hits = self._cache.get_many([k for row in problem.keys for k in row])
                 self.stats["cached_cells"] += len(hits)
+            problem.run.cached_cells = len(hits)
             for ui, row in enumerate(problem.keys):
                 for uj, key in enumerate(row):
                     if key in hits:
@@ -330,6 +335,7 @@ class Executor:
         self._settled(problem, ui, done, task.attempts, progress)
         with self._lock:
             self.stats["executed_cells"] += len(cells)
+        problem.run.executed_cells += len(cells)
         last = problem.waiting == 0  # nothing else of the problem runs: no evidence is coming
         for row in list(problem.undecided):
             self._decide(problem, row, last, scheduler, stream, progress)

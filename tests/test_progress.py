@@ -64,7 +64,7 @@ def _stderr_on_a_terminal(args: list[str], cwd) -> str:
 def test_score_shows_cells_rate_and_eta_on_a_terminal_and_nothing_in_a_log(shared_data, tmp_path):
     problems = codet_slice(shared_data, tmp_path / "p.jsonl", problems=2, candidates=12)
     drawn = _stderr_on_a_terminal(["score", "--problems", str(problems), "--out", "s.jsonl", "--no-cache"], tmp_path)
-    executed = int(re.search(r"cells executed (\d+)", drawn).group(1))
+    executed = int(re.search(r"executed_cells (\d+)", drawn).group(1))
     final = [frame for frame in drawn.split("\r") if "cell/s" in frame][-1]  # the bar as it closed
     assert f"{executed}/{executed} [" in final and "problems 2/2" in final
     assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", drawn)  # elapsed < remaining

@@ -20,7 +20,8 @@ EXAMPLES = """examples:
   coderm execute --problems coderm/examples/example.problems.jsonl --out matrices.jsonl
   coderm execute --problems problems.jsonl.gz --out matrices.jsonl.gz --workers 8 --timeout 5
 
-Output: one line per problem, same order: {task_id, statuses, seconds}; statuses[i][j] is one of
+Output: one line per problem, same order: {task_id, statuses, executed_pairs, seconds, unique_cells,
+executed_cells, cached_cells, wall_seconds} (the keys of `coderm score`'s stats); statuses[i][j] is one of
 PASS FAIL ERROR TIMEOUT MEMORY CRASH SKIPPED INVALID for candidates[i] on tests[j] (the given tests;
 nothing is mined or generated here). Killed runs continue from OUT.partial like `coderm score`.
 Exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 130 interrupted (partial output kept).

@@ -168,6 +168,6 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
             parts.append(f"{resumed} kept from {out.partial.name}")
         if invalid:
             parts.append(f"{len(invalid)} invalid lines skipped")
-        print(f"coderm: {', '.join(parts)} in {time.perf_counter() - start:.1f}s; cells executed "
-              f"{cells['executed_cells']}, from cache {cells['cached_cells']} -> {args.out}", file=sys.stderr)
+        print(f"coderm: {', '.join(parts)} in {time.perf_counter() - start:.1f}s wall; executed_cells "
+              f"{cells['executed_cells']}, cached_cells {cells['cached_cells']} -> {args.out}", file=sys.stderr)
     return EXIT_OK
