@@ -64,6 +64,9 @@ from executor.compare import is_record_only
 
 PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed
 RECORD_ONLY = "record-only test (no expected output): not a verdict"
+NO_CODE = "no code in the reply"
+NO_TESTS = "no usable test for this sample"
+FAILURE_CHARS = 300  # the longest failure line a reward carries
 
 
 @dataclass
@@ -80,6 +83,13 @@ class Scored:
     def candidate_statuses(self) -> list[list[str]]:
         """Each candidate's status names, in input order; [] for a candidate pruned before execution."""
         return self._by_candidate(self.matrix.status_names(), [])
+
+    def candidate_details(self) -> list[dict[int, str]]:
+        """Each candidate's messages by test column (errors, output tails), in input order; {} for a pruned one."""
+        rows: list[dict[int, str]] = [{} for _ in range(self.matrix.shape[0])]
+        for (i, j), detail in self.matrix.details.items():
+            rows[i][j] = detail
+        return self._by_candidate(rows, {})
 
     def candidate_seconds(self) -> list[float]:
         """Each candidate's execution time over its tests, in input order; 0 for a pruned one."""
@@ -119,22 +129,24 @@ class Reward:
     """One completion's reward and why: the code that ran, each test's status, and the outcome:
     ``passed`` (every usable test), ``failed``, ``no_code`` (nothing to run in the reply) or
     ``no_tests`` (the sample has no usable test). ``reward`` is None only for ``no_tests`` with
-    ``reward.no_tests: null``."""
+    ``reward.no_tests: null``. ``failure``: why it did not pass, in one line a person can read (the
+    first failing test's status and message); "" when it passed."""
 
     reward: float | None
     code: str
     statuses: list[str]
     outcome: str
     seconds: float = 0.0
+    failure: str = ""
 
     def details(self) -> dict[str, float | int | str]:
-        """What a trainer logs: the same keys for every completion, numbers but for ``outcome``."""
+        """What a trainer logs: the same keys for every completion, numbers but for ``outcome`` and ``failure``."""
         counts = {name: self.statuses.count(name) for name in ("PASS", *_FAILURES)}
         n_tests = len(self.statuses) - counts["INVALID"]
         return {"passed": counts["PASS"], "n_tests": n_tests, "pass_rate": counts["PASS"] / n_tests if n_tests else 0.0,
                 "acc": float(self.outcome == "passed"), "no_code": float(self.outcome == "no_code"),
                 "no_tests": float(self.outcome == "no_tests"), **{name.lower(): counts[name] for name in _FAILURES},
-                "seconds": round(self.seconds, 4), "outcome": self.outcome}
+                "seconds": round(self.seconds, 4), "outcome": self.outcome, "failure": self.failure}
 
     def to_json(self) -> dict[str, Any]:
         return {"reward": self.reward, "statuses": self.statuses, **self.details()}
@@ -375,9 +387,9 @@ class Pipeline:
             except TypeError as e:
                 raise ValidationError(f"completion {i}: {e}") from None
             if not code:
-                results[i] = Reward(settings.no_code, "", [], "no_code")
+                results[i] = Reward(settings.no_code, "", [], "no_code", failure=NO_CODE)
             elif not sample.tests:
-                results[i] = Reward(settings.no_tests, code, [], "no_tests")
+                results[i] = Reward(settings.no_tests, code, [], "no_tests", failure=NO_TESTS)
             else:
                 key = (json.dumps(sample.tests, sort_keys=True, default=str), sample.entry_point)
                 groups.setdefault(key, []).append((i, code))
@@ -390,16 +402,17 @@ class Pipeline:
             except ValidationError as e:
                 raise ValidationError(f"sample {members[0][0]}: {e}") from None
         for scored, members in zip(self.score(problems, selection=False), groups.values()):
-            statuses, seconds = scored.candidate_statuses(), scored.candidate_seconds()
+            statuses, seconds, details = scored.candidate_statuses(), scored.candidate_seconds(), scored.candidate_details()
             for row, (i, code) in enumerate(members):
-                results[i] = self._reward(scored, row, code, statuses[row], seconds[row])
+                results[i] = self._reward(scored, row, code, statuses[row], seconds[row], details[row])
         return results  # type: ignore[return-value]
 
-    def _reward(self, scored: Scored, row: int, code: str, statuses: list[str], seconds: float) -> Reward:
+    def _reward(self, scored: Scored, row: int, code: str, statuses: list[str], seconds: float,
+                details: dict[int, str]) -> Reward:
         """One candidate's reward from its row of the matrix, by ``config.reward.mode``."""
         settings = self.config.reward
         if scored.result.n_tests == 0:  # every test is INVALID: nothing can judge this sample
-            return Reward(settings.no_tests, code, statuses, "no_tests", seconds)
+            return Reward(settings.no_tests, code, statuses, "no_tests", seconds, NO_TESTS)
         if settings.mode == "fail_fast":
             statuses = _stopped_at_first_failure(statuses)
         usable = [s for s in statuses if s != "INVALID"]
@@ -412,7 +425,18 @@ class Pipeline:
             failures = [s for s in usable if s != "PASS"]
             slow = "TIMEOUT" in failures and all(s in ("TIMEOUT", "SKIPPED") for s in failures)
             reward = settings.timeout if slow and settings.timeout is not None else settings.wrong
-        return Reward(reward, code, statuses, outcome, seconds)
+        return Reward(reward, code, statuses, outcome, seconds, _first_failure(statuses, details))
+
+
+def _first_failure(statuses: list[str], details: dict[int, str]) -> str:
+    """The first failing test as a person reads it: ``test 2 ERROR: ZeroDivisionError: division by zero
+    (line 3 of <candidate>)``; the first line of the message, at most FAILURE_CHARS characters."""
+    for k, status in enumerate(statuses):
+        if status not in ("PASS", "INVALID", "SKIPPED"):
+            message = details.get(k, "").strip().split("\n", 1)[0]
+            line = f"test {k} {status}: {message}" if message else f"test {k} {status}"
+            return line if len(line) <= FAILURE_CHARS else line[:FAILURE_CHARS - 3] + "..."
+    return ""
 
 
 def _callbacks(progress: Progress | None) -> tuple[Callable[[int], None] | None, Callable[[int], None] | None]:
