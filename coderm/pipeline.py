@@ -45,7 +45,7 @@ import numpy as np
 from coderm import sources
 from coderm.aggregate import WITH_OUTPUTS, aggregate
 from coderm.config import Config, ConfigError, load_config
-from coderm.extract import extract_code
+from coderm.extract import callable_entry, extract_code
 from coderm.generate import GeneratorConfig, GeneratorError, generate_tests
 from coderm.generate.backends import Backend
 from coderm.generate.run import make_backend
@@ -437,6 +437,18 @@ def _first_failure(statuses: list[str], details: dict[int, str]) -> str:
             line = f"test {k} {status}: {message}" if message else f"test {k} {status}"
             return line if len(line) <= FAILURE_CHARS else line[:FAILURE_CHARS - 3] + "..."
     return ""
+
+
+def run_given_tests(problems: Iterable[Problem], executor: Executor, progress: Progress | None = None
+                    ) -> Iterator[tuple[Problem, PassMatrix]]:
+    """Each problem's candidates on its given tests alone, judged (checkers settled), in input order:
+    nothing mined, generated or pruned. What `coderm execute` writes and what labels from a
+    dataset's official tests are read from."""
+    jobs = (Job(p, [callable_entry(c, p.entry_point) for c in p.candidates], p.tests or [], p.entry_point)
+            for p in problems)
+    for problem, matrix in executor.run_many(jobs, *_callbacks(progress)):
+        settle_checkers(executor, problem.tests or [], matrix)
+        yield problem, matrix
 
 
 def _callbacks(progress: Progress | None) -> tuple[Callable[[int], None] | None, Callable[[int], None] | None]:

@@ -2,20 +2,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
 
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
+from coderm.evaluate.labels import label_config, with_labels
 from coderm.jsonl import write_atomic
-from coderm.loaders import NAMES, LoaderError, load
+from coderm.loaders import NAMES, LoaderError, load, options
 from coderm.loaders.records import is_local
-from executor import ExecutorConfig
+from coderm.model import ValidationError
+from executor import Executor, ExecutorConfig
 
 EXAMPLES = """examples:
   coderm convert --from humaneval --input HumanEval.jsonl.gz --samples samples.jsonl --out he.jsonl
+  coderm convert --from humaneval --input HumanEval.jsonl.gz --samples samples.jsonl --label --out he.jsonl  # samples without 'passed'
   coderm convert --from humanevalplus --input HumanEvalPlus-v0.1.0.jsonl.gz --max-inputs 50 --out he+.jsonl.gz
   coderm convert --from codet --input solutions=HumanEval_codegen16B_..._code_solution.jsonl.gz \\
       --input test_cases=HumanEval_codegen16B_..._test_case.jsonl.gz \\
@@ -48,7 +53,11 @@ def register(subparsers) -> None:
                    help="evalplus: drop inputs whose reference output exceeds N characters of JSON (default 10000)")
     p.add_argument("--splits", metavar="S,S", help="livecodebench (public,private) / codecontests (public,private,"
                                                    "generated): the test splits to keep (default: all)")
-    p.add_argument("--workers", type=int, metavar="N", help="evalplus: executor workers for reference outputs")
+    p.add_argument("--workers", type=int, metavar="N", help="executor workers for --label and for evalplus's "
+                                                            "reference outputs")
+    p.add_argument("--label", action="store_true",
+                   help="label every candidate by running it on its problem's tests (the dataset's official ones): "
+                        "correct when it passes them all; replaces labels the samples carry")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
 
@@ -69,7 +78,7 @@ def _loader_kwargs(args) -> dict:
              "max_inputs": args.max_inputs, "max_output_chars": args.max_output_chars,
              "splits": args.splits.split(",") if args.splits else None}
     kwargs.update((key, value) for key, value in flags.items() if value is not None)
-    if args.workers is not None:
+    if args.workers is not None and (not args.label or "executor_config" in options(args.source)):
         kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0, cache_path=None)
     return kwargs
 
@@ -92,12 +101,22 @@ def _check_paths(args, kwargs: dict) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
+    labels = Counter()  # problems without labels; with one candidate, labelled correct
+
     def lines(problems: Iterator[dict]) -> Iterator[str]:
-        with tqdm(desc=f"convert {args.source}", unit="problem", disable=args.quiet, file=sys.stderr) as bar:
+        with tqdm(desc=f"convert {args.source}", unit="problem", disable=args.quiet, file=sys.stderr) as bar, \
+                contextlib.ExitStack() as stack:
             try:
-                for problem in islice(problems, args.limit):
+                rows: Iterator[dict] = islice(problems, args.limit)
+                if args.label:
+                    rows = with_labels(rows, stack.enter_context(Executor(label_config(args.workers))))
+                for problem in rows:
+                    labels["none"] += problem.get("labels") is None
+                    labels["one correct"] += problem.get("labels") == [True]
                     yield json.dumps(problem, ensure_ascii=False) + "\n"
                     bar.update()
+            except ValidationError as e:
+                raise LoaderError(str(e)) from None
             finally:
                 problems.close()  # loaders are generators; this releases an executor they hold
 
@@ -110,4 +129,19 @@ def run(args) -> int:
         return EXIT_BAD_INPUT
     if not args.quiet:
         print(f"wrote {count} problems to {args.out}", file=sys.stderr)
+    for note in label_notes(count, labels["none"], labels["one correct"]):
+        print(f"note: {note}", file=sys.stderr)
     return EXIT_OK
+
+
+def label_notes(problems: int, unlabelled: int, one_correct: int) -> list[str]:
+    """What a newcomer should know before `coderm eval` reads the file: labels missing, or a file
+    whose only candidate per problem is the reference solution (every pick is right)."""
+    notes = []
+    if unlabelled:
+        notes.append(f"{unlabelled} of {problems} problems have no labels (samples without 'passed'), so `coderm "
+                     f"eval` skips them; --label labels the candidates by running the problems' tests")
+    if problems and one_correct == problems:
+        notes.append("every problem has one candidate, labelled correct (without --samples it is the reference "
+                     "solution), so `coderm eval` shows 100%; --samples gives model samples as candidates")
+    return notes

@@ -112,6 +112,9 @@ def table(reports: list[dict]) -> str:
                                                else f"{'-' if v is None else v:>{width}}" for v in cells))
     first = reports[0]
     lines.append(f"problems {first['problems']}, with labels {first['labelled']}")
+    if first["labelled"] < first["problems"]:
+        lines.append(f"{first['problems'] - first['labelled']} problems have no labels and are left out; `coderm "
+                     f"convert --samples F --label` labels model samples by running the official tests")
     for name, r in zip(names, reports):
         if r["unscored"]:
             lines.append(f"{name}: {r['unscored']} labelled problems have no score line; best-of-N counts them as misses")

@@ -9,11 +9,9 @@ from typing import Iterable, Iterator
 from coderm.cli import EXIT_BAD_INPUT
 from coderm.cli.score import add_io_options, config_from_args, fail, run_to_file
 from coderm.config import ConfigError
-from coderm.extract import callable_entry
 from coderm.model import Problem
-from coderm.pipeline import Progress
-from executor import Executor, Job
-from executor.checker import settle_checkers
+from coderm.pipeline import Progress, run_given_tests
+from executor import Executor
 
 DESCRIPTION = "Run every candidate on its problem's given tests in the sandbox and write the pass matrices."
 EXAMPLES = """examples:
@@ -36,11 +34,8 @@ def register(subparsers) -> None:
 
 
 def records(problems: Iterable[Problem], executor: Executor, progress: Progress) -> Iterator[tuple[str, dict]]:
-    jobs = (Job((p.task_id, p.tests or []), [callable_entry(c, p.entry_point) for c in p.candidates], p.tests or [],
-                p.entry_point) for p in problems)
-    for (task_id, tests), matrix in executor.run_many(jobs, progress.settled, progress.planned):
-        settle_checkers(executor, tests, matrix)
-        yield task_id, matrix.to_record(task_id)
+    for problem, matrix in run_given_tests(problems, executor, progress):
+        yield problem.task_id, matrix.to_record(problem.task_id)
 
 
 def run(args: argparse.Namespace) -> int:
