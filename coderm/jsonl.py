@@ -49,7 +49,7 @@ def read_json_lines(path: str | os.PathLike, on_error: ErrorHandler | None = Non
                 try:
                     value = json.loads(text)
                 except json.JSONDecodeError as e:
-                    _report(ValidationError(f"malformed JSON: {e.msg} at column {e.colno}", path=str(path), line=number),
+                    _report(ValidationError(f"malformed JSON: {_decode_error(e, text)}", path=str(path), line=number),
                             on_error)
                     continue
                 yield number, value
@@ -57,6 +57,14 @@ def read_json_lines(path: str | os.PathLike, on_error: ErrorHandler | None = Non
         if isinstance(e, FileNotFoundError):
             raise
         raise ValidationError(f"cannot read file: {e}", path=str(path), line=number + 1) from None
+
+
+def _decode_error(error: json.JSONDecodeError, text: str) -> str:
+    """The parser's complaint, or, when it ran out of text, that the line is cut short: a truncated
+    line (a killed writer, a copy cut off) reads "Expecting value" otherwise."""
+    if error.pos >= len(text.rstrip()):
+        return f"the line ends after {len(text.rstrip())} characters, before its JSON value does (truncated?)"
+    return f"{error.msg} at column {error.colno}"
 
 
 def read_objects(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:

@@ -57,3 +57,15 @@ def test_refuses_to_write_over_its_input_or_score_nothing(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     r = coderm("score", "--problems", "empty.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
     assert r.returncode == 2 and "no problems to score" in r.stderr and not (tmp_path / "s.jsonl").exists()
+
+
+def test_a_truncated_line_is_called_truncated(tmp_path):
+    """A line cut short (a killed writer) says so, instead of the parser's "Expecting value"."""
+    whole = json.dumps({"task_id": "a", "prompt": "", "entry_point": "f", "candidates": ["def f(): return 1"]})
+    (tmp_path / "p.jsonl").write_text(whole + "\n" + whole[:25] + "\n")
+    r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "p.jsonl:2: malformed JSON: the line ends after 25 characters" in r.stderr
+    assert "(truncated?)" in r.stderr and not (tmp_path / "s.jsonl").exists()
+    (tmp_path / "p.jsonl").write_text(whole + "\n" + whole.replace(":", ":,", 1) + "\n")
+    r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "Expecting value at column 12" in r.stderr and "truncated" not in r.stderr
