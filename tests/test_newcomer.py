@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from cli import ROOT, EXAMPLE, coderm
+from coderm.config import Config
 from executor import PassMatrix
 
 
@@ -69,3 +70,13 @@ def test_a_truncated_line_is_called_truncated(tmp_path):
     (tmp_path / "p.jsonl").write_text(whole + "\n" + whole.replace(":", ":,", 1) + "\n")
     r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
     assert r.returncode == 2 and "Expecting value at column 12" in r.stderr and "truncated" not in r.stderr
+
+
+def test_a_refused_resume_names_the_settings_that_differ(tmp_path):
+    (tmp_path / "p.jsonl").write_text(open(EXAMPLE).read())
+    (tmp_path / "s.jsonl.partial").write_text('{"task_id": "example/clamp"}\n')
+    (tmp_path / "s.jsonl.partial.config").write_text(
+        Config().with_overrides(aggregator="codet", timeout=3.0).fingerprint())
+    r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--aggregator", "passrate", cwd=tmp_path)
+    assert r.returncode == 2 and "different configuration (aggregator: \"codet\" -> \"passrate\"; " in r.stderr
+    assert "executor.timeout: 3.0 -> 1.0)" in r.stderr and not (tmp_path / "s.jsonl").exists()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from typing import Iterable, Iterator
 
@@ -43,5 +42,5 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
-    key = json.dumps({"command": "execute", "executor": config.executor.verdict_key()}, sort_keys=True)
-    return run_to_file(args, config, hashlib.sha256(key.encode()).hexdigest(), records, verb="executed")
+    key = json.dumps({"command": "execute", "executor": config.executor.verdict_key()}, sort_keys=True, default=str)
+    return run_to_file(args, config, key, records, verb="executed")
