@@ -80,3 +80,15 @@ def test_a_refused_resume_names_the_settings_that_differ(tmp_path):
     r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--aggregator", "passrate", cwd=tmp_path)
     assert r.returncode == 2 and "different configuration (aggregator: \"codet\" -> \"passrate\"; " in r.stderr
     assert "executor.timeout: 3.0 -> 1.0)" in r.stderr and not (tmp_path / "s.jsonl").exists()
+
+
+def test_an_unreachable_hub_fails_at_once_with_what_to_do(tmp_path):
+    """Without network, `convert --from humaneval` used to retry the Hub for about 25 s."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+    start = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "coderm", "convert", "--from", "humaneval", "--out", "he.jsonl"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env={**env, "PYTHONPATH": str(ROOT), "HF_ENDPOINT": "http://127.0.0.1:1"})  # nothing listens
+    assert r.returncode == 2 and time.monotonic() - start < 15
+    assert "the Hugging Face Hub cannot be reached (127.0.0.1:1: Connection refused)" in r.stderr
+    assert "--input FILE" in r.stderr and "Retrying" not in r.stderr and list(tmp_path.iterdir()) == []

@@ -32,7 +32,8 @@ EXAMPLES = """examples:
   coderm convert --from livecodebench --splits public --out lcb.jsonl              # functional: call tests
 
 --input takes a path (repeatable) or NAME=PATH for loaders with named files (codet);
-without --input a loader reads its Hugging Face Hub dataset (network needed).
+without --input a loader reads its Hugging Face Hub dataset (network needed: an unreachable Hub is
+reported at once; HF_HUB_OFFLINE=1 reads a copy cached by an earlier run).
 """
 
 
