@@ -12,6 +12,7 @@ Prints both and the ratios base / light.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,9 +29,14 @@ def tree_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
-def build_wheel(out: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)], check=True)
-    return next(out.glob("coderm-*.whl"))
+def build_wheel(work: Path) -> Path:
+    """The checkout's wheel, built from a copy (a build leaves build/ and *.egg-info where it runs)."""
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__",
+                                                                 ".coderm-cache", ".pytest_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "wheel"),
+                    str(source)], check=True)
+    return next((work / "wheel").glob("coderm-*.whl"))
 
 
 def measure(name: str, wheel: Path, work: Path) -> dict:
@@ -65,7 +71,7 @@ def main() -> int:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        wheel = build_wheel(work / "wheel")
+        wheel = build_wheel(work)
         rows = [measure(name, wheel, work) for name in ("base", "light")]
     for r in rows:
         status = "ok" if r["first_command_ok"] else f"FAILED: {r['why']}"
