@@ -9,7 +9,6 @@ so a bad setting stops a run before anything is written.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,13 +220,14 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     def fingerprint(self) -> str:
-        """Digest of everything that can change a score line (a resumed run must match it)."""
+        """Everything that can change a score line, as canonical JSON text: a resumed run must match
+        it, and a refused one is told which keys differ (``coderm.jsonl.ResumableOutput``)."""
         key = {"aggregator": self.aggregator, "mined_tests": self.mined_tests, "generator": self.generator,
                "executor": self.executor.verdict_key(), "budget": dataclasses.asdict(self.budget),
                "prune": self.prune, "extract": dataclasses.asdict(self.extract)}
         if self.select != SelectConfig():  # keeps the fingerprints of runs without selection as they were
             key["select"] = dataclasses.asdict(self.select)
-        return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+        return json.dumps(key, sort_keys=True, default=str)
 
     def key(self) -> str:
         """A stable text of the whole config (configs hold lists and dicts, so they are not hashable)."""

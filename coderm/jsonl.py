@@ -49,7 +49,7 @@ def read_json_lines(path: str | os.PathLike, on_error: ErrorHandler | None = Non
                 try:
                     value = json.loads(text)
                 except json.JSONDecodeError as e:
-                    _report(ValidationError(f"malformed JSON: {e.msg} at column {e.colno}", path=str(path), line=number),
+                    _report(ValidationError(f"malformed JSON: {_decode_error(e, text)}", path=str(path), line=number),
                             on_error)
                     continue
                 yield number, value
@@ -57,6 +57,14 @@ def read_json_lines(path: str | os.PathLike, on_error: ErrorHandler | None = Non
         if isinstance(e, FileNotFoundError):
             raise
         raise ValidationError(f"cannot read file: {e}", path=str(path), line=number + 1) from None
+
+
+def _decode_error(error: json.JSONDecodeError, text: str) -> str:
+    """The parser's complaint, or, when it ran out of text, that the line is cut short: a truncated
+    line (a killed writer, a copy cut off) reads "Expecting value" otherwise."""
+    if error.pos >= len(text.rstrip()):
+        return f"the line ends after {len(text.rstrip())} characters, before its JSON value does (truncated?)"
+    return f"{error.msg} at column {error.colno}"
 
 
 def read_objects(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
@@ -135,6 +143,31 @@ class ResumeError(Exception):
     """An existing partial output cannot be continued (it came from a different configuration)."""
 
 
+def _differences(then: str | None, now: str) -> str:
+    """``key: then -> now`` for each setting two JSON fingerprints disagree on (nested keys dotted);
+    "" when either is not a JSON object (a partial file from an older version kept a digest)."""
+    try:
+        old, new = json.loads(then or ""), json.loads(now)
+    except ValueError:
+        return ""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return ""
+    old, new = _flat(old), _flat(new)
+    unset = object()
+    return "; ".join(f"{key}: {json.dumps(old.get(key))} -> {json.dumps(new.get(key))}"
+                     for key in sorted(old.keys() | new.keys()) if old.get(key, unset) != new.get(key, unset))
+
+
+def _flat(values: dict, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 class ResumableOutput:
     """Line-keyed output that survives being killed.
 
@@ -156,8 +189,10 @@ class ResumableOutput:
         if self.partial.exists():
             stored = self._config.read_text() if self._config.exists() else None
             if stored != fingerprint:
-                raise ResumeError(f"{self.partial} was written with a different configuration; "
-                                  f"delete it (and {self._config.name}) to start over, or rerun with the same settings")
+                differ = _differences(stored, fingerprint)
+                raise ResumeError(f"{self.partial} was written with a different configuration"
+                                  f"{f' ({differ})' if differ else ''}; delete it (and {self._config.name}) to "
+                                  f"start over, or rerun with the same settings")
             self._recover()
         else:
             self._config.write_text(fingerprint)

@@ -38,14 +38,14 @@ from collections import deque
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from coderm import sources
 from coderm.aggregate import WITH_OUTPUTS, aggregate
 from coderm.config import Config, ConfigError, load_config
-from coderm.extract import extract_code
+from coderm.extract import callable_entry, extract_code
 from coderm.generate import GeneratorConfig, GeneratorError, generate_tests
 from coderm.generate.backends import Backend
 from coderm.generate.run import make_backend
@@ -65,6 +65,9 @@ from executor.languages import PYTHON, canonical
 
 PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed
 RECORD_ONLY = "record-only test (no expected output): not a verdict"
+NO_CODE = "no code in the reply"
+NO_TESTS = "no usable test for this sample"
+FAILURE_CHARS = 300  # the longest failure line a reward carries
 
 
 @dataclass
@@ -82,6 +85,13 @@ class Scored:
         """Each candidate's status names, in input order; [] for a candidate pruned before execution."""
         return self._by_candidate(self.matrix.status_names(), [])
 
+    def candidate_details(self) -> list[dict[int, str]]:
+        """Each candidate's messages by test column (errors, output tails), in input order; {} for a pruned one."""
+        rows: list[dict[int, str]] = [{} for _ in range(self.matrix.shape[0])]
+        for (i, j), detail in self.matrix.details.items():
+            rows[i][j] = detail
+        return self._by_candidate(rows, {})
+
     def candidate_seconds(self) -> list[float]:
         """Each candidate's execution time over its tests, in input order; 0 for a pruned one."""
         return self._by_candidate([float(s) for s in self.matrix.seconds.sum(axis=1)], 0.0)
@@ -91,6 +101,14 @@ class Scored:
             return rows
         row = {s: k for k, s in enumerate(self.pruned.survivors)}
         return [rows[row[int(r)]] if int(r) in row else pruned for r in self.pruned.representative]
+
+
+class Progress(Protocol):
+    """Where a long run reports its test cells (the CLI's progress bar)."""
+
+    def planned(self, cells: int) -> None: ...
+
+    def settled(self, cells: int) -> None: ...
 
 
 @dataclass
@@ -113,22 +131,24 @@ class Reward:
     """One completion's reward and why: the code that ran, each test's status, and the outcome:
     ``passed`` (every usable test), ``failed``, ``no_code`` (nothing to run in the reply) or
     ``no_tests`` (the sample has no usable test). ``reward`` is None only for ``no_tests`` with
-    ``reward.no_tests: null``."""
+    ``reward.no_tests: null``. ``failure``: why it did not pass, in one line a person can read (the
+    first failing test's status and message); "" when it passed."""
 
     reward: float | None
     code: str
     statuses: list[str]
     outcome: str
     seconds: float = 0.0
+    failure: str = ""
 
     def details(self) -> dict[str, float | int | str]:
-        """What a trainer logs: the same keys for every completion, numbers but for ``outcome``."""
+        """What a trainer logs: the same keys for every completion, numbers but for ``outcome`` and ``failure``."""
         counts = {name: self.statuses.count(name) for name in ("PASS", *_FAILURES)}
         n_tests = len(self.statuses) - counts["INVALID"]
         return {"passed": counts["PASS"], "n_tests": n_tests, "pass_rate": counts["PASS"] / n_tests if n_tests else 0.0,
                 "acc": float(self.outcome == "passed"), "no_code": float(self.outcome == "no_code"),
                 "no_tests": float(self.outcome == "no_tests"), **{name.lower(): counts[name] for name in _FAILURES},
-                "exec_seconds": round(self.seconds, 4), "outcome": self.outcome}
+                "seconds": round(self.seconds, 4), "outcome": self.outcome, "failure": self.failure}
 
     def to_json(self) -> dict[str, Any]:
         return {"reward": self.reward, "statuses": self.statuses, **self.details()}
@@ -177,16 +197,18 @@ class Pipeline:
 
     # -- problems -> scores ---------------------------------------------------------------------
 
-    def score(self, problems: Iterable[Problem], executor: Executor | None = None,
-              selection: bool = True) -> Iterator[Scored]:
+    def score(self, problems: Iterable[Problem], executor: Executor | None = None, selection: bool = True,
+              progress: Progress | None = None) -> Iterator[Scored]:
         """Score problems in input order while the executor keeps every worker busy across problems;
-        then ``config.select`` picks among the best (``selection=False``: rewards neither debug nor select)."""
+        then ``config.select`` picks among the best (``selection=False``: rewards neither debug nor select).
+        ``progress``: told of the test cells as the executor opens and settles them (``Executor.run_many``)."""
         executor = executor or self.executor
         lineages: deque[dict] = deque()
         if selection and self.config.select.debug_rounds:  # rewards score completions as they came
             problems = _noting(self.debug(problems, executor), lineages)
         adaptive = self.config.budget.allocator == "adaptive" and self.config.budget.tests is not None
-        runs = self._adaptive(problems, executor) if adaptive else executor.run_many(self._jobs(problems, executor))
+        runs = (self._adaptive(problems, executor, progress) if adaptive else
+                executor.run_many(self._jobs(problems, executor), *_callbacks(progress)))
         for (problem, tests, pruned, chosen), matrix in runs:
             if chosen is None:
                 settle_checkers(executor, tests, matrix)
@@ -231,7 +253,7 @@ class Pipeline:
                 survivors, languages = _survivors(problem, result)
                 yield Job((problem, tests, result, None), survivors, tests, problem.entry_point, language=languages)
 
-    def _adaptive(self, problems: Iterable[Problem], executor: Executor
+    def _adaptive(self, problems: Iterable[Problem], executor: Executor, progress: Progress | None
                   ) -> Iterator[tuple[tuple[Problem, list[Any], PruneResult | None, list[int]], PassMatrix]]:
         """The ``adaptive`` budget: per batch, tests run in rounds (``difficulty.allocate_adaptive``),
         every problem of a round in flight together through ``run_many``; each problem's rounds are
@@ -249,7 +271,7 @@ class Pipeline:
                 jobs = (Job(i, survivors[i], [pools[i][t] for t in idx], batch[i].entry_point, language=languages[i])
                         for i, idx in req.items())
                 out = {}
-                for i, matrix in executor.run_many(jobs):
+                for i, matrix in executor.run_many(jobs, *_callbacks(progress)):
                     tests = [pools[i][t] for t in req[i]]
                     settle_checkers(executor, tests, matrix)
                     _unjudged(tests, matrix)
@@ -342,10 +364,7 @@ class Pipeline:
         statuses = matrix.statuses
         n, t = statuses.shape
         usable = np.flatnonzero(~(statuses == Status.INVALID).all(axis=0)) if n else np.arange(0)
-        stats: dict[str, Any] = {
-            "executed_pairs": int((statuses != Status.SKIPPED).sum()),
-            "seconds": round(float(matrix.seconds.sum()), 4),
-        }
+        stats: dict[str, Any] = matrix.run_stats()
         if n and t - len(usable):
             stats["invalid_tests"] = t - len(usable)
         if n == 0 or len(usable) == 0:
@@ -378,9 +397,9 @@ class Pipeline:
             except (TypeError, ValueError) as e:
                 raise ValidationError(f"completion {i}: {e}") from None
             if not code:
-                results[i] = Reward(settings.no_code, "", [], "no_code")
+                results[i] = Reward(settings.no_code, "", [], "no_code", failure=NO_CODE)
             elif not sample.tests:
-                results[i] = Reward(settings.no_tests, code, [], "no_tests")
+                results[i] = Reward(settings.no_tests, code, [], "no_tests", failure=NO_TESTS)
             else:
                 key = (json.dumps(sample.tests, sort_keys=True, default=str), sample.entry_point)
                 groups.setdefault(key, []).append((i, code))
@@ -394,16 +413,17 @@ class Pipeline:
             except ValidationError as e:
                 raise ValidationError(f"sample {members[0][0]}: {e}") from None
         for scored, members in zip(self.score(problems, selection=False), groups.values()):
-            statuses, seconds = scored.candidate_statuses(), scored.candidate_seconds()
+            statuses, seconds, details = scored.candidate_statuses(), scored.candidate_seconds(), scored.candidate_details()
             for row, (i, code) in enumerate(members):
-                results[i] = self._reward(scored, row, code, statuses[row], seconds[row])
+                results[i] = self._reward(scored, row, code, statuses[row], seconds[row], details[row])
         return results  # type: ignore[return-value]
 
-    def _reward(self, scored: Scored, row: int, code: str, statuses: list[str], seconds: float) -> Reward:
+    def _reward(self, scored: Scored, row: int, code: str, statuses: list[str], seconds: float,
+                details: dict[int, str]) -> Reward:
         """One candidate's reward from its row of the matrix, by ``config.reward.mode``."""
         settings = self.config.reward
         if scored.result.n_tests == 0:  # every test is INVALID: nothing can judge this sample
-            return Reward(settings.no_tests, code, statuses, "no_tests", seconds)
+            return Reward(settings.no_tests, code, statuses, "no_tests", seconds, NO_TESTS)
         if settings.mode == "fail_fast":
             statuses = _stopped_at_first_failure(statuses)
         usable = [s for s in statuses if s != "INVALID"]
@@ -416,7 +436,35 @@ class Pipeline:
             failures = [s for s in usable if s != "PASS"]
             slow = "TIMEOUT" in failures and all(s in ("TIMEOUT", "SKIPPED") for s in failures)
             reward = settings.timeout if slow and settings.timeout is not None else settings.wrong
-        return Reward(reward, code, statuses, outcome, seconds)
+        return Reward(reward, code, statuses, outcome, seconds, _first_failure(statuses, details))
+
+
+def _first_failure(statuses: list[str], details: dict[int, str]) -> str:
+    """The first failing test as a person reads it: ``test 2 ERROR: ZeroDivisionError: division by zero
+    (line 3 of <candidate>)``; the first line of the message, at most FAILURE_CHARS characters."""
+    for k, status in enumerate(statuses):
+        if status not in ("PASS", "INVALID", "SKIPPED"):
+            message = details.get(k, "").strip().split("\n", 1)[0]
+            line = f"test {k} {status}: {message}" if message else f"test {k} {status}"
+            return line if len(line) <= FAILURE_CHARS else line[:FAILURE_CHARS - 3] + "..."
+    return ""
+
+
+def run_given_tests(problems: Iterable[Problem], executor: Executor, progress: Progress | None = None
+                    ) -> Iterator[tuple[Problem, PassMatrix]]:
+    """Each problem's candidates on its given tests alone, judged (checkers settled), in input order:
+    nothing mined, generated or pruned. What `coderm execute` writes and what labels from a
+    dataset's official tests are read from."""
+    jobs = (Job(p, [callable_entry(c, p.entry_point) if lang == PYTHON else c for c, lang in zip(p.candidates, p.languages())],
+                p.tests or [], p.entry_point, language=p.languages()) for p in problems)
+    for problem, matrix in executor.run_many(jobs, *_callbacks(progress)):
+        settle_checkers(executor, problem.tests or [], matrix)
+        yield problem, matrix
+
+
+def _callbacks(progress: Progress | None) -> tuple[Callable[[int], None] | None, Callable[[int], None] | None]:
+    """``Executor.run_many``'s progress and planned callbacks from a Progress."""
+    return (progress.settled, progress.planned) if progress is not None else (None, None)
 
 
 def _survivors(problem: Problem, pruned: PruneResult | None) -> tuple[list[str], list[str]]:

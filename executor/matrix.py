@@ -11,6 +11,25 @@ _REPR_ROWS = 5  # rows shown by repr()
 
 
 @dataclass
+class RunCounts:
+    """What running one problem took, in the words of every stats output (``PassMatrix.run_stats``):
+    distinct cells after duplicate candidates and tests are merged, how many of them the sandbox ran
+    (a rerun at the ceiling counts again) and how many came from the cell cache, and the wall time from
+    the problem entering the executor to its last verdict (problems overlap, so these do not add up
+    to a run's time)."""
+
+    unique_cells: int = 0
+    executed_cells: int = 0
+    cached_cells: int = 0
+    wall_seconds: float = 0.0
+
+    def __add__(self, other: "RunCounts") -> "RunCounts":
+        """Rounds of one problem run one after another: their counts and times add up."""
+        return RunCounts(self.unique_cells + other.unique_cells, self.executed_cells + other.executed_cells,
+                         self.cached_cells + other.cached_cells, self.wall_seconds + other.wall_seconds)
+
+
+@dataclass
 class PassMatrix:
     """Statuses, timings and evidence of one problem, in input order.
 
@@ -25,6 +44,7 @@ class PassMatrix:
     seconds: np.ndarray
     details: dict[tuple[int, int], str] = field(default_factory=dict)
     outputs: dict[tuple[int, int], str] = field(default_factory=dict)
+    run: RunCounts = field(default_factory=RunCounts)
 
     @classmethod
     def empty(cls, n_candidates: int, n_tests: int, status: Status = Status.SKIPPED) -> "PassMatrix":
@@ -49,7 +69,7 @@ class PassMatrix:
         joined = cls(np.concatenate([m.statuses for m in parts], axis=1) if parts else
                      np.zeros((n_candidates, 0), dtype=np.uint8),
                      np.concatenate([m.seconds for m in parts], axis=1) if parts else
-                     np.zeros((n_candidates, 0), dtype=np.float32))
+                     np.zeros((n_candidates, 0), dtype=np.float32), run=sum((m.run for m in parts), RunCounts()))
         offset = 0
         for m in parts:
             for source, target in ((m.details, joined.details), (m.outputs, joined.outputs)):
@@ -70,7 +90,7 @@ class PassMatrix:
         for k, r in enumerate(rows.tolist()):
             new_rows.setdefault(r, []).append(k)
         new_col = {c: k for k, c in enumerate(cols.tolist())}
-        picked = PassMatrix(self.statuses[np.ix_(rows, cols)], self.seconds[np.ix_(rows, cols)])
+        picked = PassMatrix(self.statuses[np.ix_(rows, cols)], self.seconds[np.ix_(rows, cols)], run=self.run)
         for source, target in ((self.details, picked.details), (self.outputs, picked.outputs)):
             for (i, j), value in source.items():
                 if j in new_col:
@@ -89,6 +109,15 @@ class PassMatrix:
         more = f", ... {self.shape[0] - _REPR_ROWS} more rows" if self.shape[0] > _REPR_ROWS else ""
         return f"PassMatrix({self.shape[0]} candidates x {self.shape[1]} tests; {counts}; rows {rows}{more})"
 
+    def run_stats(self) -> dict[str, int | float]:
+        """The stats every output shares (`coderm score`'s ``stats``, `coderm execute`'s line, rewards):
+        ``executed_pairs`` (candidate x test pairs with a verdict, duplicates counted), ``seconds`` (their
+        summed run time in the sandbox, not wall time) and the ``RunCounts``."""
+        return {"executed_pairs": int((self.statuses != Status.SKIPPED).sum()),
+                "seconds": round(float(self.seconds.sum()), 4),
+                "unique_cells": self.run.unique_cells, "executed_cells": self.run.executed_cells,
+                "cached_cells": self.run.cached_cells, "wall_seconds": round(self.run.wall_seconds, 4)}
+
     def to_record(self, task_id: str) -> dict:
-        """The `coderm execute` output line of DESIGN.md."""
-        return {"task_id": task_id, "statuses": self.status_names(), "seconds": round(float(self.seconds.sum()), 4)}
+        """The `coderm execute` output line of DESIGN.md, with the shared run stats."""
+        return {"task_id": task_id, "statuses": self.status_names(), **self.run_stats()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import reprlib
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -15,7 +16,7 @@ from executor.config import ExecutorConfig
 from executor.deadlines import Peers
 from executor.distributed import RayPool
 from executor.languages import PYTHON, Toolchain, available, canonical, find, missing as toolchain_missing
-from executor.matrix import PassMatrix
+from executor.matrix import PassMatrix, RunCounts
 from executor.pool import ExecutorStalled, Task, WorkerPool
 from executor.scheduler import Scheduler, Stream
 from executor.sandbox import Containment
@@ -110,6 +111,8 @@ class _Problem:
     undecided: dict[int, list[tuple[int, float]]] = field(default_factory=dict)  # row -> overruns (col, deadline)
     split: set[int] = field(default_factory=set)  # fail_fast rows sent in two parts (FAIL_FAST_SPLIT)
     later: dict[int, np.ndarray] = field(default_factory=dict)  # row -> the second part, sent once the first passed
+    run: RunCounts = field(default_factory=RunCounts)
+    opened: float = field(default_factory=time.perf_counter)
 
     def record(self, ui: int, uj: int, status: int, seconds: float, detail: str, output: str | None) -> None:
         self.statuses[ui, uj] = status
@@ -122,7 +125,8 @@ class _Problem:
     def expand(self) -> PassMatrix:
         """The matrix in input order, duplicates filled in."""
         ci, ti = self.cand_index, self.test_index
-        matrix = PassMatrix(self.statuses[np.ix_(ci, ti)], self.seconds[np.ix_(ci, ti)])
+        run = dataclasses.replace(self.run, unique_cells=self.statuses.size, wall_seconds=time.perf_counter() - self.opened)
+        matrix = PassMatrix(self.statuses[np.ix_(ci, ti)], self.seconds[np.ix_(ci, ti)], run=run)
         if self.details or self.outputs:
             rows, cols = _positions(ci), _positions(ti)
             for source, target in ((self.details, matrix.details), (self.outputs, matrix.outputs)):
@@ -190,12 +194,15 @@ class Executor:
             return matrix
         raise AssertionError("unreachable")
 
-    def run_many(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None) -> Iterator[tuple[Any, PassMatrix]]:
+    def run_many(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None,
+                 planned: Callable[[int], None] | None = None) -> Iterator[tuple[Any, PassMatrix]]:
         """Stream (key, matrix) in input order while keeping every worker busy across problem boundaries.
 
         The parent's memory grows with the workers and the largest problem, not with the run (see
         CELLS_IN_FLIGHT_PER_WORKER). ``progress`` is called with the number of cells each finished
-        candidate (or cache hit) settles.
+        candidate (or cache hit) settles; ``planned`` with the number of cells of each job as it opens
+        (unique candidates x unique tests), so the two sums agree once the call finishes: a progress
+        bar's done and total.
         """
         scheduler = self.start()
         stream = Stream()
@@ -215,6 +222,8 @@ class Executor:
                         break
                     order.append(self._open(job, scheduler, stream, progress))
                     open_cells += order[-1].statuses.size
+                    if planned:
+                        planned(order[-1].statuses.size)
                 while order and order[0].waiting == 0:
                     problem = order.pop(0)
                     open_cells -= problem.statuses.size
@@ -268,6 +277,7 @@ class Executor:
             with self._lock:
                 hits = self._cache.get_many([k for row in problem.keys for k in row])
                 self.stats["cached_cells"] += len(hits)
+            problem.run.cached_cells = len(hits)
             for ui, row in enumerate(problem.keys):
                 for uj, key in enumerate(row):
                     if key in hits:
@@ -362,6 +372,7 @@ class Executor:
         self._settled(problem, ui, done, task.attempts, progress)
         with self._lock:
             self.stats["executed_cells"] += len(cells)
+        problem.run.executed_cells += len(cells)
         last = problem.waiting == 0  # nothing else of the problem runs: no evidence is coming
         for row in list(problem.undecided):
             self._decide(problem, row, last, scheduler, stream, progress)

@@ -1,7 +1,7 @@
 """`coderm score` of this checkout against another one (e.g. the last release), side by side.
 
     git worktree add /tmp/base <REV>
-    python scripts/compare_score.py --baseline /tmp/base --problems ../shared/data/codet/humaneval_codegen16b.problems.jsonl.gz
+    python scripts/compare_score.py --baseline /tmp/base    # --problems F: default, CodeT's HumanEval file
 
 For each side: one cold run (fresh cell cache) with the default aggregator, timed, then a run per
 other aggregator from that side's cache. Prints wall times and their ratio, and for every aggregator
@@ -22,6 +22,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts.shared_data import DATA, require  # noqa: E402
+
 AGGREGATORS = ("consensus", "passrate", "coderm", "codet", "mbr")
 
 
@@ -54,12 +58,13 @@ def compare(base: Path, ours: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--baseline", required=True, type=Path, help="a checkout of the code to compare against")
-    ap.add_argument("--problems", required=True)
+    ap.add_argument("--problems", type=Path, default=DATA / "codet" / "humaneval_codegen16b.problems.jsonl.gz")
     ap.add_argument("--workers", type=int)
     ap.add_argument("--repeats", type=int, default=1,
                     help="cold runs per side, alternating which goes first (load drifts hit both alike)")
     args = ap.parse_args()
-    problems = str(Path(args.problems).resolve())
+    require(args.problems)
+    problems = str(args.problems.resolve())
     sides = {"baseline": args.baseline.resolve(), "ours": ROOT}
     with tempfile.TemporaryDirectory() as tmp:
         seconds: dict[str, list[float]] = {side: [] for side in sides}

@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coderm.aggregate import aggregate  # noqa: E402
 from difficulty import (GainCurves, allocate_adaptive, allocate_curves, allocate_equal,  # noqa: E402
                         allocate_greedy, allocate_separation, make_estimator, pass_rates_from_labels)
+from scripts.shared_data import DATA, require  # noqa: E402
 
-DEFAULT_PROBLEMS = Path(__file__).resolve().parents[2] / "shared/data/codet/humaneval_codegen16b.problems.jsonl.gz"
+DEFAULT_PROBLEMS = DATA / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
 BUDGETS = (1, 2, 4, 8, 16, 32)
 PASS = 0  # executor.Status.PASS
 
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budgets", type=lambda s: [int(x) for x in s.split(",")], default=list(BUDGETS))
     ap.add_argument("--out-dir", type=Path, default=Path("difficulty_eval"))
     args = ap.parse_args(argv)
+    require(args.problems, *([args.matrix] if args.matrix else []))
 
     problems = read_problems(args.problems)
     if args.matrix:

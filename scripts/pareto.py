@@ -15,8 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from coderm.cli import main  # noqa: E402
+from scripts.shared_data import DATA, require  # noqa: E402
 
-DEFAULT_PROBLEMS = Path(__file__).resolve().parents[2] / "shared/data/codet/humaneval_codegen16b.problems.jsonl.gz"
+DEFAULT_PROBLEMS = DATA / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
 
 
 def run() -> int:
@@ -26,6 +27,7 @@ def run() -> int:
     parser.add_argument("--limit", type=int, help="evaluate the first N problems (the ORM trains on all)")
     parser.add_argument("--workers", type=int)
     args = parser.parse_args()
+    require(Path(args.problems))
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     orm = out / "orm.pkl"

@@ -22,7 +22,8 @@ import dataclasses
 from coderm import loaders
 from coderm.jsonl import read_labelled
 from coderm.model import Problem
-from executor import Executor, ExecutorConfig, Job
+from coderm.evaluate.labels import with_labels
+from executor import Executor, ExecutorConfig
 from scripts.shared_data import DATA, require
 
 CODET_FILE = DATA / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
@@ -55,9 +56,8 @@ def codecontests_pool(limit: int | None, executor_config: ExecutorConfig) -> lis
     """CodeContests problems with public tests as tests and labels from running the hidden ones."""
     require(CONTESTS_PROBLEMS, CONTESTS_CANDIDATES)
     raw = list(loaders.load("stdio", inputs=str(CONTESTS_PROBLEMS), samples=str(CONTESTS_CANDIDATES)))[:limit]
-    jobs = (Job(k, p["candidates"], p["tests"], None) for k, p in enumerate(raw))
     with Executor(dataclasses.replace(executor_config, fail_fast=True)) as ex:  # a label needs the first failure only
-        labels = {k: m.passed.all(axis=1).tolist() for k, m in ex.run_many(jobs)}
+        labels = dict(enumerate(p["labels"] for p in with_labels(raw, ex)))
     agree = sum(a == b for k, p in enumerate(raw) for a, b in zip(labels[k], p["labels"] or []))
     print(f"CodeContests labels from the hidden tests: {sum(map(sum, labels.values()))} correct of "
           f"{sum(map(len, labels.values()))}; agree with the file's is_solved on {agree}")

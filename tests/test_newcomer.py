@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from cli import ROOT, EXAMPLE, coderm
+from coderm.config import Config
 from executor import PassMatrix
 
 
@@ -57,3 +58,37 @@ def test_refuses_to_write_over_its_input_or_score_nothing(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     r = coderm("score", "--problems", "empty.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
     assert r.returncode == 2 and "no problems to score" in r.stderr and not (tmp_path / "s.jsonl").exists()
+
+
+def test_a_truncated_line_is_called_truncated(tmp_path):
+    """A line cut short (a killed writer) says so, instead of the parser's "Expecting value"."""
+    whole = json.dumps({"task_id": "a", "prompt": "", "entry_point": "f", "candidates": ["def f(): return 1"]})
+    (tmp_path / "p.jsonl").write_text(whole + "\n" + whole[:25] + "\n")
+    r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "p.jsonl:2: malformed JSON: the line ends after 25 characters" in r.stderr
+    assert "(truncated?)" in r.stderr and not (tmp_path / "s.jsonl").exists()
+    (tmp_path / "p.jsonl").write_text(whole + "\n" + whole.replace(":", ":,", 1) + "\n")
+    r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "Expecting value at column 12" in r.stderr and "truncated" not in r.stderr
+
+
+def test_a_refused_resume_names_the_settings_that_differ(tmp_path):
+    (tmp_path / "p.jsonl").write_text(open(EXAMPLE).read())
+    (tmp_path / "s.jsonl.partial").write_text('{"task_id": "example/clamp"}\n')
+    (tmp_path / "s.jsonl.partial.config").write_text(
+        Config().with_overrides(aggregator="codet", timeout=3.0).fingerprint())
+    r = coderm("score", "--problems", "p.jsonl", "--out", "s.jsonl", "--aggregator", "passrate", cwd=tmp_path)
+    assert r.returncode == 2 and "different configuration (aggregator: \"codet\" -> \"passrate\"; " in r.stderr
+    assert "executor.timeout: 3.0 -> 1.0)" in r.stderr and not (tmp_path / "s.jsonl").exists()
+
+
+def test_an_unreachable_hub_fails_at_once_with_what_to_do(tmp_path):
+    """Without network, `convert --from humaneval` used to retry the Hub for about 25 s."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+    start = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "coderm", "convert", "--from", "humaneval", "--out", "he.jsonl"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env={**env, "PYTHONPATH": str(ROOT), "HF_ENDPOINT": "http://127.0.0.1:1"})  # nothing listens
+    assert r.returncode == 2 and time.monotonic() - start < 15
+    assert "the Hugging Face Hub cannot be reached (127.0.0.1:1: Connection refused)" in r.stderr
+    assert "--input FILE" in r.stderr and "Retrying" not in r.stderr and list(tmp_path.iterdir()) == []

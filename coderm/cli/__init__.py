@@ -21,6 +21,21 @@ EPILOG = """examples:
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def add_limit(parser: argparse.ArgumentParser) -> None:
+    """``--limit N``: only the first N problems of the input, for a quick try of a big file."""
+    parser.add_argument("--limit", type=_positive, metavar="N", help="only the first N problems of the input")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _version() -> str:
     try:
         return importlib.metadata.version("coderm")

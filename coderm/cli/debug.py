@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from typing import Iterable, Iterator
 
@@ -10,7 +9,7 @@ from coderm.cli import EXIT_BAD_INPUT
 from coderm.cli.score import add_io_options, config_from_args, fail, print_model_calls, run_to_file
 from coderm.config import ConfigError
 from coderm.model import Problem
-from coderm.pipeline import Pipeline
+from coderm.pipeline import Pipeline, Progress
 from executor import Executor
 
 DESCRIPTION = ("Revise the candidates that fail their problem's visible tests with a model, given the failures, "
@@ -46,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
 
-    def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
+    def records(problems: Iterable[Problem], executor: Executor, progress: Progress) -> Iterator[tuple[str, dict]]:
         for problem, lineage in pipeline.debug(problems, executor):
             yield problem.task_id, {**problem.to_json(), "meta": {**problem.meta, "debug": lineage}}
 
-    key = json.dumps({"command": "debug", "config": config.fingerprint()}, sort_keys=True)
-    code = run_to_file(args, config, hashlib.sha256(key.encode()).hexdigest(), records, verb="debugged")
+    key = json.dumps({"command": "debug", "config": json.loads(config.fingerprint())}, sort_keys=True)
+    code = run_to_file(args, config, key, records, verb="debugged")
     print_model_calls(config, pipeline)
     return code

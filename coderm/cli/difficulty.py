@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.jsonl import read_objects
 from coderm.model import ValidationError
 from difficulty import ESTIMATOR_NAMES, EstimatorError, load_estimator, make_estimator, pass_rates_from_labels
@@ -44,7 +44,7 @@ def first_round(matrices: Path, problems: list[dict], k: int) -> list[np.ndarray
 
 def train(args) -> int:
     try:
-        problems = read_jsonl(args.problems)
+        problems = read_jsonl(args.problems)[:args.limit]
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
         probe = {"model_path": args.model_path, "layer": args.layer, "pooling": args.pooling, "epochs": args.epochs}
         est = make_estimator(args.estimator, **(probe if args.estimator == "probe" else {}))  # the probe's options
@@ -59,7 +59,7 @@ def train(args) -> int:
 
 def predict(args) -> int:
     try:
-        problems = read_jsonl(args.problems)
+        problems = read_jsonl(args.problems)[:args.limit]
         passed = first_round(args.matrices, problems, args.first_round) if args.matrices else None
         lam = load_estimator(args.model).predict(problems, passed=passed)
     except ValueError as e:  # bad input, EstimatorError included
@@ -71,8 +71,20 @@ def predict(args) -> int:
     return EXIT_OK
 
 
+EXAMPLES = """examples:
+  coderm difficulty train --problems labelled.jsonl.gz --out difficulty.pkl
+  coderm difficulty train --problems labelled.jsonl.gz --matrices matrices.jsonl --first-round 2 --out difficulty.pkl
+  coderm difficulty predict --problems problems.jsonl --model difficulty.pkl --out lambda.jsonl
+  coderm score --problems problems.jsonl --out scores.jsonl --budget 8 --allocator greedy --difficulty-model difficulty.pkl
+
+λ is the fraction of a problem's candidates that are correct (from the labels when training);
+--matrices (a `coderm execute` output) adds the first round's execution signals.
+"""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("difficulty", help="estimate per-problem pass rates (λ) for test-budget allocation")
+    p = sub.add_parser("difficulty", help="estimate per-problem pass rates (λ) for test-budget allocation",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     dsub = p.add_subparsers(dest="difficulty_command", metavar="ACTION", required=True)
 
     def common(q):
@@ -80,8 +92,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--matrices", type=Path, help="`coderm execute` output: first-round execution signals")
         q.add_argument("--first-round", type=int, default=1, help="tests per problem in the first round (default 1)")
         q.add_argument("--out", type=Path, required=True)
+        add_limit(q)
 
-    t = dsub.add_parser("train", help="fit an estimator on problems with labels; λ = fraction of correct candidates")
+    t = dsub.add_parser("train", help="fit an estimator on problems with labels; λ = fraction of correct candidates",
+                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     common(t)
     t.add_argument("--estimator", choices=ESTIMATOR_NAMES, default="features")
     t.add_argument("--model-path", default="", help="probe: transformers model dir or id for hidden states")
@@ -90,7 +104,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=int, default=300, help="probe: MLP training epochs")
     t.set_defaults(handler=train)
 
-    q = dsub.add_parser("predict", help="write λ̂ per problem as JSONL {task_id, lambda_hat}")
+    q = dsub.add_parser("predict", help="write λ̂ per problem as JSONL {task_id, lambda_hat}",
+                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     common(q)
     q.add_argument("--model", type=Path, required=True, help="file written by `coderm difficulty train`")
     q.set_defaults(handler=predict)

@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.jsonl import read_json_lines, read_problems
 from coderm.evaluate.metrics import best_of_n
 from coderm.model import Problem, ScoreResult, ValidationError
@@ -33,6 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--problems", required=True, metavar="FILE", help="problems JSONL with labels (.gz ok)")
     p.add_argument("--scores", required=True, nargs="+", metavar="FILE", help="outputs of `coderm score`")
     p.add_argument("--json", action="store_true", help="print a JSON list with one report per scores file")
+    add_limit(p)
     p.set_defaults(handler=run)
 
 
@@ -44,30 +46,34 @@ def _score_results(path: str) -> Iterator[ScoreResult]:
             raise e.located(path, number) from None
 
 
-def _joined(problems_path: str, scores_path: str, unmatched: list[int]) -> Iterator[tuple[Problem, ScoreResult | None]]:
-    """Problems with their score line, streaming both files (score lines come in problem order;
-    lines out of order are held until their problem comes). ``unmatched`` receives the count of
-    score lines with no problem."""
+def _joined(problems_path: str, scores_path: str, unmatched: list[int],
+            limit: int | None) -> Iterator[tuple[Problem, ScoreResult | None]]:
+    """The first ``limit`` problems with their score line, streaming both files (score lines come in
+    problem order; lines out of order are held until their problem comes). ``unmatched`` receives the
+    count of score lines with no problem in the file."""
     results = _score_results(scores_path)
     pending: dict[str, ScoreResult] = {}
-    for _, problem in read_problems(problems_path):
+    problems = read_problems(problems_path)
+    for _, problem in islice(problems, limit):
         while problem.task_id not in pending:
             result = next(results, None)
             if result is None:
                 break
             pending[result.task_id] = result
         yield problem, pending.pop(problem.task_id, None)
-    unmatched.append(len(pending) + sum(1 for _ in results))
+    beyond = {p.task_id for _, p in problems}  # past --limit: their score lines are known, not counted
+    unmatched.append(sum(1 for r in [*pending.values(), *results] if r.task_id not in beyond))
 
 
-def evaluate(problems_path: str, scores_path: str) -> dict:
-    """Best-of-N, random pick and oracle (in %) over every labelled problem, plus counts; a labelled
+def evaluate(problems_path: str, scores_path: str, limit: int | None = None) -> dict:
+    """Best-of-N, random pick and oracle (in %) over every labelled problem (of the first ``limit``),
+    plus counts; a labelled
     problem with no score line counts as a miss (averaging over the scored ones alone would overstate
     a partial scores file). Raises ValidationError on bad input."""
     counts = {"problems": 0, "labelled": 0, "scored": 0, "unscored": 0, "candidates": 0}
     best, random_pick, oracle = [], [], []
     unmatched: list[int] = []
-    for problem, result in _joined(problems_path, scores_path, unmatched):
+    for problem, result in _joined(problems_path, scores_path, unmatched, limit):
         counts["problems"] += 1
         if problem.labels is None:
             continue
@@ -106,6 +112,9 @@ def table(reports: list[dict]) -> str:
                                                else f"{'-' if v is None else v:>{width}}" for v in cells))
     first = reports[0]
     lines.append(f"problems {first['problems']}, with labels {first['labelled']}")
+    if first["labelled"] < first["problems"]:
+        lines.append(f"{first['problems'] - first['labelled']} problems have no labels and are left out; `coderm "
+                     f"convert --samples F --label` labels model samples by running the official tests")
     for name, r in zip(names, reports):
         if r["unscored"]:
             lines.append(f"{name}: {r['unscored']} labelled problems have no score line; best-of-N counts them as misses")
@@ -116,7 +125,7 @@ def table(reports: list[dict]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        reports = [evaluate(args.problems, path) for path in args.scores]
+        reports = [evaluate(args.problems, path, args.limit) for path in args.scores]
     except ValidationError as e:
         print(f"coderm: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

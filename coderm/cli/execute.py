@@ -2,25 +2,23 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from typing import Iterable, Iterator
 
 from coderm.cli import EXIT_BAD_INPUT
 from coderm.cli.score import add_io_options, config_from_args, fail, run_to_file
 from coderm.config import ConfigError
-from coderm.extract import callable_entry
 from coderm.model import Problem
-from executor import Executor, Job
-from executor.languages import PYTHON
-from executor.checker import settle_checkers
+from coderm.pipeline import Progress, run_given_tests
+from executor import Executor
 
 DESCRIPTION = "Run every candidate on its problem's given tests in the sandbox and write the pass matrices."
 EXAMPLES = """examples:
   coderm execute --problems coderm/examples/example.problems.jsonl --out matrices.jsonl
   coderm execute --problems problems.jsonl.gz --out matrices.jsonl.gz --workers 8 --timeout 5
 
-Output: one line per problem, same order: {task_id, statuses, seconds}; statuses[i][j] is one of
+Output: one line per problem, same order: {task_id, statuses, executed_pairs, seconds, unique_cells,
+executed_cells, cached_cells, wall_seconds} (the keys of `coderm score`'s stats); statuses[i][j] is one of
 PASS FAIL ERROR TIMEOUT MEMORY CRASH SKIPPED INVALID for candidates[i] on tests[j] (the given tests;
 nothing is mined or generated here). Killed runs continue from OUT.partial like `coderm score`.
 Exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 130 interrupted (partial output kept).
@@ -34,13 +32,9 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
-def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
-    jobs = (Job((p.task_id, p.tests or []), [callable_entry(c, p.entry_point) if lang == PYTHON else c
-                                             for c, lang in zip(p.candidates, p.languages())],
-                p.tests or [], p.entry_point, language=p.languages()) for p in problems)
-    for (task_id, tests), matrix in executor.run_many(jobs):
-        settle_checkers(executor, tests, matrix)
-        yield task_id, matrix.to_record(task_id)
+def records(problems: Iterable[Problem], executor: Executor, progress: Progress) -> Iterator[tuple[str, dict]]:
+    for problem, matrix in run_given_tests(problems, executor, progress):
+        yield problem.task_id, matrix.to_record(problem.task_id)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,5 +42,5 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
-    key = json.dumps({"command": "execute", "executor": config.executor.verdict_key()}, sort_keys=True)
-    return run_to_file(args, config, hashlib.sha256(key.encode()).hexdigest(), records, verb="executed")
+    key = json.dumps({"command": "execute", "executor": config.executor.verdict_key()}, sort_keys=True, default=str)
+    return run_to_file(args, config, key, records, verb="executed")

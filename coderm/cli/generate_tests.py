@@ -8,12 +8,20 @@ import os
 import sys
 from pathlib import Path
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, add_limit
 from coderm.config import load_generator_section
 from coderm.generate import GeneratorError, generate_tests
 from coderm.jsonl import read_objects, write_atomic
 from coderm.model import ValidationError
 
+EXAMPLES = """examples:
+  coderm generate-tests --problems coderm/examples/example.problems.jsonl --out with_tests.jsonl --config coderm-8b
+  coderm generate-tests --problems problems.jsonl.gz --out with_tests.jsonl.gz --config coderm-8b --model ./CodeRM-8B --limit 20
+  coderm score --problems with_tests.jsonl --out scores.jsonl
+
+The config's `generator:` section names the backend (vllm, transformers or an OpenAI-compatible
+server) and the sampling. Exit codes: 0 ok, 1 every generation failed, 2 bad input or config.
+"""
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coderm" / "generations"
 
 
@@ -21,7 +29,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("generate-tests", help="generate unit tests for problems with a test-generator model",
                               description="Generate unit tests for each problem (JSONL contract) and write the "
                                           "problems back with `tests` filled. Raw generations are cached, so a "
-                                          "rerun only generates what is missing.")
+                                          "rerun only generates what is missing.",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--problems", required=True, help="input JSONL (.gz ok), one problem per line")
     p.add_argument("--out", required=True, help="output JSONL: the problems with generated tests")
     p.add_argument("--config", required=True, help="preset or YAML config with a `generator:` section (e.g. coderm-8b)")
@@ -29,6 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where raw generations are cached (default: %(default)s)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the generation cache")
     p.add_argument("--overwrite", action="store_true", help="also replace tests that problems already have")
+    add_limit(p)
     p.set_defaults(handler=run)
 
 
@@ -48,7 +58,7 @@ def read_problems(path: str) -> list[dict]:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        problems = read_problems(args.problems)
+        problems = read_problems(args.problems)[:args.limit]
         section = load_generator_section(args.config)
     except (OSError, ValueError) as err:
         print(f"coderm generate-tests: {err}", file=sys.stderr)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.config import Config, ConfigError, read_yaml
 from coderm.evaluate.pareto import build_variants, evaluate, fastest_within, markdown_table, plot
 from coderm.jsonl import read_labelled
@@ -16,15 +16,24 @@ from coderm.model import ValidationError
 from executor import Executor
 
 
+EXAMPLES = """examples:
+  coderm pareto --problems labelled.jsonl.gz --out-dir pareto-report
+  coderm pareto --problems labelled.jsonl.gz --config my_grid.yaml --orm orm.pkl --limit 40 --workers 8
+
+Writes report.md, results.json and frontier.png to --out-dir. The config's `pipelines` list holds
+the grid (each entry: `stages` and `tests`); `baseline` names the pipeline the others are held to.
+"""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("pareto", help="accuracy-throughput frontier of staged verification pipelines",
-                              description=__doc__)
+                              description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--problems", required=True, help="JSONL(.gz) problems with candidates, tests and labels")
     p.add_argument("--config", default="pareto",
                    help="preset name or YAML with a 'pipelines' list (default: the %(default)s preset)")
     p.add_argument("--orm", help="scikit-learn ORM model for pipelines with path '{orm}'")
     p.add_argument("--out-dir", default="pareto-report", help="where report.md, results.json and frontier.png go")
-    p.add_argument("--limit", type=int, help="only the first N problems")
+    add_limit(p)
     p.add_argument("--workers", type=int, help="executor workers (default: config or CPU count)")
     p.add_argument("--max-loss", type=float, default=1.0,
                    help="accuracy loss in points allowed when naming the fastest pipeline (default: %(default)s)")

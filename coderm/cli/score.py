@@ -5,19 +5,19 @@ import argparse
 import dataclasses
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from tqdm import tqdm
-
 from coderm.aggregate import DEFAULT as DEFAULT_AGGREGATOR
 from coderm.aggregate import NAMES as AGGREGATORS
-from coderm.cli import EXIT_BAD_INPUT, EXIT_OK
+from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
+from coderm.cli._progress import CellProgress
 from coderm.config import (ALLOCATORS, DEFAULT_CACHE, MINED_TESTS_MODES, SELECT_METHODS, Config, ConfigError,
                            load_config, load_generator_section, presets)
 from coderm.jsonl import ResumableOutput, ResumeError, read_problems
 from coderm.model import Problem, ValidationError
-from coderm.pipeline import Pipeline
+from coderm.pipeline import Pipeline, Progress
 from executor import Executor
 
 DESCRIPTION = "Score and rank the candidates of every problem with its tests (given, mined from the prompt, or generated)."
@@ -33,8 +33,8 @@ A run that is killed leaves OUT.partial; running the same command again continue
 Exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 130 interrupted (partial output kept).
 """
 
-# Records maker: (problems, executor) -> (task_id, JSON line) in input order.
-MakeRecords = Callable[[Iterable[Problem], Executor], Iterator[tuple[str, dict]]]
+# Records maker: (problems, executor, progress) -> (task_id, JSON line) in input order.
+MakeRecords = Callable[[Iterable[Problem], Executor, Progress], Iterator[tuple[str, dict]]]
 
 
 def add_io_options(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +53,7 @@ def add_io_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-invalid", action="store_true", default=None,
                         help="report invalid problem lines and go on (config: skip_invalid)")
     parser.add_argument("--quiet", action="store_true", default=None, help="no progress bar or summary (config: quiet)")
+    add_limit(parser)
 
 
 def register(subparsers) -> None:
@@ -101,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return fail(e, EXIT_BAD_INPUT)
 
-    def records(problems: Iterable[Problem], executor: Executor) -> Iterator[tuple[str, dict]]:
-        for scored in pipeline.score(problems, executor):
+    def records(problems: Iterable[Problem], executor: Executor, progress: Progress) -> Iterator[tuple[str, dict]]:
+        for scored in pipeline.score(problems, executor, progress=progress):
             yield scored.problem.task_id, scored.result.to_json()
 
     code = run_to_file(args, config, config.fingerprint(), records, verb="scored")
@@ -130,10 +131,12 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
         print(f"coderm: skipped invalid line: {error}", file=sys.stderr)
 
     try:
-        order = [p.task_id for _, p in read_problems(args.problems, report if config.skip_invalid else None)]
+        sizes = {p.task_id: len(p.candidates)
+                 for _, p in islice(read_problems(args.problems, report if config.skip_invalid else None), args.limit)}
     except ValidationError as e:
         hint = " (use --skip-invalid to skip such lines)" if e.line is not None else ""
         return fail(f"{e}{hint}", EXIT_BAD_INPUT)
+    order = list(sizes)
     if not order:
         return fail(f"{args.problems}: no problems to {verb.removesuffix('d')}", EXIT_BAD_INPUT)
     out_path = Path(args.out)
@@ -146,15 +149,15 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
     except ResumeError as e:
         return fail(e, EXIT_BAD_INPUT)
     resumed = len(out.done.intersection(order))
-    todo = (p for _, p in read_problems(args.problems, (lambda e: None) if config.skip_invalid else None)
+    todo = (p for _, p in islice(read_problems(args.problems, (lambda e: None) if config.skip_invalid else None), len(order))
             if p.task_id not in out.done)
     start = time.perf_counter()
     try:
         with Executor(config.executor_config()) as executor, \
-                tqdm(total=len(order) - resumed, disable=config.quiet, unit="problem", file=sys.stderr) as bar:
-            for task_id, record in make_records(todo, executor):
+                CellProgress([n for t, n in sizes.items() if t not in out.done], config.quiet) as progress:
+            for task_id, record in make_records(todo, executor, progress):
                 out.write(task_id, record)
-                bar.update(1)
+                progress.problem_done()
             cells = dict(executor.stats)
         out.finish(order)
     finally:
@@ -165,6 +168,6 @@ def run_to_file(args: argparse.Namespace, config: Config, fingerprint: str, make
             parts.append(f"{resumed} kept from {out.partial.name}")
         if invalid:
             parts.append(f"{len(invalid)} invalid lines skipped")
-        print(f"coderm: {', '.join(parts)} in {time.perf_counter() - start:.1f}s; cells executed "
-              f"{cells['executed_cells']}, from cache {cells['cached_cells']} -> {args.out}", file=sys.stderr)
+        print(f"coderm: {', '.join(parts)} in {time.perf_counter() - start:.1f}s wall; executed_cells "
+              f"{cells['executed_cells']}, cached_cells {cells['cached_cells']} -> {args.out}", file=sys.stderr)
     return EXIT_OK

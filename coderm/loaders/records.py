@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 from coderm.jsonl import read_objects
 from coderm.model import Problem, ValidationError
+
+HUB_PROBE_SECONDS = 5.0  # time a first connection to the Hub may take
 
 
 class LoaderError(ValueError):
@@ -44,6 +48,10 @@ def read_records(source: str, split: str = "test") -> Iterator[tuple[str, dict]]
         return
     import datasets
 
+    unreachable = _hub_unreachable()
+    if unreachable:
+        raise LoaderError(f"{source}: not a local file, and the Hugging Face Hub cannot be reached ({unreachable}); "
+                          f"give a local copy with --input FILE, or set HF_HUB_OFFLINE=1 to read a cached one")
     try:
         if source.startswith("hf://"):
             dataset = datasets.load_dataset("json", data_files=source, split="train", streaming=True)
@@ -53,6 +61,23 @@ def read_records(source: str, split: str = "test") -> Iterator[tuple[str, dict]]
             yield f"{source}[{index}]", dict(record)
     except (OSError, ValueError, ConnectionError) as e:  # offline, unknown name, bad split
         raise LoaderError(f"{source}: not a local file and not loadable from the Hugging Face Hub ({e})") from None
+
+
+def _hub_unreachable() -> str | None:
+    """Why no connection to the Hub opens within HUB_PROBE_SECONDS, or None. The Hub client retries a
+    dead connection with backoff for about 25 s before giving up; this answers in one try. Skipped in
+    offline mode (the cache is read) and behind a proxy (a direct connection proves nothing there)."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE or any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
+        return None
+    url = urlparse(constants.ENDPOINT)
+    host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS).close()
+    except OSError as e:
+        return f"{host}:{port}: {e.strerror or e}"
+    return None
 
 
 def field(record: dict, name: str, where: str, kind: type | tuple[type, ...] = str) -> Any:

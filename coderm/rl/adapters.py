@@ -100,6 +100,7 @@ def _log_to_trl(results: Sequence[Reward], log_metric: Callable[[str, float], An
             log_metric(f"coderm/{key}", sum(values) / len(values))
     if log_extra is not None:
         log_extra("coderm_outcome", [r.outcome for r in results])
+        log_extra("coderm_failure", [r.failure for r in results])
         log_extra("coderm_statuses", [" ".join(r.statuses) for r in results])
 
 
