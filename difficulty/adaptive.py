@@ -1,15 +1,17 @@
-"""Sequential allocation: spend the budget in rounds on the problems whose pick is still undecided.
+"""Sequential allocation: spend the budget in a few big rounds on the problems whose pick is still undecided.
 
 A one-shot allocator must guess from the question which problems need tests; this one looks at
 what the tests already run did to the candidates. After each round, per problem, it asks how much
-one more test would move the selection under the active aggregator (``score``): leave-one-out
-over the revealed tests, how far the top set moves when a test is dropped (Jaccard distance of
-the argmax sets), smoothed towards ``prior``, and raised for a small top group while few tests
-have run. A problem whose recent tests never move the winner is settled and stops early; the next
-round's tests go to the problems where the value is highest.
+more tests would move the selection under the active aggregator (``score``): leave-one-out over
+the revealed tests, how far the top set moves when a test is dropped (Jaccard distance of the
+argmax sets), smoothed towards ``prior`` and raised for a small top group while few tests have
+run, times the candidates' agreement (the largest group of identical passed-sets): candidates
+that never agree mostly mean nobody is right, and tests spent there change nothing. A problem
+whose tests never move the winner is settled and stops early; the next round's tests go to the
+problems where the value is highest, each doubling the tests it has.
 
-It also picks *which* test runs next, from what is known before running it: a test whose text is
-most like a test that split the current top group (token-set Jaccard similarity), ties in the
+It also picks *which* tests run next, from what is known before running them: a test whose text
+is most like a test that split the current top group (token-set Jaccard similarity), ties in the
 caller's order.
 
 This module never runs code: the caller passes ``run``, which executes the requested tests
@@ -93,6 +95,14 @@ def next_test(sim: np.ndarray, revealed: Sequence[int], splits: np.ndarray, left
     return int(left_a[np.argmax(like)])
 
 
+def agreement(passed: np.ndarray) -> float:
+    """Share of the candidates in the largest group of identical passed-sets. Candidates that never
+    agree (every one its own group) mostly mean nobody is right: more tests rarely fix the pick."""
+    if passed.shape[0] == 0:
+        return 0.0
+    return float(np.unique(passed, axis=0, return_counts=True)[1].max() / passed.shape[0])
+
+
 @dataclass
 class AdaptiveResult:
     """Tests each problem got (indices into its tests, in the order run) and their pass columns."""
@@ -108,17 +118,19 @@ class AdaptiveResult:
 
 
 def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Sequence[int], total: int,
-                      score: Score, *, lo: int = 1, round_size: int | None = None,
-                      lam: Sequence[float] | None = None, order: Sequence[Sequence[int]] | None = None,
-                      choose: bool = True, prior: tuple[float, float] = (1.0, 1.0)) -> AdaptiveResult:
-    """Run ``total`` tests in rounds, each to the problem where it most likely moves the pick.
+                      score: Score, *, lo: int | None = None, lam: Sequence[float] | None = None,
+                      order: Sequence[Sequence[int]] | None = None, choose: bool = True,
+                      prior: tuple[float, float] = (1.0, 1.0)) -> AdaptiveResult:
+    """Run ``total`` tests in a few big rounds, each to the problems where they most likely move the pick.
 
     ``tests``: the test texts of each problem (what is known before running them); ``order``: the
     default order of each problem's tests (tie-breaks, and the order when ``choose`` is False);
     ``lam``: predicted pass rates, a prior weight 4λ(1−λ) (a problem nobody or everybody solves
-    gains nothing). Every problem first gets ``lo`` tests (one round, all problems together); then
-    each round gives one test to each of the ``round_size`` (default a quarter of the problems)
-    open problems with the highest value. Stops when the budget is out or no problem has tests left.
+    gains nothing). Every problem first gets ``lo`` tests at once (default half its equal share).
+    Each later round spends half the budget left (all of it once that is at most one test per
+    problem): the open problems, highest value first, each double the tests they have. A round
+    runs several tests per problem, so a candidate loads once per round, not once per test, and
+    the rounds number about log2 of the budget. Stops when the budget is out or no tests are left.
     """
     n = len(tests)
     if len(n_candidates) != n:
@@ -131,9 +143,9 @@ def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Se
         if len(lam_a) != n:
             raise BudgetError(f"{len(lam_a)} predicted pass rates for {n} problems")
         weight = 0.5 + 2.0 * lam_a * (1.0 - lam_a)  # a prior, not a veto: 0.5 .. 1
-    size = max(1, n // 4) if round_size is None else int(round_size)
-    if size < 1:
-        raise BudgetError(f"round_size must be >= 1, got {round_size}")
+    first = max(1, total // (2 * n)) if lo is None and n else int(lo or 0)
+    if first < 0:
+        raise BudgetError(f"lo must be >= 0, got {lo}")
     left = [list(o) for o in order] if order is not None else [list(range(len(t))) for t in tests]
     sims = [similarity(t) if choose and len(t) > 1 else np.eye(len(t)) for t in tests]
     got: list[list[int]] = [[] for _ in range(n)]
@@ -157,27 +169,37 @@ def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Se
                                   f"({passed[i].shape[0]}, {len(idx)})")
             passed[i] = np.concatenate([passed[i], m], axis=1)
             got[i] += idx
-            value[i], splits[i] = instability(score, passed[i], prior)
-            value[i] *= weight[i]
+            moves, splits[i] = instability(score, passed[i], prior)
+            value[i] = moves * agreement(passed[i]) * weight[i]
 
-    def take(i: int) -> int:
-        t = next_test(sims[i], got[i], splits[i], left[i]) if choose else left[i][0]
-        left[i].remove(t)
-        return t
+    def take(i: int, count: int) -> list[int]:
+        """The next ``count`` tests of problem ``i``: each the one most like a test that split its top group."""
+        out = []
+        for _ in range(count):
+            t = next_test(sims[i], got[i] + out, np.concatenate([splits[i], np.zeros(len(out), dtype=bool)]),
+                          left[i]) if choose else left[i][0]
+            left[i].remove(t)
+            out.append(t)
+        return out
 
-    first: dict[int, list[int]] = {}
+    first_round: dict[int, list[int]] = {}
     for i in range(n):
-        first[i] = []
-        for _ in range(min(lo, len(left[i]), budget)):
-            first[i].append(left[i].pop(0))  # nothing is known yet: the caller's order
-            budget -= 1
-    play(first)
+        count = min(first, len(left[i]), budget)
+        first_round[i] = [left[i].pop(0) for _ in range(count)]  # nothing is known yet: the caller's order
+        budget -= count
+    play(first_round)
     while budget > 0:
         open_ = np.array([i for i in range(n) if left[i]], dtype=np.int64)
         if open_.size == 0:
             break
-        ranked = open_[np.lexsort((open_, -value[open_]))]  # highest value first, ties by index
-        chosen = ranked[: min(size, budget)]
-        budget -= len(chosen)
-        play({int(i): [take(int(i))] for i in chosen})
+        spend = budget // 2 if budget > n else budget
+        req: dict[int, list[int]] = {}
+        for i in open_[np.lexsort((open_, -value[open_]))]:  # highest value first, ties by index
+            if spend <= 0:
+                break
+            step = min(max(1, len(got[i])), len(left[i]), spend)
+            req[int(i)] = take(int(i), step)
+            spend -= step
+            budget -= step
+        play(req)
     return AdaptiveResult(got, passed, rounds, value.tolist())
