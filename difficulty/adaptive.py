@@ -105,12 +105,14 @@ def agreement(passed: np.ndarray) -> float:
 
 @dataclass
 class AdaptiveResult:
-    """Tests each problem got (indices into its tests, in the order run) and their pass columns."""
+    """Tests each problem got (indices into its tests, in the order run) and their pass columns;
+    ``joined``: the rounds each problem took part in (each loads every candidate of it once more)."""
 
     tests: list[list[int]]
     passed: list[np.ndarray]
     rounds: int = 0
     value: list[float] = field(default_factory=list)
+    joined: list[int] = field(default_factory=list)
 
     @property
     def counts(self) -> np.ndarray:
@@ -152,6 +154,7 @@ def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Se
     passed = [np.zeros((int(c), 0), dtype=bool) for c in n_candidates]
     splits = [np.zeros(0, dtype=bool) for _ in range(n)]
     value = np.zeros(n)
+    joined = [0] * n
     budget = int(total)
     rounds = 0
 
@@ -169,6 +172,7 @@ def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Se
                                   f"({passed[i].shape[0]}, {len(idx)})")
             passed[i] = np.concatenate([passed[i], m], axis=1)
             got[i] += idx
+            joined[i] += 1
             moves, splits[i] = instability(score, passed[i], prior)
             value[i] = moves * agreement(passed[i]) * weight[i]
 
@@ -202,4 +206,4 @@ def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Se
             spend -= step
             budget -= step
         play(req)
-    return AdaptiveResult(got, passed, rounds, value.tolist())
+    return AdaptiveResult(got, passed, rounds, value.tolist(), joined)
