@@ -154,8 +154,9 @@ def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Se
         if len(lam_a) != n:
             raise BudgetError(f"{len(lam_a)} predicted pass rates for {n} problems")
         weight = 0.5 + 2.0 * lam_a * (1.0 - lam_a)  # a prior, not a veto: 0.5 .. 1
-    first = max(1, total // (2 * n)) if lo is None and n else int(lo or 0)
-    if first < 0:
+    if lo is None:
+        lo = max(1, total // (2 * n)) if n else 0
+    if lo < 0:
         raise BudgetError(f"lo must be >= 0, got {lo}")
     left = [list(o) for o in order] if order is not None else [list(range(len(t))) for t in tests]
     sims = [similarity(t) if choose and len(t) > 1 else np.eye(len(t)) for t in tests]
@@ -189,15 +190,14 @@ def allocate_adaptive(run: Run, tests: Sequence[Sequence[str]], n_candidates: Se
         """The next ``count`` tests of problem ``i``: each the one most like a test that split its top group."""
         out = []
         for _ in range(count):
-            t = next_test(sims[i], got[i] + out, np.concatenate([splits[i], np.zeros(len(out), dtype=bool)]),
-                          left[i]) if choose else left[i][0]
+            t = next_test(sims[i], got[i], splits[i], left[i]) if choose else left[i][0]
             left[i].remove(t)
             out.append(t)
         return out
 
     first_round: dict[int, list[int]] = {}
     for i in range(n):
-        count = min(first, len(left[i]), budget)
+        count = min(lo, len(left[i]), budget)
         first_round[i] = [left[i].pop(0) for _ in range(count)]  # nothing is known yet: the caller's order
         budget -= count
     play(first_round)

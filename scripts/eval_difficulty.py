@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--repeats", type=int, default=20, help="random test orders per budget point")
+    ap.add_argument("--first-order", type=int, default=0,
+                    help="index of the first test order (fresh orders check a choice made on others)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--budgets", type=lambda s: [int(x) for x in s.split(",")], default=list(BUDGETS))
     ap.add_argument("--out-dir", type=Path, default=Path("difficulty_eval"))
@@ -189,11 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     texts = [p["tests"] for p in problems]
     quality = []
     for r in range(args.repeats):
-        rng = np.random.default_rng(1000 + r)
+        seed = args.first_order + r
+        rng = np.random.default_rng(1000 + seed)
         orders = [rng.permutation(t) for t in n_tests]
         cols = [m[:, o] for m, o in zip(passed, orders)]  # tests in this repeat's random order
         first = [c[:, :1] for c in cols]
-        lam_hat, hat_curves = cv_predict(problems, lam, first, curves, args.folds, r, max_k)
+        lam_hat, hat_curves = cv_predict(problems, lam, first, curves, args.folds, seed, max_k)
         quality.append((spearman(lam_hat, lam), auc_hard(lam_hat, lam)))
 
         def reveal(req):
@@ -205,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         for b_idx, b in enumerate(args.budgets):
             total = b * n
             ks = {
-                "equal": allocate_equal(n, total, 1, n_tests, seed=r),
+                "equal": allocate_equal(n, total, 1, n_tests, seed=seed),
                 "greedy-λ̂": allocate_greedy(lam_hat, total, 1, n_tests),
                 "greedy-λ (oracle)": allocate_greedy(lam, total, 1, n_tests),
                 "separation": allocate_separation(reveal, n, total, 1, n_tests),
