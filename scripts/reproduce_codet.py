@@ -1,24 +1,26 @@
-"""Reproduce CodeT's reranking table and compare every aggregator side by side.
+"""Every aggregator on every labelled candidate pool in ../shared/data, side by side with CodeT.
 
-Runs the CodeT CodeGen-16B HumanEval file (100 candidates x generated asserts per problem) and
-the LDB HumanEval pool (one program from each of five models, tests from `given_tests`) through
-the executor, then prints best-of-N of every aggregator next to random pick and the oracle.
-Every assert of the shape ``assert f(<literals>) == <literal>`` also becomes a record-only call test
+The pools (``scripts/pools.py``): CodeT's CodeGen-16B HumanEval file (100 candidates x generated
+asserts per problem), the LDB HumanEval and MBPP pools (one program per model, the visible
+``given_tests``), and the CodeContests stdin problems with Qwen candidates (public ``sample_io`` as
+tests, labels from the hidden cases). Each runs through the executor; then best-of-N of every
+aggregator is printed next to random pick and the oracle. Every assert of the shape
+``assert f(<literals>) == <literal>`` also becomes a record-only call test
 (``coderm.select.synth.recording``), run in the same jobs, so the output-using aggregators get each
-candidate's output on the asserts' inputs.
+candidate's output on the asserts' inputs (stdin problems have none).
 
 The split protocol: for every aggregator with parameters, pick them on a random half of the
-problems (best mean best-of-N over the grid) and report the other half; 20 splits, mean ± sd.
+problems (best mean best-of-N over the grid) and report the other half; 20 splits, mean ± sd, and
+how many splits fall below ``codet``.
 
-    python scripts/reproduce_codet.py --cache /tmp/coderm-cache.sqlite
+    python scripts/reproduce_codet.py --cache /tmp/coderm-cache.sqlite [--pools ldb-mbpp codecontests]
 """
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,33 +29,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from coderm.aggregate import DEFAULT, NAMES, aggregate
 from coderm.evaluate.metrics import best_of_n, throughput
+from coderm.model import Problem
 from coderm.select.synth import recordings
 from executor import Executor, ExecutorConfig, Job
+from executor.matrix import PassMatrix
+from scripts.pools import codecontests_pool, codet_file, ldb_generated_pool, ldb_pool
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def codet_problems(path: Path, limit: int | None) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        problems = [json.loads(line) for _, line in zip(range(limit or 10**9), f)]
-    return problems
-
-
-def ldb_problems(folder: Path, limit: int | None) -> list[dict]:
-    """One problem per task: the five models' programs as candidates, the union of given_tests."""
-    by_task: dict[str, dict] = {}
-    for path in sorted(folder.glob("humaneval__seed__*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                p = by_task.setdefault(row["task_id"], {"task_id": row["task_id"], "entry_point": row["entry_point"],
-                                                        "candidates": [], "tests": [], "labels": []})
-                p["candidates"].append(row["solution"])
-                p["labels"].append(str(row["is_solved"]) == "True")
-                given = row.get("given_tests") or []  # the reflexion file has none
-                p["tests"] += [t for t in given if t not in p["tests"]]
-    return list(by_task.values())[:limit]
-
+POOLS: dict[str, tuple[str, Callable[[int | None, ExecutorConfig], list[Problem]]]] = {
+    "codet": ("CodeT CodeGen-16B HumanEval", lambda limit, _: codet_file(limit)),
+    "ldb-humaneval": ("LDB HumanEval pool", lambda limit, _: ldb_pool("humaneval", limit)),
+    "ldb-generated": ("LDB HumanEval pool x CodeT's generated asserts", lambda limit, _: ldb_generated_pool(limit)),
+    "ldb-mbpp": ("LDB MBPP pool", lambda limit, _: ldb_pool("mbpp", limit)),
+    "codecontests": ("CodeContests stdin, Qwen", codecontests_pool),
+}
 
 ALPHAS = (0.25, 0.5, 0.75, 1.0)
 POWERS = (0.5, 1.0, 2.0, 3.0)
@@ -66,34 +54,35 @@ GRID: dict[str, list[dict[str, float]]] = {  # aggregator -> the parameters a sp
 SPLITS = 20
 
 
-def run(problems: list[dict], config: ExecutorConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per problem: the pass matrix on its tests, and the outputs (object array, None = none) on its
-    recordings, both from one job."""
-    extra = [recordings(p["tests"], p.get("entry_point")) for p in problems]
-    jobs = (Job(i, p["candidates"], p["tests"] + r, p.get("entry_point")) for i, (p, r) in enumerate(zip(problems, extra)))
+def run(problems: list[Problem], config: ExecutorConfig) -> list[tuple[PassMatrix, np.ndarray]]:
+    """Per problem: the pass matrix on its tests (with stdio/call outputs, for ``mbr``), and the outputs
+    (object array, None = none) on its recordings, both from one job."""
+    extra = [recordings(p.tests or [], p.entry_point) for p in problems]
+    jobs = (Job(i, p.candidates, (p.tests or []) + r, p.entry_point) for i, (p, r) in enumerate(zip(problems, extra)))
     out = []
     with Executor(config) as ex:
         for (i, m), r in zip(ex.run_many(jobs), extra):
-            t = len(problems[i]["tests"])
+            t = len(problems[i].tests or [])
             outputs = np.empty((m.shape[0], len(r)), dtype=object)
             for (row, col), text in m.outputs.items():
                 if col >= t and m.passed[row, col]:
                     outputs[row, col - t] = text
-            out.append((m.passed[:, :t], outputs))
+            out.append((m.take_columns(np.arange(t)), outputs))
     return out
 
 
-def per_problem(problems: list[dict], runs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+def per_problem(problems: list[Problem], runs: list[tuple[PassMatrix, np.ndarray]]) -> dict[str, np.ndarray]:
     """Best-of-N on every problem of every aggregator (defaults) and every grid point ("name[i]"),
     and each aggregator's scoring seconds per problem ("seconds:name")."""
-    labels = [np.asarray(p["labels"], dtype=bool) for p in problems]
+    labels = [np.asarray(p.labels, dtype=bool) for p in problems]
     cells: dict[str, np.ndarray] = {}
     for name in NAMES:
         start = time.perf_counter()
-        cells[name] = np.array([best_of_n(aggregate(name, m, outputs=o), y) for (m, o), y in zip(runs, labels)])
+        cells[name] = np.array([best_of_n(aggregate(name, m.passed, matrix=m, outputs=o), y)
+                                for (m, o), y in zip(runs, labels)])
         cells[f"seconds:{name}"] = np.array([(time.perf_counter() - start) / max(len(runs), 1)])
         for k, params in enumerate(GRID.get(name, [])):
-            cells[f"{name}[{k}]"] = np.array([best_of_n(aggregate(name, m, outputs=o, params=params), y)
+            cells[f"{name}[{k}]"] = np.array([best_of_n(aggregate(name, m.passed, matrix=m, outputs=o, params=params), y)
                                              for (m, o), y in zip(runs, labels)])
     return cells
 
@@ -113,44 +102,51 @@ def split_protocol(cells: dict[str, np.ndarray], n: int) -> dict[str, tuple[floa
     return {name: (float(np.mean(v)), float(np.std(v)), below[name]) for name, v in result.items()}
 
 
+def report(problems: list[Problem], config: ExecutorConfig) -> dict[str, dict[str, str]]:
+    """Run one pool and score it: per aggregator, best-of-N on the whole pool, held out by the split
+    protocol, and scoring milliseconds per problem; random pick and oracle beside them."""
+    start = time.perf_counter()
+    runs = run(problems, config)
+    seconds = time.perf_counter() - start
+    programs = sum(len(p.candidates) for p in problems)
+    print(f"  {len(problems)} problems, {programs} programs executed in {seconds:.1f} s "
+          f"({throughput(programs, seconds):.1f} programs/s); {sum(np.prod(m.shape) for m, _ in runs)} judged cells + "
+          f"{sum(o.size for _, o in runs)} recorded outputs ({sum(o.shape[1] for _, o in runs)} record-only call "
+          f"tests from the asserts)")
+    cells = per_problem(problems, runs)
+    held = split_protocol(cells, len(problems))
+    labels = [np.asarray(p.labels, dtype=bool) for p in problems]
+    table = {"best-of-N": {name: f"{100 * cells[name].mean():.1f}" for name in NAMES},
+             "held-out (splits < codet)": {name: f"{m:.1f} ± {sd:.1f} ({below})" for name, (m, sd, below) in held.items()},
+             "ms/problem": {name: f"{1000 * cells[f'seconds:{name}'][0]:.2f}" for name in NAMES}}
+    table["best-of-N"]["random pick (pass@1)"] = f"{100 * np.mean([y.mean() for y in labels]):.1f}"
+    table["best-of-N"]["oracle"] = f"{100 * np.mean([y.any() for y in labels]):.1f}"
+    return table
+
+
+def print_table(title: str, table: dict[str, dict[str, str]]) -> None:
+    print(f"\n| {title} | " + " | ".join(table) + " |")
+    print("|---|" + "---:|" * len(table))
+    for row in [*NAMES, "random pick (pass@1)", "oracle"]:
+        name = f"{row} (default)" if row == DEFAULT else row
+        print(f"| {name} | " + " | ".join(column.get(row, "") for column in table.values()) + " |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--codet", type=Path, default=DATA / "codet" / "humaneval_codegen16b.problems.jsonl.gz")
-    ap.add_argument("--ldb", type=Path, default=DATA / "ldb", help="folder with humaneval__seed__*.jsonl.gz")
+    ap.add_argument("--pools", nargs="+", choices=list(POOLS), default=list(POOLS), help="the pools to run")
     ap.add_argument("--cache", default=None, help="SQLite cache of cell verdicts (a second run is served from it)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1.0, help="seconds per test")
-    ap.add_argument("--limit", type=int, default=None, help="only the first N problems of each set")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N problems of each pool")
     args = ap.parse_args()
     config = ExecutorConfig(workers=args.workers, timeout=args.timeout, cache_path=args.cache)
-    columns: dict[str, dict[str, str]] = {}
-    for title, problems in (("CodeT CodeGen-16B HumanEval", codet_problems(args.codet, args.limit)),
-                            ("LDB HumanEval pool", ldb_problems(args.ldb, args.limit))):
-        start = time.perf_counter()
-        runs = run(problems, config)
-        seconds = time.perf_counter() - start
-        programs = sum(len(p["candidates"]) for p in problems)
-        judged = sum(m.size for m, _ in runs)
-        recorded = sum(o.size for _, o in runs)
-        print(f"{title}: {len(problems)} problems, {programs} programs executed in {seconds:.1f} s "
-              f"({throughput(programs, seconds):.1f} programs/s); {judged} judged cells + {recorded} recorded "
-              f"outputs ({sum(o.shape[1] for _, o in runs)} record-only call tests from the asserts)")
-        cells = per_problem(problems, runs)
-        held = split_protocol(cells, len(problems))
-        labels = [np.asarray(p["labels"], dtype=bool) for p in problems]
-        key = f"{title} (n={len(problems)})"
-        columns[key] = {name: f"{100 * cells[name].mean():.1f}" for name in NAMES}
-        columns[key + " held-out (splits < codet)"] = {name: f"{held[name][0]:.1f} ± {held[name][1]:.1f} ({held[name][2]})"
-                                                       for name in NAMES}
-        columns[key + " ms/problem"] = {name: f"{1000 * cells[f'seconds:{name}'][0]:.2f}" for name in NAMES}
-        for extra in ("random pick (pass@1)", "oracle"):
-            value = np.mean([y.mean() if extra.startswith("random") else y.any() for y in labels])
-            columns[key][extra] = f"{100 * value:.1f}"
-    print("\n| aggregator | " + " | ".join(columns) + " |")
-    print("|---|" + "---:|" * len(columns))
-    for row in [*NAMES, "random pick (pass@1)", "oracle"]:
-        name = f"{row} (default)" if row == DEFAULT else row
-        print(f"| {name} | " + " | ".join(c.get(row, "") for c in columns.values()) + " |")
+    for key in args.pools:
+        title, build = POOLS[key]
+        print(f"{title}:")
+        problems = build(args.limit, config)
+        print_table(f"{title} (n={len(problems)})", report(problems, config))
+        print()
     return 0
 
 

@@ -24,32 +24,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from coderm import loaders
 from coderm.config import Config, SelectConfig
 from coderm.evaluate.metrics import best_of_n
 from coderm.model import Problem
 from coderm.pipeline import Pipeline
-from executor import Executor, ExecutorConfig, Job
-from scripts.shared_data import DATA, require
-
-
-
-def stdio_pool(limit: int | None, executor_config: ExecutorConfig) -> list[Problem]:
-    """CodeContests problems with public tests as tests and labels from running the hidden ones."""
-    raw = list(loaders.load("stdio", inputs=str(DATA / "stdio" / "codecontests31_problems.jsonl.gz"),
-                            samples=str(DATA / "stdio" / "codecontests31_candidates_qwen.jsonl.gz")))[:limit]
-    jobs = (Job(k, p["candidates"], p["tests"], None) for k, p in enumerate(raw))
-    with Executor(dataclasses.replace(executor_config, fail_fast=True)) as ex:  # a label needs the first failure only
-        labels = {k: m.passed.all(axis=1).tolist() for k, m in ex.run_many(jobs)}
-    agree = sum(a == b for k, p in enumerate(raw) for a, b in zip(labels[k], p["labels"] or []))
-    print(f"CodeContests labels from the hidden tests: {sum(map(sum, labels.values()))} correct of "
-          f"{sum(map(len, labels.values()))}; agree with the file's is_solved on {agree}")
-    return [Problem.from_json({**p, "tests": p["meta"]["public_tests"], "labels": labels[k]}) for k, p in enumerate(raw)]
-
-
-def ldb_pool(limit: int | None) -> list[Problem]:
-    files = sorted(str(p) for p in (DATA / "ldb").glob("humaneval__seed__*__seed.jsonl.gz"))
-    return [Problem.from_json(p) for p in list(loaders.load("ldb", inputs=files))[:limit]]
+from executor import Executor, ExecutorConfig
+from scripts.pools import codecontests_pool, ldb_pool
 
 
 def evaluate(problems: list[Problem], config: Config) -> dict:
@@ -86,12 +66,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="only the first N problems of each pool")
     args = ap.parse_args()
-    require(DATA / "stdio" / "codecontests31_problems.jsonl.gz", DATA / "stdio" / "codecontests31_candidates_qwen.jsonl.gz",
-            DATA / "ldb" / "humaneval__seed__codellama__seed.jsonl.gz")
     config = Config(aggregator="passrate", cache=args.cache, quiet=True,
                     select=SelectConfig(method="sstar", n_inputs=args.inputs, seed=args.seed),
                     executor=ExecutorConfig(workers=args.workers, timeout=args.timeout))
-    pools = {"CodeContests (stdin)": stdio_pool(args.limit, config.executor_config()), "LDB HumanEval": ldb_pool(args.limit)}
+    pools = {"CodeContests (stdin)": codecontests_pool(args.limit, config.executor_config()),
+             "LDB HumanEval": ldb_pool("humaneval", args.limit)}
     print(f"\nbest-of-N (%), labels from the hidden tests; {args.inputs} inputs synthesized per contested problem, seed {args.seed}")
     header = (f"{'pool':<22}{'probs':>6}{'cands':>6}{'random':>8}{'public':>8}{'sstar':>8}{'delta':>7}{'oracle':>8}"
               f"{'contested':>10}{'changed':>8}{'synth':>7}{'used':>6}{'extra cells':>12}{'s public':>9}{'s sstar':>8}")

@@ -181,7 +181,7 @@ def test_interrupted_run_continues_where_it_stopped(tmp_path):
             "tests": ["assert f() == 1"]}
     src = tmp_path / "p.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in (fast("a"), slow, fast("b"))))
-    (tmp_path / "c.yaml").write_text("executor: {load_timeout: 5, workers: 1}\n")  # room to interrupt on a busy machine
+    (tmp_path / "c.yaml").write_text("executor: {load_timeout: 8, workers: 1}\n")  # room to interrupt on a busy machine
     args = ["-m", "coderm", "score", "--problems", src, "--out", "s.jsonl", "--aggregator", "passrate", "--no-cache",
             "--config", "c.yaml", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -1,10 +1,14 @@
 """Backend requests without a model: the vLLM request built against a stand-in ``vllm`` module (injected
 only at the import boundary), the OpenAI request/response shapes, and the missing-package message."""
+import gzip
+import json
 import sys
 import types
 
 import pytest
+from test_generate_prompts import CODERM_HUMANEVAL_0, sections
 
+from coderm.cli import main
 from coderm.generate import GeneratorConfig, GeneratorError, build_request, generate_tests
 from coderm.generate.openai_backend import parse_response, request_body
 from coderm.generate.prompts import encode
@@ -82,6 +86,30 @@ def test_vllm_one_generate_call_with_chat_templated_token_ids(tokenizer, monkeyp
     assert len(out["t/add"]) == 1 and out["t/mul"] == [] and out["t/long"] == []
     assert out.report.drops == {"context_overflow": 1, "no_entry_point": 4}
     assert out.report.completion_tokens == 8 * 7
+
+
+def test_cli_coderm_8b_preset_sends_the_coderm_benchmark_message(tokenizer, monkeypatch, shared_data, tmp_path, capsys):
+    """`coderm generate-tests --config coderm-8b` on HumanEval/0, shown the code CodeRM's benchmark shows: vLLM
+    gets that benchmark's user message through the model's chat template, with the paper's sampling."""
+    fake = FakeVLLM(tokenizer, max_model_len=4096)
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    with gzip.open(shared_data / "humaneval" / "HumanEval.jsonl.gz", "rt") as f:
+        he0 = json.loads(next(f))
+    problem = {**{k: he0[k] for k in ("task_id", "prompt", "entry_point")},
+               "candidates": [sections(CODERM_HUMANEVAL_0)["code"]]}
+    (tmp_path / "p.jsonl").write_text(json.dumps(problem) + "\n")
+    assert main(["generate-tests", "--problems", str(tmp_path / "p.jsonl"), "--out", str(tmp_path / "o.jsonl"),
+                 "--config", "coderm-8b", "--no-cache"]) == 0
+    assert fake.engines[0]["model"] == "KAKA22/CodeRM-8B"
+    (prompts, params), = fake.calls
+    assert params.kwargs == {"n": 100, "temperature": 0.8, "top_p": 0.95, "max_tokens": 2048, "seed": 0}
+    sent = tokenizer.decode(prompts[0]["prompt_token_ids"])
+    assert sent == tokenizer.apply_chat_template([{"role": "user", "content": CODERM_HUMANEVAL_0}], tokenize=False,
+                                                 add_generation_prompt=True)
+    assert sections(sent.removeprefix("<|user|>").removesuffix("</s>")) == sections(CODERM_HUMANEVAL_0)
+    # the stand-in answers with a test of `add`, which is not the function under test: every reply is dropped, and said so
+    assert json.loads((tmp_path / "o.jsonl").read_text())["tests"] == []
+    assert "replies dropped 100/100 (no_entry_point=100)" in capsys.readouterr().err
 
 
 def test_vllm_missing_is_a_clear_error(monkeypatch):

@@ -1,6 +1,7 @@
 """The hf and openai backends end to end on a tiny Llama built here: a tokenizer trained on the fly,
-a random-init model briefly fitted to answer the ``add`` prompt with a unittest class, loaded by path
-(hf) and served over loopback HTTP in the OpenAI chat/completions protocol (openai)."""
+a random-init model briefly fitted to answer the coderm-8b ``add`` prompt with a unittest class, loaded
+by path (hf) and served over loopback HTTP in the OpenAI chat/completions protocol (openai)."""
+import gzip
 import inspect
 import json
 import socket
@@ -17,7 +18,8 @@ tokenizers = pytest.importorskip("tokenizers")
 
 from coderm.cli import main  # noqa: E402
 from coderm.generate import GeneratorConfig, GeneratorError, build_request, generate_tests  # noqa: E402
-from coderm.generate.prompts import encode  # noqa: E402
+from coderm.generate.prompts import CODERM_8B_CLOSING, CODERM_8B_INSTRUCTION, encode, render  # noqa: E402
+from coderm.generate.run import make_backend  # noqa: E402
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
                  "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
@@ -71,7 +73,7 @@ def tiny_model(one_torch_thread, tmp_path_factory):
                                       eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
     model = transformers.LlamaForCausalLM(config)
-    prompt = encode(build_request(ADD, GeneratorConfig(backend="hf")), tokenizer)
+    prompt = encode(build_request(ADD, GeneratorConfig(backend="hf", prompt="coderm-8b")), tokenizer)
     answer = tokenizer(ANSWER, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     ids = torch.tensor([prompt + answer])
     labels = torch.tensor([[-100] * len(prompt) + answer])
@@ -110,6 +112,23 @@ def test_hf_backend_end_to_end(tiny_model, tmp_path):
     again = generate_tests([ADD, MUL, STDIO, HUGE], hf_config(tiny_model), cache_dir=str(tmp_path / "cache"))
     assert again.report.prompts_cached == 2 and again.report.prompts_generated == 1  # the overflow is retried
     assert again == out
+
+
+def test_hf_backend_runs_the_coderm_8b_prompt_on_humaneval(tiny_model, shared_data):
+    """HumanEval/0 through the transformers backend: the model's own chat template around CodeRM's message,
+    n samples, every reply either extracted or counted as dropped by reason."""
+    with gzip.open(shared_data / "humaneval" / "HumanEval.jsonl.gz", "rt") as f:
+        problem = {**json.loads(next(f)), "candidates": []}
+    config = hf_config(tiny_model, prompt="coderm-8b", n=2, max_tokens=40)
+    backend = make_backend(GeneratorConfig.from_dict(config))
+    seen = render(build_request(problem, GeneratorConfig.from_dict(config)), backend.tokenizer)
+    assert seen.startswith(f"<|user|>\n{CODERM_8B_INSTRUCTION}\n\n### question\nWrite a function named `has_close_elements`.")
+    assert seen.endswith(f"{CODERM_8B_CLOSING}\n\n<|assistant|>\n") and "<|system|>" not in seen
+    out = generate_tests([problem], config, backend=backend)
+    report = out.report
+    assert report.prompts_generated == 1 and report.completions == 2 and report.completion_tokens > 0
+    assert report.completions_with_tests + report.replies_dropped == 2
+    assert f"replies dropped {report.replies_dropped}/2" in report.summary()
 
 
 def test_hf_missing_model_path_is_a_clear_error(tmp_path):

@@ -89,12 +89,15 @@ def test_candidate_choice_on_real_problems(humaneval):
 
 def test_prompts_on_real_problems(humaneval):
     problem = humaneval[0]
-    coderm = build_request(problem, GeneratorConfig.from_dict({"show_candidate": "common"}))
-    assert coderm.chat and coderm.completion_prefix == ""
-    assert "### question" in coderm.text and "unittest" in coderm.text and problem["prompt"].strip() in coderm.text
-    assert "### code solution" in coderm.text and choose_candidate(problem, "common").strip() in coderm.text
-    bare = build_request(problem, GeneratorConfig.from_dict({"show_candidate": "none"}))
-    assert "### code solution" not in bare.text and bare.key != coderm.key
+    generic = build_request(problem, GeneratorConfig.from_dict({"prompt": "unittest", "show_candidate": "common"}))
+    assert generic.chat and generic.completion_prefix == ""
+    assert "### question" in generic.text and "unittest" in generic.text and problem["prompt"].strip() in generic.text
+    assert "### code solution" in generic.text and choose_candidate(problem, "common").strip() in generic.text
+    bare = build_request(problem, GeneratorConfig.from_dict({"prompt": "unittest", "show_candidate": "none"}))
+    assert "### code solution" not in bare.text and bare.key != generic.key
+    # the generic style's old name keeps old configs (and their cached generations) working
+    renamed = build_request(problem, GeneratorConfig.from_dict({"prompt": "coderm", "show_candidate": "common"}))
+    assert renamed == generic
     codet = build_request(problem, GeneratorConfig.from_dict({"prompt": "codet"}))
     assert not codet.chat and codet.completion_prefix == "assert"
     assert codet.text.endswith(f"# check the correctness of {problem['entry_point']}\nassert")

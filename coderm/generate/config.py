@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 BACKENDS = ("vllm", "hf", "openai")
-PROMPT_STYLES = ("coderm", "codet")
+PROMPT_STYLES = ("coderm-8b", "unittest", "codet")
+RENAMED_STYLES = {"coderm": "unittest"}  # the generic unittest prompt's old name, so existing configs keep working
 CANDIDATE_CHOICES = ("first", "common", "random", "none")
 
 
@@ -18,8 +19,10 @@ class GeneratorError(Exception):
 class GeneratorConfig:
     """Everything that decides what the generator is asked and how it samples.
 
-    ``chat`` is ``"auto"`` (CodeRM prompt through the chat template, CodeT prompt as raw
-    completion text), ``True`` or ``False``. ``split`` turns a unittest class into one test per
+    ``prompt`` is ``coderm-8b`` (the format CodeRM-8B was trained on), ``unittest`` (a generic
+    request for a unittest class, for other chat models; ``coderm`` is its old name) or ``codet``
+    (an assert completion). ``chat`` is ``"auto"`` (the unittest styles through the chat template,
+    the CodeT prompt as raw completion text), ``True`` or ``False``. ``split`` turns a unittest class into one test per
     method and an assert block into one test per assert (finer-grained columns).
     """
 
@@ -30,7 +33,7 @@ class GeneratorConfig:
     top_p: float = 0.95
     max_tokens: int = 2048
     seed: int = 0
-    prompt: str = "coderm"
+    prompt: str = "coderm-8b"
     show_candidate: str = "first"
     chat: Any = "auto"
     split: bool = False
@@ -55,6 +58,8 @@ class GeneratorConfig:
     def from_dict(cls, data: dict | None) -> "GeneratorConfig":
         """Build from a config section; unknown keys and bad values name the field."""
         data = dict(data or {})
+        if data.get("prompt") in RENAMED_STYLES:
+            data["prompt"] = RENAMED_STYLES[data["prompt"]]
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
@@ -98,7 +103,7 @@ class GeneratorConfig:
 
     @property
     def use_chat(self) -> bool:
-        return self.prompt == "coderm" if self.chat == "auto" else bool(self.chat)
+        return self.prompt != "codet" if self.chat == "auto" else bool(self.chat)
 
     def sampling(self) -> dict:
         """The sampling parameters every backend passes on (vLLM's ``SamplingParams``, the OpenAI body)."""

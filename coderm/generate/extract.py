@@ -5,11 +5,19 @@ under test into the test file (which would test the copy instead of the candidat
 from a module that does not exist, guard ``unittest.main()`` behind ``__main__``, forget
 ``import unittest`` and get cut off by the token limit. Each of those is repaired here; what
 still does not compile, has no test, or never calls the entry point is dropped with a reason.
+
+Everything CodeRM's own extractor (RUCKBReasoning/CodeRM ``preprocess/extract_unit_test.py``)
+takes is taken here too: the test class, its imports (less ``from your_module import f``) and the
+tests' direct calls of the function under test, which runs in the candidate's namespace. Beyond
+it: several blocks or classes, unfenced or cut-off replies, ``import code_solution`` calls. Where
+it is laxer this stays strict, as that is safer: a class with no ``test*`` method (it would run
+no test and pass) and tests that never name the entry point are dropped, not kept.
 """
 from __future__ import annotations
 
 import ast
 import copy
+import importlib.util
 import re
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +31,11 @@ PLACEHOLDER_MODULES = frozenset({
 })
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
 CODE_START = re.compile(r"^(import |from \S+ import |class |def |assert |@|if __name__)")
+
+
+# Why a reply gave no test: no code in it, code that does not parse, no assert or test method, or
+# tests that never call the function under test.
+DROP_REASONS = ("no_code", "syntax", "no_test", "no_entry_point")
 
 
 @dataclass
@@ -107,34 +120,74 @@ def _top(module: str | None) -> str:
     return (module or "").split(".")[0]
 
 
+def _missing(module: str) -> bool:
+    """Neither the standard library nor an installed package: an import of it can only mean the solution."""
+    top = _top(module)
+    if top in sys.stdlib_module_names:
+        return False
+    try:
+        return importlib.util.find_spec(top) is None  # a top-level lookup on sys.path: nothing is imported
+    except (ImportError, ValueError):
+        return True
+
+
+def _solution_aliases(tree: ast.Module, entry_point: str) -> set[str]:
+    """Names bound by ``import M [as A]`` that stand for the solution: a placeholder module, or a module that
+    does not exist here and through which alone the entry point is called (``import code_solution``, then
+    ``code_solution.f(x)``). A real module's attribute of that name (``math.sqrt``) is an oracle and stays,
+    and so does any ``M.f`` next to a bare ``f(...)``: rewritten, ``f(x) == M.f(x)`` could not fail."""
+    called_through = {n.value.id for n in ast.walk(tree)
+                      if isinstance(n, ast.Attribute) and n.attr == entry_point and isinstance(n.value, ast.Name)}
+    if any(isinstance(n, ast.Name) and n.id == entry_point for n in ast.walk(tree)):
+        called_through = set()
+    aliases = set()
+    for node in tree.body:
+        for alias in node.names if isinstance(node, ast.Import) else []:
+            bound = alias.asname or _top(alias.name)
+            if _top(alias.name) in PLACEHOLDER_MODULES or (bound in called_through and _missing(alias.name)):
+                aliases.add(bound)
+    return aliases
+
+
 def _imports_solution(node: ast.stmt, entry_point: str) -> bool:
-    """``from your_module import f`` / ``import solution``: the candidate is already in scope."""
+    """``from your_module import f`` / ``from solution import *``: the candidate is already in scope."""
     if isinstance(node, ast.ImportFrom):
         names = {a.name for a in node.names}
         return (node.level > 0 or _top(node.module) in PLACEHOLDER_MODULES or entry_point in names
                 or ("*" in names and _top(node.module) not in sys.stdlib_module_names))
-    if isinstance(node, ast.Import):
-        return any(_top(a.name) in PLACEHOLDER_MODULES for a in node.names)
     return False
+
+
+def _without_aliases(node: ast.stmt, aliases: set[str]) -> ast.stmt | None:
+    """``node`` less the ``import`` names bound to ``aliases`` (None when nothing is left)."""
+    if not isinstance(node, ast.Import):
+        return node
+    kept = [a for a in node.names if (a.asname or _top(a.name)) not in aliases]
+    return ast.Import(names=kept) if kept else None
 
 
 class _UnqualifySolution(ast.NodeTransformer):
     """``solution.f(x)`` -> ``f(x)`` once ``import solution`` is gone."""
 
+    def __init__(self, aliases: set[str]):
+        self.aliases = aliases
+
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         self.generic_visit(node)
-        if isinstance(node.value, ast.Name) and node.value.id in PLACEHOLDER_MODULES:
+        if isinstance(node.value, ast.Name) and node.value.id in self.aliases:
             return ast.copy_location(ast.Name(id=node.attr, ctx=node.ctx), node)
         return node
 
 
 def clean(tree: ast.Module, entry_point: str) -> ast.Module:
     """Drop main guards, ``unittest.main()``, solution imports and redefinitions of the entry point; add ``import unittest``."""
-    body = [node for node in tree.body
+    aliases = _solution_aliases(tree, entry_point)
+    body = [_without_aliases(node, aliases) for node in tree.body
             if not (_is_main_guard(node) or _is_unittest_main(node) or _imports_solution(node, entry_point)
                     or (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                         and node.name == entry_point))]
-    tree = _UnqualifySolution().visit(ast.Module(body=body, type_ignores=[]))
+    tree = _UnqualifySolution(aliases | PLACEHOLDER_MODULES).visit(
+        ast.Module(body=[node for node in body if node is not None], type_ignores=[]))
     uses_unittest = any(isinstance(n, ast.Name) and n.id == "unittest" for n in ast.walk(tree))
     imported = any(isinstance(n, ast.Import) and any(a.name == "unittest" and a.asname is None for a in n.names)
                    for n in tree.body)

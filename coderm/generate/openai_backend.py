@@ -24,7 +24,7 @@ def request_body(request: PromptRequest, config: GeneratorConfig) -> tuple[str, 
     """Endpoint path and JSON body: chat prompts go to /chat/completions, raw text to /completions."""
     body = {"model": config.model, **config.sampling()}
     if request.chat:
-        return "/chat/completions", {**body, "messages": [{"role": "user", "content": request.text}]}
+        return "/chat/completions", {**body, "messages": request.messages()}
     return "/completions", {**body, "prompt": request.text}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from coderm.generate.backends import Backend, PromptResult
 from coderm.generate.cache import GenerationCache, cache_key
 from coderm.generate.config import GeneratorConfig
-from coderm.generate.extract import extract_tests
+from coderm.generate.extract import DROP_REASONS, extract_tests
 from coderm.generate.hf_backend import HFBackend
 from coderm.generate.openai_backend import OpenAIBackend
 from coderm.generate.prompts import build_request, normalized_ast
@@ -33,7 +33,8 @@ class Provenance:
 
 @dataclass
 class GenerationReport:
-    """Throughput and yield of one run; ``drops`` counts completions (or whole prompts) by reason."""
+    """Throughput and yield of one run; ``drops`` counts by reason the replies that gave no test
+    (``DROP_REASONS``) and the prompts that failed or problems that got none (the other reasons)."""
 
     problems: int = 0
     prompts_generated: int = 0
@@ -60,12 +61,20 @@ class GenerationReport:
         """Share of completions that gave at least one valid test."""
         return self.completions_with_tests / self.completions if self.completions else 0.0
 
+    @property
+    def replies_dropped(self) -> int:
+        return sum(self.drops[reason] for reason in DROP_REASONS)
+
     def summary(self) -> str:
-        drops = ", ".join(f"{k}={v}" for k, v in sorted(self.drops.items())) or "none"
+        def counts(reasons: list[str]) -> str:
+            return ", ".join(f"{k}={self.drops[k]}" for k in sorted(reasons)) or "none"
+
+        other = [k for k in self.drops if k not in DROP_REASONS and self.drops[k]]
         return (f"{self.problems} problems: {self.prompts_generated} prompts generated, {self.prompts_cached} cached, {self.prompts_failed} failed; "
                 f"{self.completions} completions, {self.tests} tests kept ({self.duplicates} duplicates), "
                 f"yield {self.extraction_yield:.1%}; {self.prompts_per_s:.2f} prompts/s, "
-                f"{self.tokens_per_s:.1f} tokens/s; drops: {drops}")
+                f"{self.tokens_per_s:.1f} tokens/s; replies dropped {self.replies_dropped}/{self.completions} "
+                f"({counts([k for k in DROP_REASONS if self.drops[k]])}); prompts/problems without tests: {counts(other)}")
 
 
 class GeneratedTests(dict):
