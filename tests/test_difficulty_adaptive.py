@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from coderm.aggregate import aggregate
+from coderm.select import recordings
 from difficulty import BudgetError, allocate_adaptive
 from difficulty.adaptive import agreement, instability, next_test, similarity
 
@@ -96,6 +97,7 @@ def test_bad_answers_and_arguments_are_budget_errors():
 
 
 def test_coderm_score_runs_adaptive_rounds_and_reports_the_tests_each_problem_got(tmp_path, shared_data):
+    """The default aggregator reads outputs: each round also records the outputs on its asserts' calls."""
     src = codet_slice(shared_data, tmp_path / "he.jsonl", 4, 10)
     r = coderm("score", "--problems", src, "--out", "s.jsonl", "--budget", "4", "--allocator", "adaptive",
                "--no-cache", cwd=tmp_path)
@@ -104,6 +106,10 @@ def test_coderm_score_runs_adaptive_rounds_and_reports_the_tests_each_problem_go
     scores = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     runs = [s["stats"]["tests_run"] for s in scores]
     assert sum(map(len, runs)) == 16 and all(len(t) >= 1 for t in runs)
+    recorded = 0
     for p, s, t in zip(problems, scores, runs):
         assert len(set(t)) == len(t) and all(0 <= j < len(p["tests"]) for j in t)
-        assert s["stats"]["executed_pairs"] == 10 * len(t) and s["n_tests"] <= len(t)
+        calls = len(recordings([p["tests"][j] for j in t], p["entry_point"]))
+        assert s["stats"]["executed_pairs"] == 10 * (len(t) + calls) and s["n_tests"] <= len(t)
+        recorded += calls
+    assert recorded > 0
