@@ -41,8 +41,8 @@ class BudgetConfig:
     ``tests``: the average number of tests per problem, over batches of problems; None runs every
     test, 0 runs none (candidates are then ranked by the prune stages alone). ``allocator``:
     ``equal``, ``greedy`` by pass rates predicted with ``difficulty_model`` (the default when one is given),
-    or ``adaptive``: tests run in rounds, each to the problem whose pick is least settled by the tests
-    already run (``difficulty.allocate_adaptive``; a difficulty_model is its prior).
+    or ``adaptive``: tests run in a few rounds, each doubling the tests of the problems whose pick is
+    least settled by the tests already run (``difficulty.allocate_adaptive``; a difficulty_model is its prior).
     """
 
     tests: float | None = None

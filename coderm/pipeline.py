@@ -257,7 +257,9 @@ class Pipeline:
                   ) -> Iterator[tuple[tuple[Problem, list[Any], PruneResult | None, list[int]], PassMatrix]]:
         """The ``adaptive`` budget: per batch, tests run in rounds (``difficulty.allocate_adaptive``),
         every problem of a round in flight together through ``run_many``; each problem's rounds are
-        joined into one matrix of the tests it got, in the order they ran (their indices: ``chosen``)."""
+        joined into one matrix of the tests it got, in the order they ran (their indices: ``chosen``).
+        An aggregator that reads outputs gets the recordings of each round's asserts in that round
+        (each call once), as the one-shot budget does; the allocator sees the judged columns only."""
         problems = (self._as_programs(p) for p in problems)
         while batch := list(islice(problems, PLAN_BATCH)):
             known = [self._known_tests(p) for p in batch]
@@ -266,17 +268,25 @@ class Pipeline:
             pools = [generated.get(p.task_id, []) + tests for p, tests in zip(batch, known)]
             survivors, languages = zip(*(_survivors(p, r) for p, r in zip(batch, pruned))) if batch else ((), ())
             parts: list[list[PassMatrix]] = [[] for _ in batch]
+            ran: list[list[Any]] = [[] for _ in batch]  # every test each problem ran, recordings included
+
+            def with_recordings(i: int, tests: list[Any]) -> list[Any]:
+                if self.config.aggregator not in WITH_OUTPUTS:
+                    return tests
+                done = {json.dumps(t, sort_keys=True) for t in ran[i] if isinstance(t, dict)}
+                return tests + [r for r in recordings(tests, batch[i].entry_point)
+                                if json.dumps(r, sort_keys=True) not in done]
 
             def run(req: Mapping[int, Sequence[int]]) -> dict[int, np.ndarray]:
-                jobs = (Job(i, survivors[i], [pools[i][t] for t in idx], batch[i].entry_point, language=languages[i])
-                        for i, idx in req.items())
+                asked = {i: with_recordings(i, [pools[i][t] for t in idx]) for i, idx in req.items()}
+                jobs = (Job(i, survivors[i], asked[i], batch[i].entry_point, language=languages[i]) for i in asked)
                 out = {}
                 for i, matrix in executor.run_many(jobs, *_callbacks(progress)):
-                    tests = [pools[i][t] for t in req[i]]
-                    settle_checkers(executor, tests, matrix)
-                    _unjudged(tests, matrix)
+                    settle_checkers(executor, asked[i], matrix)
+                    _unjudged(asked[i], matrix)
                     parts[i].append(matrix)
-                    out[i] = matrix.passed
+                    ran[i] += asked[i]
+                    out[i] = matrix.passed[:, :len(req[i])]
                 return out
 
             def score(passed: np.ndarray) -> np.ndarray:
@@ -291,9 +301,7 @@ class Pipeline:
             except BudgetError as e:
                 raise ConfigError(f"budget: {e}") from None
             for i, problem in enumerate(batch):
-                chosen = got.tests[i]
-                yield ((problem, [pools[i][t] for t in chosen], pruned[i], chosen),
-                       PassMatrix.hstack(parts[i], len(survivors[i])))
+                yield ((problem, ran[i], pruned[i], got.tests[i]), PassMatrix.hstack(parts[i], len(survivors[i])))
 
     def _prune(self, problem: Problem, tests: list[Any], executor: Executor) -> PruneResult | None:
         """The prune stages' verdict; None (all survive) without stages or when a candidate is not Python

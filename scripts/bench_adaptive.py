@@ -2,9 +2,12 @@
 
 The adaptive allocator runs its tests in rounds (every problem of a round in flight together
 through run_many); a round ends on its slowest problem, so workers may idle at the barrier.
-Utilization = seconds the cells ran / (wall seconds x workers), no cell cache.
+Utilization = seconds the cells ran / (wall seconds x workers), no cell cache. The allocators
+alternate (``--repeats`` times each, equal first) so a busy machine slows both alike; the last line
+is adaptive's cells/s as a share of equal's. Both score with ``--aggregator`` (default codet: no
+recorded outputs, so both execute the same B x problems x candidates cells).
 
-    python scripts/bench_adaptive.py --problems 40 --budget 4 --workers 2
+    python scripts/bench_adaptive.py --problems 40 --budget 4 --workers 2 --repeats 2
 """
 from __future__ import annotations
 
@@ -33,23 +36,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--problems", type=int, default=40, help="the first N problems of the file")
     ap.add_argument("--budget", type=float, default=4.0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--aggregator", default="codet")
     args = ap.parse_args(argv)
     require(args.file)
     with gzip.open(args.file, "rt") as f:
         rows = [json.loads(line) for _, line in zip(range(args.problems), f)]
     labels = {r["task_id"]: np.asarray(r.pop("labels"), dtype=bool) for r in rows}
     print("| allocator | wall s | cells | cells/s | utilization | best-of-N % |\n|---|---|---|---|---|---|")
-    for allocator in ("equal", "adaptive"):
-        config = Config(cache=None).with_overrides(workers=args.workers, budget=args.budget, allocator=allocator)
-        pipeline = Pipeline(config)
-        t0 = time.perf_counter()
-        results = [s.result for s in pipeline.score(Problem.from_json(r) for r in rows)]
-        wall = time.perf_counter() - t0
-        cells = sum(r.stats["executed_pairs"] for r in results)
-        busy = sum(r.stats["seconds"] for r in results)
-        acc = np.mean([labels[r.task_id][r.best] if r.best is not None else 0.0 for r in results])
-        print(f"| {allocator} | {wall:.1f} | {cells} | {cells / wall:,.0f} | {busy / (wall * args.workers):.2f} "
-              f"| {100 * acc:.1f} |", flush=True)
+    rate: dict[str, list[float]] = {"equal": [], "adaptive": []}
+    for _ in range(args.repeats):
+        for allocator in rate:
+            config = Config(cache=None).with_overrides(workers=args.workers, budget=args.budget, allocator=allocator,
+                                                       aggregator=args.aggregator)
+            t0 = time.perf_counter()
+            results = [s.result for s in Pipeline(config).score(Problem.from_json(r) for r in rows)]
+            wall = time.perf_counter() - t0
+            cells = sum(r.stats["executed_pairs"] for r in results)
+            busy = sum(r.stats["seconds"] for r in results)
+            acc = np.mean([labels[r.task_id][r.best] if r.best is not None else 0.0 for r in results])
+            rate[allocator].append(cells / wall)
+            print(f"| {allocator} | {wall:.1f} | {cells} | {cells / wall:,.0f} | {busy / (wall * args.workers):.2f} "
+                  f"| {100 * acc:.1f} |", flush=True)
+    print(f"\nadaptive / equal cells/s: {sum(rate['adaptive']) / sum(rate['equal']):.2f}")
     return 0
 
 

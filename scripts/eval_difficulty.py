@@ -7,7 +7,8 @@ the tied set). λ is predicted with k-fold cross-validation: a problem's λ̂ ne
 model trained on it. The first test of every problem (the first round, part of the budget)
 feeds the execution signals of the LLM-free estimator. The sequential ``adaptive`` allocator is
 simulated in rounds over the same matrix (it only ever reads the cells it chose to run); the table
-also gives the cells each allocator executed against the B x problems x candidates budget.
+also gives the cells each allocator executed against the B x problems x candidates budget, and
+the runs per problem (rounds a problem took part in: each loads its candidates once more).
 
     python scripts/eval_difficulty.py --matrix codet_passed.npz --out-dir results/
     python scripts/eval_difficulty.py --cache /tmp/coderm-cache.sqlite --write-matrix m.npz --out-dir results/
@@ -157,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--repeats", type=int, default=20, help="random test orders per budget point")
+    ap.add_argument("--first-order", type=int, default=0,
+                    help="index of the first test order (fresh orders check a choice made on others)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--budgets", type=lambda s: [int(x) for x in s.split(",")], default=list(BUDGETS))
     ap.add_argument("--out-dir", type=Path, default=Path("difficulty_eval"))
@@ -185,15 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     best_curves = oracle_curves(lam, curves, args.folds, max_k)
     acc = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
     cells = {m: np.zeros((args.repeats, len(args.budgets))) for m in methods}
+    joined = {m: np.ones((args.repeats, len(args.budgets))) for m in methods}  # one-shot: each problem runs once
     n_cand = np.array([m.shape[0] for m in passed])
     texts = [p["tests"] for p in problems]
     quality = []
     for r in range(args.repeats):
-        rng = np.random.default_rng(1000 + r)
+        seed = args.first_order + r
+        rng = np.random.default_rng(1000 + seed)
         orders = [rng.permutation(t) for t in n_tests]
         cols = [m[:, o] for m, o in zip(passed, orders)]  # tests in this repeat's random order
         first = [c[:, :1] for c in cols]
-        lam_hat, hat_curves = cv_predict(problems, lam, first, curves, args.folds, r, max_k)
+        lam_hat, hat_curves = cv_predict(problems, lam, first, curves, args.folds, seed, max_k)
         quality.append((spearman(lam_hat, lam), auc_hard(lam_hat, lam)))
 
         def reveal(req):
@@ -205,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         for b_idx, b in enumerate(args.budgets):
             total = b * n
             ks = {
-                "equal": allocate_equal(n, total, 1, n_tests, seed=r),
+                "equal": allocate_equal(n, total, 1, n_tests, seed=seed),
                 "greedy-λ̂": allocate_greedy(lam_hat, total, 1, n_tests),
                 "greedy-λ (oracle)": allocate_greedy(lam, total, 1, n_tests),
                 "separation": allocate_separation(reveal, n, total, 1, n_tests),
@@ -221,17 +226,18 @@ def main(argv: list[str] | None = None) -> int:
                 ad = allocate_adaptive(run, texts, n_cand, total, codet_scores, order=orders, lam=prior)
                 acc[m][r, b_idx] = np.mean([codet_accuracy(ad.passed[i], labels[i]) for i in range(n)])
                 cells[m][r, b_idx] = float(sum(c.size for c in ad.passed))
+                joined[m][r, b_idx] = float(np.mean(ad.joined))
         print(f"repeat {r + 1}/{args.repeats} done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    table = write_table(args.out_dir / "difficulty_eval.md", acc, cells, args.budgets, quality, args,
+    table = write_table(args.out_dir / "difficulty_eval.md", acc, cells, joined, args.budgets, quality, args,
                         int(n_cand.sum()))
     plot(args.out_dir / "difficulty_eval.png", acc, args.budgets)
     print(table)
     return 0
 
 
-def write_table(path: Path, acc, cells, budgets, quality, args, all_cands: int) -> str:
+def write_table(path: Path, acc, cells, joined, budgets, quality, args, all_cands: int) -> str:
     head = "| allocator | " + " | ".join(f"B={b}" for b in budgets) + " |"
     lines = [f"Best-of-N accuracy (%, CodeT rule) vs average tests per problem; mean ± sd over {args.repeats} "
              f"random test orders; λ̂ by {args.folds}-fold CV.", "", head, "|" + "---|" * (len(budgets) + 1)]
@@ -250,6 +256,10 @@ def write_table(path: Path, acc, cells, budgets, quality, args, all_cands: int) 
     for m, c in cells.items():
         lines.append(f"| {m} | " + " | ".join(f"{x:,.0f} / {b * all_cands:,}" for x, b in zip(c.mean(0), budgets))
                      + " |")
+    lines += ["", "Runs per problem (mean; each run loads every candidate once, what throughput pays for):", "",
+              head, "|" + "---|" * (len(budgets) + 1)]
+    for m, j in joined.items():
+        lines.append(f"| {m} | " + " | ".join(f"{x:.2f}" for x in j.mean(0)) + " |")
     q = np.asarray(quality)
     lines += ["", "LLM-free estimator (prompt text + candidate self-consistency + first-round signals), "
               f"out-of-fold: Spearman with true λ {q[:, 0].mean():.3f}, AUC for λ < 0.1 {q[:, 1].mean():.3f}"]

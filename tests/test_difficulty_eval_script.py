@@ -59,9 +59,11 @@ def test_table_from_matrix_file(tmp_path):
     table = (out / "difficulty_eval.md").read_text()
     assert "| equal |" in table and "| curves-λ̂ |" in table and "Spearman" in table
     assert "| adaptive |" in table and "Cells executed" in table
-    cells = table.split("Cells executed")[1]
-    for row in cells.splitlines()[4:]:  # executed / budget per B: never over it
+    cells, runs = table.split("Cells executed")[1].split("Runs per problem")
+    for row in cells.strip().splitlines()[3:]:  # executed / budget per B: never over it
         for cell in row.strip("| ").split(" | ")[1:]:
             done, budget = (int(x.replace(",", "")) for x in cell.split(" / "))
             assert done <= budget, row
+    runs = {r.split(" | ")[0].strip("| "): r for r in runs.split("LLM-free")[0].strip().splitlines()[3:]}
+    assert runs["equal"] == "| equal | 1.00 | 1.00 |" and "| adaptive | 1.00 |" in runs["adaptive"]  # B=1: one round
     assert (out / "difficulty_eval.png").stat().st_size > 0
