@@ -142,3 +142,9 @@ def test_prune_stages_run_before_execution_and_rank_pruned_candidates_last():
     assert scores[0] == scores[2] == 1.0 and scores[4] == 0.0
     assert max(scores[1], scores[3]) < scores[4]  # pruned ones rank below every executed one
     assert scored.result.stats["pruned"] == 2 and scored.result.ranking[:2] == [0, 2]
+
+
+def test_a_problem_without_candidates_reports_no_invalid_tests():
+    """Nothing ran, so nothing says its test is invalid (it once reported "invalid_tests": 1)."""
+    r = score_matrix(problem(0, ["assert f() == 1"]), PassMatrix.empty(0, 1), "codet")
+    assert "invalid_tests" not in r.stats and r.stats["uniform"] == "no candidates"
