@@ -246,9 +246,8 @@ def test_java_cannot_connect_or_signal_out(jvm_box):
 
 @pytest.mark.slow
 @needs_rust
-def test_rust_infinite_loop_and_writes_outside_its_cell(jvm_box, tmp_path):
-    """rustc builds in the sandbox too; its programs are held like C++'s. (The memory limit of
-    ``jvm_box``: rustc's own address space is the compile limit's, the program's is small.)"""
+def test_rust_infinite_loop_and_writes_outside_its_cell(attack, tmp_path):
+    """rustc builds in the sandbox too; its programs are held like C++'s."""
     victim = tmp_path / "victim.txt"
     victim.write_text("original")
     host_tmp = f"/tmp/{MARKER}-written-by-rust"
@@ -256,7 +255,7 @@ def test_rust_infinite_loop_and_writes_outside_its_cell(jvm_box, tmp_path):
                f"fn main() {{ let _ = std::fs::write(\"{victim}\", \"overwritten\");"
                f" let _ = std::fs::write(\"{host_tmp}\", \"escaped\");"
                f" let _ = std::fs::rename(\"{victim}\", \"{host_tmp}\"); println!(\"ran\"); }}"]
-    m = jvm_box.attack(hostile, STDIO, honest=HONEST_RUST, entry_point=None, language="rust")
+    m = attack(hostile, STDIO, honest=HONEST_RUST, entry_point=None, language="rust")
     assert "ran" in m.details[(2, 0)], m.details
     assert _rows(m, [1]) <= {Status.TIMEOUT, Status.SKIPPED} and Status.TIMEOUT in _rows(m, [1]), m.details
     assert victim.read_text() == "original" and not os.path.exists(host_tmp)
