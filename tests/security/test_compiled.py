@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from typing import NamedTuple
 
 import pytest
 
@@ -83,23 +84,40 @@ def test_cpp_memory_bombs(attack):
     assert _rows(m, [2, 3]) <= {Status.MEMORY, Status.CRASH, Status.ERROR, Status.TIMEOUT, Status.SKIPPED}
 
 
+class Bait(NamedTuple):
+    """Files on the host for a program to read (``secret``), overwrite (``victim``) and delete
+    (``doomed``), and a host path in /tmp to create (``escape``)."""
+
+    secret: str
+    secret_path: str
+    victim: str
+    doomed: str
+    escape: str
+
+    def untouched(self, m) -> None:
+        assert self.secret not in "".join(list(m.details.values()) + list(m.outputs.values()))
+        with open(self.victim) as victim, open(self.doomed) as doomed:
+            assert victim.read() == "original" and doomed.read() == "still here"
+        assert not os.path.exists(self.escape)
+
+
+@pytest.fixture
+def bait(tmp_path) -> Bait:
+    out = Bait(f"SECRET-{uuid.uuid4().hex}", str(tmp_path / "secret.txt"), str(tmp_path / "victim.txt"),
+               str(tmp_path / "delete_me.txt"), f"/tmp/{MARKER}-written-{uuid.uuid4().hex}")
+    for path, text in ((out.secret_path, out.secret), (out.victim, "original"), (out.doomed, "still here")):
+        with open(path, "w") as f:
+            f.write(text)
+    return out
+
+
 @needs_cpp
-def test_cpp_cannot_read_or_write_outside_its_cell(attack, tmp_path):
-    secret = f"SECRET-{uuid.uuid4().hex}"
-    (tmp_path / "secret.txt").write_text(secret)
-    victim = tmp_path / "victim.txt"
-    victim.write_text("original")
-    doomed = tmp_path / "delete_me.txt"
-    doomed.write_text("still here")
-    host_tmp = f"/tmp/{MARKER}-written-by-cpp"
-    hostile = (f"int main(){{ string s; ifstream f(\"{tmp_path / 'secret.txt'}\"); getline(f, s); cout << s << endl;"
+def test_cpp_cannot_read_or_write_outside_its_cell(attack, bait):
+    hostile = (f"int main(){{ string s; ifstream f(\"{bait.secret_path}\"); getline(f, s); cout << s << endl;"
                f" ifstream g(\"/etc/shadow\"); getline(g, s); cout << s << endl;"
-               f" ofstream(\"{victim}\") << \"overwritten\"; ofstream(\"{host_tmp}\") << \"escaped\";"
-               f" remove(\"{doomed}\"); rename(\"{victim}\", \"{host_tmp}\"); return 0; }}")
-    m = _cpp(attack, [hostile])
-    assert secret not in "".join(list(m.details.values()) + list(m.outputs.values()))
-    assert victim.read_text() == "original" and doomed.read_text() == "still here"
-    assert not os.path.exists(host_tmp)
+               f" ofstream(\"{bait.victim}\") << \"overwritten\"; ofstream(\"{bait.escape}\") << \"escaped\";"
+               f" remove(\"{bait.doomed}\"); rename(\"{bait.victim}\", \"{bait.escape}\"); return 0; }}")
+    bait.untouched(_cpp(attack, [hostile]))
 
 
 @needs_cpp
@@ -165,27 +183,18 @@ def test_java_needs_more_address_space_than_the_adversarial_limit(attack):
 
 
 @needs_java
-def test_java_cannot_read_or_write_outside_its_cell(jvm_box, tmp_path):
-    secret = f"SECRET-{uuid.uuid4().hex}"
-    (tmp_path / "secret.txt").write_text(secret)
-    victim = tmp_path / "victim.txt"
-    victim.write_text("original")
-    doomed = tmp_path / "delete_me.txt"
-    doomed.write_text("still here")
-    host_tmp = f"/tmp/{MARKER}-written-by-java"
-    attempts = [f"System.out.println(Files.readString(Path.of(\"{tmp_path / 'secret.txt'}\")));",
+def test_java_cannot_read_or_write_outside_its_cell(jvm_box, bait):
+    attempts = [f"System.out.println(Files.readString(Path.of(\"{bait.secret_path}\")));",
                 "System.out.println(Files.readString(Path.of(\"/etc/shadow\")));",
-                f"Files.writeString(Path.of(\"{victim}\"), \"overwritten\");",
-                f"Files.writeString(Path.of(\"{host_tmp}\"), \"escaped\");",
-                f"Files.delete(Path.of(\"{doomed}\"));",
-                f"Files.move(Path.of(\"{victim}\"), Path.of(\"{host_tmp}\"));"]
+                f"Files.writeString(Path.of(\"{bait.victim}\"), \"overwritten\");",
+                f"Files.writeString(Path.of(\"{bait.escape}\"), \"escaped\");",
+                f"Files.delete(Path.of(\"{bait.doomed}\"));",
+                f"Files.move(Path.of(\"{bait.victim}\"), Path.of(\"{bait.escape}\"));"]
     hostile = _java(" ".join(f"try {{ {a} }} catch (Exception e) {{ System.err.println(e); }}" for a in attempts)
                     + " System.out.println(\"ran\");")
     m = jvm_box.attack([hostile], STDIO, honest=HONEST_JAVA, entry_point=None, language="java")
     assert "ran" in m.details[(1, 0)], m.details  # the JVM ran every attempt
-    assert secret not in "".join(list(m.details.values()) + list(m.outputs.values()))
-    assert victim.read_text() == "original" and doomed.read_text() == "still here"
-    assert not os.path.exists(host_tmp)
+    bait.untouched(m)
 
 
 @pytest.mark.slow
@@ -246,19 +255,16 @@ def test_java_cannot_connect_or_signal_out(jvm_box):
 
 @pytest.mark.slow
 @needs_rust
-def test_rust_infinite_loop_and_writes_outside_its_cell(attack, tmp_path):
+def test_rust_infinite_loop_and_writes_outside_its_cell(attack, bait):
     """rustc builds in the sandbox too; its programs are held like C++'s."""
-    victim = tmp_path / "victim.txt"
-    victim.write_text("original")
-    host_tmp = f"/tmp/{MARKER}-written-by-rust"
     hostile = ["fn main() { let mut x: u64 = 0; loop { x = std::hint::black_box(x + 1); } }",
-               f"fn main() {{ let _ = std::fs::write(\"{victim}\", \"overwritten\");"
-               f" let _ = std::fs::write(\"{host_tmp}\", \"escaped\");"
-               f" let _ = std::fs::rename(\"{victim}\", \"{host_tmp}\"); println!(\"ran\"); }}"]
+               f"fn main() {{ let _ = std::fs::write(\"{bait.victim}\", \"overwritten\");"
+               f" let _ = std::fs::write(\"{bait.escape}\", \"escaped\"); let _ = std::fs::remove_file(\"{bait.doomed}\");"
+               f" let _ = std::fs::rename(\"{bait.victim}\", \"{bait.escape}\"); println!(\"ran\"); }}"]
     m = attack(hostile, STDIO, honest=HONEST_RUST, entry_point=None, language="rust")
     assert "ran" in m.details[(2, 0)], m.details
     assert _rows(m, [1]) <= {Status.TIMEOUT, Status.SKIPPED} and Status.TIMEOUT in _rows(m, [1]), m.details
-    assert victim.read_text() == "original" and not os.path.exists(host_tmp)
+    bait.untouched(m)
 
 
 @needs_cpp
