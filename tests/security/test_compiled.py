@@ -94,6 +94,15 @@ class Bait(NamedTuple):
     doomed: str
     escape: str
 
+    @classmethod
+    def laid_in(cls, tmp_path) -> "Bait":
+        out = cls(f"SECRET-{uuid.uuid4().hex}", str(tmp_path / "secret.txt"), str(tmp_path / "victim.txt"),
+                  str(tmp_path / "delete_me.txt"), f"/tmp/{MARKER}-written-{uuid.uuid4().hex}")
+        for path, text in ((out.secret_path, out.secret), (out.victim, "original"), (out.doomed, "still here")):
+            with open(path, "w") as f:
+                f.write(text)
+        return out
+
     def untouched(self, m) -> None:
         assert self.secret not in "".join(list(m.details.values()) + list(m.outputs.values()))
         with open(self.victim) as victim, open(self.doomed) as doomed:
@@ -101,18 +110,9 @@ class Bait(NamedTuple):
         assert not os.path.exists(self.escape)
 
 
-@pytest.fixture
-def bait(tmp_path) -> Bait:
-    out = Bait(f"SECRET-{uuid.uuid4().hex}", str(tmp_path / "secret.txt"), str(tmp_path / "victim.txt"),
-               str(tmp_path / "delete_me.txt"), f"/tmp/{MARKER}-written-{uuid.uuid4().hex}")
-    for path, text in ((out.secret_path, out.secret), (out.victim, "original"), (out.doomed, "still here")):
-        with open(path, "w") as f:
-            f.write(text)
-    return out
-
-
 @needs_cpp
-def test_cpp_cannot_read_or_write_outside_its_cell(attack, bait):
+def test_cpp_cannot_read_or_write_outside_its_cell(attack, tmp_path):
+    bait = Bait.laid_in(tmp_path)
     hostile = (f"int main(){{ string s; ifstream f(\"{bait.secret_path}\"); getline(f, s); cout << s << endl;"
                f" ifstream g(\"/etc/shadow\"); getline(g, s); cout << s << endl;"
                f" ofstream(\"{bait.victim}\") << \"overwritten\"; ofstream(\"{bait.escape}\") << \"escaped\";"
@@ -183,7 +183,8 @@ def test_java_needs_more_address_space_than_the_adversarial_limit(attack):
 
 
 @needs_java
-def test_java_cannot_read_or_write_outside_its_cell(jvm_box, bait):
+def test_java_cannot_read_or_write_outside_its_cell(jvm_box, tmp_path):
+    bait = Bait.laid_in(tmp_path)
     attempts = [f"System.out.println(Files.readString(Path.of(\"{bait.secret_path}\")));",
                 "System.out.println(Files.readString(Path.of(\"/etc/shadow\")));",
                 f"Files.writeString(Path.of(\"{bait.victim}\"), \"overwritten\");",
@@ -255,8 +256,9 @@ def test_java_cannot_connect_or_signal_out(jvm_box):
 
 @pytest.mark.slow
 @needs_rust
-def test_rust_infinite_loop_and_writes_outside_its_cell(attack, bait):
+def test_rust_infinite_loop_and_writes_outside_its_cell(attack, tmp_path):
     """rustc builds in the sandbox too; its programs are held like C++'s."""
+    bait = Bait.laid_in(tmp_path)
     hostile = ["fn main() { let mut x: u64 = 0; loop { x = std::hint::black_box(x + 1); } }",
                f"fn main() {{ let _ = std::fs::write(\"{bait.victim}\", \"overwritten\");"
                f" let _ = std::fs::write(\"{bait.escape}\", \"escaped\"); let _ = std::fs::remove_file(\"{bait.doomed}\");"
