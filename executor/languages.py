@@ -117,8 +117,9 @@ _SPECS = {
     "java": _Spec("javac", "Main.java", ("-version",),
                   (*(f"-J{flag}" for flag in _JVM), "-J-Xmx512m", "-J-XX:TieredStopAtLevel=1", "-encoding", "UTF-8",
                    "-d", ".", "{src}"),
-                  ("{bin}/java", *_JVM, "-Xmx{heap}m", "-cp", ".", "{main}"), ("*.class",),
-                  ("java.lang.OutOfMemoryError",), ("conf",)),
+                  # the VM's own errors (a heap it cannot reserve) go to stdout unless told otherwise
+                  ("{bin}/java", *_JVM, "-XX:+DisplayVMOutputToStderr", "-Xmx{heap}m", "-cp", ".", "{main}"),
+                  ("*.class",), ("java.lang.OutOfMemoryError", "Could not reserve enough space"), ("conf",)),
     "javascript": _Spec("node", "main.js", ("--version",), (), ("{bin}/node", "main.js"),
                         ("main.js",), ("JavaScript heap out of memory", "Fatal process OOM")),
     "rust": _Spec("rustc", "main.rs", ("--version",), ("--edition", "2021", "-O", "-o", "main", "{src}"),

@@ -161,6 +161,39 @@ def test_java_without_a_public_class_runs_its_first_class(ex, problems):
     assert m.passed.all(), m.details
 
 
+# SandboxFusion's "12_B. Correct Solution?": is m the smallest shuffle of n's digits without leading zeros?
+# The wrong program compares numbers, not strings, so it misses m's leading zeros.
+SF_CORRECT = "12_B. Correct Solution?"
+SF_CPP = tuple("#include <bits/stdc++.h>\nusing namespace std;\nint main(){string n,m;cin>>n>>m;string s=n;"
+               "sort(s.begin(),s.end());size_t i=s.find_first_not_of('0');if(i!=string::npos&&i>0)swap(s[0],s[i]);"
+               f"cout<<({compare}?\"OK\":\"WRONG_ANSWER\")<<\"\\n\";}}\n" for compare in ("s==m", "stoll(s)==stoll(m)"))
+
+
+def _smallest(n: str) -> str:
+    digits = sorted(n)
+    first = next((i for i, d in enumerate(digits) if d != "0"), 0)
+    digits[0], digits[first] = digits[first], digits[0]
+    return "".join(digits)
+
+
+@needs("cpp")
+def test_sandboxfusion_contest_problem_in_cpp(ex, shared_data):
+    """A SandboxFusion contest sample loaded as C++ (its file names no language: the loader's option
+    does): the correct program passes all its hidden tests, the wrong one fails exactly where the
+    expected output says its answer is wrong."""
+    path = shared_data / "stdio" / "code_eval_code_contests.jsonl"
+    record = next(p for p in stdio(str(path), language="c++") if p["meta"]["labels"]["name"] == SF_CORRECT)
+    problem = Problem.from_json({**record, "candidates": list(SF_CPP)})
+    assert problem.language == "cpp" and len(problem.tests) == 132
+    m = ex.run(problem.candidates, problem.tests, None, language=problem.language)
+    assert m.passed[0].all(), m.details
+    wrong_is_right = []
+    for test in problem.tests:
+        n, answer = test["input"].split()
+        wrong_is_right.append(("OK\n" if int(_smallest(n)) == int(answer) else "WRONG_ANSWER\n") == test["output"])
+    assert m.passed[1].tolist() == wrong_is_right and not all(wrong_is_right)
+
+
 def test_names_and_aliases():
     assert [canonical(n) for n in ("C++", "cxx", "JS", "node", "py", "golang", "rs", "Java")] == \
         ["cpp", "cpp", "javascript", "javascript", "python", "go", "rust", "java"]

@@ -12,7 +12,7 @@ from coderm import loaders
 from coderm.loaders import LoaderError, load
 from coderm.extract import callable_entry
 from coderm.analysis import parse
-from executor import Executor, ExecutorConfig
+from executor import Executor, ExecutorConfig, Job
 
 CONTRACT_KEYS = {"task_id", "prompt", "entry_point", "candidates", "tests", "meta"}
 
@@ -167,9 +167,40 @@ def test_stdio_sandboxfusion_formats(shared_data):
     contests = list(load("stdio", inputs=str(d / "code_eval_code_contests.jsonl")))
     assert len(contests) == 20 and contests[0]["tests"][0]["output"] == "0\n1\n2\n"
     assert contests[0]["meta"]["labels"]["source"] == "CODECHEF"
+    assert all("language" not in p for p in contests)  # the file names none: Python, the default
     mbpp = list(load("stdio", inputs=str(d / "code_eval_mbpp.jsonl")))
     assert [p["entry_point"] for p in mbpp[:3]] == ["remove_Occ", "sort_matrix", "count_common"]
-    assert passed_rows(mbpp[0]).all()
+
+
+def test_sandboxfusion_reference_solutions_pass_their_tests(shared_data):
+    """SandboxFusion's MBPP samples hold their reference solutions (Python; its contest samples hold
+    none): each is labelled correct, and coderm passes it on every one of its tests."""
+    problems = list(load("stdio", inputs=str(shared_data / "stdio" / "code_eval_mbpp.jsonl"), language="cpp"))
+    assert len(problems) == 20 and all(p["labels"] == [True] and "language" not in p for p in problems)
+    jobs = [Job(p["task_id"], [callable_entry(p["candidates"][0], p["entry_point"])], p["tests"], p["entry_point"])
+            for p in problems]
+    with Executor(ExecutorConfig(workers=2, timeout=5.0, cache_path=None)) as ex:
+        for task_id, m in ex.run_many(jobs):
+            assert m.passed.all(), f"{task_id}: {m.status_names()} {m.details}"
+
+
+def test_stdio_language_from_the_record_or_the_loader(shared_data, tmp_path):
+    """A record's `language`, else SandboxFusion's `labels.programming_language`, else the loader's
+    `language` (SandboxFusion's judge datasets leave it to the request); aliases fold, unknown names fail."""
+    lines = (shared_data / "stdio" / "code_eval_code_contests.jsonl").read_text().splitlines()[:3]
+    records = [json.loads(line) for line in lines]
+    records[0]["labels"] = json.dumps({**json.loads(records[0]["labels"]), "programming_language": "C++"})
+    records[1]["language"] = "java"
+    path = tmp_path / "sf.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert [p.get("language") for p in load("stdio", inputs=str(path))] == ["cpp", "java", None]
+    assert [p["language"] for p in load("stdio", inputs=str(path), language="js")] == ["cpp", "java", "javascript"]
+    records[2]["language"] = "cobol"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with pytest.raises(LoaderError, match=r"sf.jsonl:3: unknown language 'cobol'"):
+        list(load("stdio", inputs=str(path)))
+    with pytest.raises(LoaderError, match="stdio: unknown language 'pascal'"):
+        list(load("stdio", inputs=str(path), language="pascal"))
 
 
 def lcb_private(cases):

@@ -29,6 +29,7 @@ EXAMPLES = """examples:
       --input problems=HumanEval_for_code_generation.jsonl.gz --labels labels.json --out codet.jsonl
   coderm convert --from ldb --input ldb/humaneval__seed__*__seed.jsonl.gz --out ldb.jsonl
   coderm convert --from stdio --input codecontests31_problems.jsonl.gz --samples codecontests31_candidates_qwen.jsonl.gz --out cc.jsonl
+  coderm convert --from stdio --input code_eval_code_contests.jsonl --language cpp --out cc_cpp.jsonl  # candidates in C++
   coderm convert --from apps --input BAAI/TACO --limit 100 --out taco.jsonl        # stdin and fn_name problems
   coderm convert --from codecontests --splits public,private --out cc.jsonl.gz     # deepmind/code_contests
   coderm convert --from livecodebench --splits public --out lcb.jsonl              # functional: call tests
@@ -54,6 +55,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-inputs", type=int, metavar="N", help="evalplus: at most N inputs per problem")
     p.add_argument("--max-output-chars", type=int, metavar="N",
                    help="evalplus: drop inputs whose reference output exceeds N characters of JSON (default 10000)")
+    p.add_argument("--language", metavar="NAME", help="stdio: the candidates' language where a record names none "
+                                                      "(default python)")
     p.add_argument("--splits", metavar="S,S", help="livecodebench (public,private) / codecontests (public,private,"
                                                    "generated): the test splits to keep (default: all)")
     p.add_argument("--workers", type=int, metavar="N", help="executor workers for --label and for evalplus's "
@@ -79,7 +82,7 @@ def _loader_kwargs(args) -> dict:
         kwargs["inputs"] = paths
     flags = {"samples": args.samples, "labels": args.labels, "plus": False if args.base_only else None,
              "max_inputs": args.max_inputs, "max_output_chars": args.max_output_chars,
-             "splits": args.splits.split(",") if args.splits else None}
+             "splits": args.splits.split(",") if args.splits else None, "language": args.language}
     kwargs.update((key, value) for key, value in flags.items() if value is not None)
     if args.workers is not None and (not args.label or "executor_config" in options(args.source)):
         kwargs["executor_config"] = ExecutorConfig(workers=args.workers, timeout=5.0, cache_path=None)

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from coderm.jsonl import read_objects
 from coderm.model import Problem, ValidationError
+from executor.languages import PYTHON
 
 HUB_PROBE_SECONDS = 5.0  # time a first connection to the Hub may take
 
@@ -111,8 +112,8 @@ def as_sources(inputs: str | Sequence[str] | None, default: str, missing: str = 
 
 
 def problem(task_id: str, prompt: str, entry_point: str | None, candidates: list[str], tests: list,
-            labels: list[bool] | None = None, meta: dict | None = None) -> dict:
-    """One contract line (DESIGN.md); ``labels`` is left out when unknown."""
+            labels: list[bool] | None = None, meta: dict | None = None, language: str = PYTHON) -> dict:
+    """One contract line (DESIGN.md); ``labels`` is left out when unknown, ``language`` when Python."""
     if labels is not None and len(labels) != len(candidates):
         raise LoaderError(f"{task_id}: {len(labels)} labels for {len(candidates)} candidates")
-    return Problem(task_id, prompt, candidates, entry_point, tests, labels, meta or {}).to_json()
+    return Problem(task_id, prompt, candidates, entry_point, tests, labels, meta or {}, language).to_json()

@@ -1,10 +1,12 @@
 """Hostile programs in other languages, each contained like its Python twin in test_containment.py:
-C++ (built in the sandbox, spawned per test) and JavaScript (node, no build)."""
+C++ (built in the sandbox, spawned per test), Java (javac, then a JVM per test), Rust (slow: rustc)
+and JavaScript (node, no build)."""
 from __future__ import annotations
 
 import os
 import time
 import uuid
+from typing import NamedTuple
 
 import pytest
 
@@ -19,12 +21,34 @@ HEAD = "".join(f"#include <{h}>\n" for h in ("cstdio", "cstdlib", "cstring", "fs
                                               "unistd.h", "signal.h", "sys/socket.h", "netinet/in.h", "arpa/inet.h")) \
     + "using namespace std;\n"
 
+HONEST_JAVA = ("import java.util.*;\npublic class Main { public static void main(String[] args) {"
+               " Scanner in = new Scanner(System.in); long a = in.nextLong(), b = in.nextLong();"
+               " System.out.println(a + b); } }\n")
+HONEST_RUST = ("use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap();"
+               " let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!(\"{}\", v[0] + v[1]); }\n")
+
 needs_cpp = pytest.mark.skipif(find("cpp") is None, reason="no C++ toolchain on this host")
+needs_java = pytest.mark.skipif(find("java") is None, reason="no JDK on this host")
 needs_js = pytest.mark.skipif(find("javascript") is None, reason="no node on this host")
+needs_rust = pytest.mark.skipif(find("rust") is None, reason="no Rust toolchain on this host")
 
 
 def _cpp(attack, hostile: list[str], **kwargs):
     return attack([HEAD + h for h in hostile], STDIO, honest=HONEST_CPP, entry_point=None, language="cpp", **kwargs)
+
+
+def _java(body: str) -> str:
+    """A Java program whose main runs ``body`` (checked exceptions allowed)."""
+    return ("import java.io.*;\nimport java.net.*;\nimport java.nio.file.*;\nimport java.util.*;\n"
+            f"public class Main {{ public static void main(String[] args) throws Exception {{ {body} }} }}\n")
+
+
+@pytest.fixture(scope="module")
+def jvm_box():
+    """An executor whose memory limit a JVM starts under (the suite's 512 MB RLIMIT_AS is too little:
+    see test_java_needs_more_address_space_than_the_adversarial_limit)."""
+    with open_sandbox(memory_mb=2048) as box:
+        yield box
 
 
 def _rows(m, rows) -> set[Status]:
@@ -60,23 +84,40 @@ def test_cpp_memory_bombs(attack):
     assert _rows(m, [2, 3]) <= {Status.MEMORY, Status.CRASH, Status.ERROR, Status.TIMEOUT, Status.SKIPPED}
 
 
+class Bait(NamedTuple):
+    """Files on the host for a program to read (``secret``), overwrite (``victim``) and delete
+    (``doomed``), and a host path in /tmp to create (``escape``)."""
+
+    secret: str
+    secret_path: str
+    victim: str
+    doomed: str
+    escape: str
+
+    @classmethod
+    def laid_in(cls, tmp_path) -> "Bait":
+        out = cls(f"SECRET-{uuid.uuid4().hex}", str(tmp_path / "secret.txt"), str(tmp_path / "victim.txt"),
+                  str(tmp_path / "delete_me.txt"), f"/tmp/{MARKER}-written-{uuid.uuid4().hex}")
+        for path, text in ((out.secret_path, out.secret), (out.victim, "original"), (out.doomed, "still here")):
+            with open(path, "w") as f:
+                f.write(text)
+        return out
+
+    def untouched(self, m) -> None:
+        assert self.secret not in "".join(list(m.details.values()) + list(m.outputs.values()))
+        with open(self.victim) as victim, open(self.doomed) as doomed:
+            assert victim.read() == "original" and doomed.read() == "still here"
+        assert not os.path.exists(self.escape)
+
+
 @needs_cpp
 def test_cpp_cannot_read_or_write_outside_its_cell(attack, tmp_path):
-    secret = f"SECRET-{uuid.uuid4().hex}"
-    (tmp_path / "secret.txt").write_text(secret)
-    victim = tmp_path / "victim.txt"
-    victim.write_text("original")
-    doomed = tmp_path / "delete_me.txt"
-    doomed.write_text("still here")
-    host_tmp = f"/tmp/{MARKER}-written-by-cpp"
-    hostile = (f"int main(){{ string s; ifstream f(\"{tmp_path / 'secret.txt'}\"); getline(f, s); cout << s << endl;"
+    bait = Bait.laid_in(tmp_path)
+    hostile = (f"int main(){{ string s; ifstream f(\"{bait.secret_path}\"); getline(f, s); cout << s << endl;"
                f" ifstream g(\"/etc/shadow\"); getline(g, s); cout << s << endl;"
-               f" ofstream(\"{victim}\") << \"overwritten\"; ofstream(\"{host_tmp}\") << \"escaped\";"
-               f" remove(\"{doomed}\"); rename(\"{victim}\", \"{host_tmp}\"); return 0; }}")
-    m = _cpp(attack, [hostile])
-    assert secret not in "".join(list(m.details.values()) + list(m.outputs.values()))
-    assert victim.read_text() == "original" and doomed.read_text() == "still here"
-    assert not os.path.exists(host_tmp)
+               f" ofstream(\"{bait.victim}\") << \"overwritten\"; ofstream(\"{bait.escape}\") << \"escaped\";"
+               f" remove(\"{bait.doomed}\"); rename(\"{bait.victim}\", \"{bait.escape}\"); return 0; }}")
+    bait.untouched(_cpp(attack, [hostile]))
 
 
 @needs_cpp
@@ -131,6 +172,101 @@ def test_javascript_hostile_programs_are_contained(tmp_path):
     assert victim.read_text() == "original"
     time.sleep(0.3)
     assert not marked_processes()
+
+
+@needs_java
+def test_java_needs_more_address_space_than_the_adversarial_limit(attack):
+    """The JVM reserves its heap at start: under the suite's 512 MB RLIMIT_AS it cannot, and says so
+    (a MEMORY verdict with the VM's message, never a PASS)."""
+    m = attack([HONEST_JAVA], STDIO[:1], honest=HONEST_CPP, entry_point=None, language=["cpp", "java"])
+    assert m.status_names()[1] == ["MEMORY"] and "Could not reserve enough space" in m.details[(1, 0)], m.details
+
+
+@needs_java
+def test_java_cannot_read_or_write_outside_its_cell(jvm_box, tmp_path):
+    bait = Bait.laid_in(tmp_path)
+    attempts = [f"System.out.println(Files.readString(Path.of(\"{bait.secret_path}\")));",
+                "System.out.println(Files.readString(Path.of(\"/etc/shadow\")));",
+                f"Files.writeString(Path.of(\"{bait.victim}\"), \"overwritten\");",
+                f"Files.writeString(Path.of(\"{bait.escape}\"), \"escaped\");",
+                f"Files.delete(Path.of(\"{bait.doomed}\"));",
+                f"Files.move(Path.of(\"{bait.victim}\"), Path.of(\"{bait.escape}\"));"]
+    hostile = _java(" ".join(f"try {{ {a} }} catch (Exception e) {{ System.err.println(e); }}" for a in attempts)
+                    + " System.out.println(\"ran\");")
+    m = jvm_box.attack([hostile], STDIO, honest=HONEST_JAVA, entry_point=None, language="java")
+    assert "ran" in m.details[(1, 0)], m.details  # the JVM ran every attempt
+    bait.untouched(m)
+
+
+@pytest.mark.slow
+@needs_java
+def test_java_infinite_loops_time_out(jvm_box):
+    """A busy loop, a shutdown hook that never ends (what SIGTERM would run), and a thread that keeps
+    the JVM alive after main returns."""
+    hostile = [_java("long x = 0; while (true) x++;"),
+               _java("Runtime.getRuntime().addShutdownHook(new Thread(() -> { while (true) { } }));"
+                     " while (true) Thread.sleep(1000);"),
+               _java("new Thread(() -> { while (true) { } }).start();")]
+    m = jvm_box.attack(hostile, STDIO, honest=HONEST_JAVA, entry_point=None, language="java")
+    assert _rows(m, [1, 2, 3]) <= {Status.TIMEOUT, Status.SKIPPED} and Status.TIMEOUT in _rows(m, [1, 2, 3])
+
+
+@pytest.mark.slow
+@needs_java
+def test_java_process_bomb_and_orphaned_grandchildren_are_contained(jvm_box):
+    """ProcessBuilder in a loop, and a program that leaves a new session and an orphan behind it and
+    exits: no process outlives the run."""
+    spawn = f"new ProcessBuilder(\"/bin/sh\", \"-c\", %s, \"{MARKER}\").start();"
+    bomb = _java("while (true) { try { " + spawn % '"sleep 30; :"' + " } catch (IOException e) { } }")
+    escaper = _java(spawn % f'"setsid /bin/sh -c \'sleep 30; :\' {MARKER} & (sleep 30; :) &"'
+                    + " Scanner in = new Scanner(System.in); System.out.println(in.nextLong() - in.nextLong());")
+    m = jvm_box.attack([bomb, escaper], STDIO, honest=HONEST_JAVA, entry_point=None, language="java")
+    assert Status.PASS not in _rows(m, [1, 2])
+    time.sleep(0.3)
+    assert not marked_processes()
+
+
+@pytest.mark.slow
+@needs_java
+def test_java_memory_bombs(jvm_box):
+    m = jvm_box.attack([_java("long[] p = new long[Integer.MAX_VALUE - 8]; System.out.println(p[0]);"),
+                        _java("List<long[]> hog = new ArrayList<>(); while (true) hog.add(new long[1 << 24]);")],
+                       STDIO, honest=HONEST_JAVA, entry_point=None, language="java")
+    assert _rows(m, [1]) == {Status.MEMORY} and "OutOfMemoryError" in m.details[(1, 0)], m.details
+    assert _rows(m, [2]) <= {Status.MEMORY, Status.TIMEOUT, Status.SKIPPED}, m.details
+
+
+@pytest.mark.slow
+@needs_java
+def test_java_cannot_connect_or_signal_out(jvm_box):
+    """A socket to a loopback listener on the host, and killing the parent and every process it sees."""
+    pid = os.getpid()
+    with tcp_listener() as listener:
+        port = listener.getsockname()[1]
+        hostile = [_java(f"new Socket(\"127.0.0.1\", {port}).getOutputStream().write(1); System.out.println(3);"),
+                   _java("ProcessHandle.current().parent().ifPresent(ProcessHandle::destroyForcibly);"
+                         " System.out.println(3);"),
+                   _java("ProcessHandle.allProcesses().forEach(ProcessHandle::destroyForcibly); System.out.println(3);")]
+        m = jvm_box.attack(hostile, STDIO, honest=HONEST_JAVA, entry_point=None, language="java")
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert "java.net." in m.details[(1, 0)], m.details
+    assert os.getpid() == pid and m.shape == (4, 2)
+
+
+@pytest.mark.slow
+@needs_rust
+def test_rust_infinite_loop_and_writes_outside_its_cell(attack, tmp_path):
+    """rustc builds in the sandbox too; its programs are held like C++'s."""
+    bait = Bait.laid_in(tmp_path)
+    hostile = ["fn main() { let mut x: u64 = 0; loop { x = std::hint::black_box(x + 1); } }",
+               f"fn main() {{ let _ = std::fs::write(\"{bait.victim}\", \"overwritten\");"
+               f" let _ = std::fs::write(\"{bait.escape}\", \"escaped\"); let _ = std::fs::remove_file(\"{bait.doomed}\");"
+               f" let _ = std::fs::rename(\"{bait.victim}\", \"{bait.escape}\"); println!(\"ran\"); }}"]
+    m = attack(hostile, STDIO, honest=HONEST_RUST, entry_point=None, language="rust")
+    assert "ran" in m.details[(2, 0)], m.details
+    assert _rows(m, [1]) <= {Status.TIMEOUT, Status.SKIPPED} and Status.TIMEOUT in _rows(m, [1]), m.details
+    bait.untouched(m)
 
 
 @needs_cpp
