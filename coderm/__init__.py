@@ -9,6 +9,8 @@ Names are imported on first use so ``import coderm`` stays light (no numpy, no w
 """
 from __future__ import annotations
 
+import importlib
+
 _EXPORTS = {name: module for module, names in (  # name -> the module it is imported from
     ("coderm.api", ("rerank", "score_batch", "RerankResult", "close")),
     ("coderm.model", ("Problem", "ScoreResult", "ValidationError")),
@@ -24,6 +26,4 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'coderm' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(module), name)

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coderm.aggregate import aggregate  # noqa: E402
 from difficulty import (GainCurves, allocate_adaptive, allocate_curves, allocate_equal,  # noqa: E402
                         allocate_greedy, allocate_separation, make_estimator, pass_rates_from_labels)
+from executor import Executor, ExecutorConfig, Job  # noqa: E402
 from scripts.shared_data import DATA, require  # noqa: E402
 
 DEFAULT_PROBLEMS = DATA / "codet" / "humaneval_codegen16b.problems.jsonl.gz"
@@ -65,8 +66,6 @@ def load_matrix(path: Path, problems: list[dict]) -> list[np.ndarray]:
 
 def build_matrix(problems: list[dict], cache: str | None, workers: int, timeout: float) -> dict[str, np.ndarray]:
     """Run every candidate on every test of every problem through the sandboxed executor."""
-    from executor import Executor, ExecutorConfig, Job
-
     jobs = (Job(p["task_id"], p["candidates"], p["tests"], entry_point=p.get("entry_point")) for p in problems)
     out = {}
     with Executor(ExecutorConfig(workers=workers, timeout=timeout, cache_path=cache)) as ex:

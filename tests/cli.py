@@ -4,12 +4,19 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "coderm" / "examples" / "example.problems.jsonl"
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a process a test interrupts: Ctrl-C raises in it even when the suite itself was
+    started in the background of a shell, which leaves SIGINT ignored for every process it starts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def coderm(*args, cwd) -> subprocess.CompletedProcess:

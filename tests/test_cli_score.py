@@ -15,7 +15,7 @@ import yaml
 from coderm.config import Config, load_config
 from executor.config import ExecutorConfig
 
-from cli import EXAMPLE, ROOT, codet_slice, coderm
+from cli import EXAMPLE, ROOT, codet_slice, coderm, interruptible
 
 
 def lines(path) -> list[dict]:
@@ -186,11 +186,12 @@ def test_interrupted_run_continues_where_it_stopped(tmp_path):
             "tests": ["assert f() == 1"]}
     src = tmp_path / "p.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in (fast("a"), slow, fast("b"))))
-    (tmp_path / "c.yaml").write_text("executor: {load_timeout: 8, workers: 1}\n")  # room to interrupt on a busy machine
+    (tmp_path / "c.yaml").write_text("executor: {load_timeout: 1.5, workers: 1}\n")
     args = ["-m", "coderm", "score", "--problems", src, "--out", "s.jsonl", "--aggregator", "passrate", "--no-cache",
             "--config", "c.yaml", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, *map(str, args)], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, *map(str, args)], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     partial = tmp_path / "s.jsonl.partial"
     deadline = time.monotonic() + 60
     while not (partial.exists() and partial.read_text().count("\n") >= 1) and time.monotonic() < deadline:

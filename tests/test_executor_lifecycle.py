@@ -14,6 +14,8 @@ import pytest
 
 from executor import Executor, ExecutorConfig
 
+from cli import interruptible
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,7 +49,7 @@ def start_owner(tmp_path: Path, n_fast: int) -> subprocess.Popen:
             ex.run([slow], ["assert f(1) == 2"], entry_point="f")
     """)
     return subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=interruptible)
 
 
 def wait_gone(pred, timeout: float = 10.0) -> bool:

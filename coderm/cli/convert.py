@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
 
+from tqdm import tqdm
+
 from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.evaluate.labels import label_config, with_labels
 from coderm.jsonl import write_atomic
@@ -100,8 +102,6 @@ def _check_paths(args, kwargs: dict) -> None:
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
     labels = Counter()  # problems without labels; with one candidate, labelled correct
 
     def lines(problems: Iterator[dict]) -> Iterator[str]:
