@@ -32,6 +32,8 @@ def load_estimator(path: str | Path) -> Estimator:
     except FileNotFoundError:
         raise EstimatorError(f"{path}: no such estimator file") from None
     except Exception as e:  # not a pickle at all, truncated, or classes that no longer exist
+        if isinstance(e, ModuleNotFoundError) and (e.name or "").split(".")[0] not in ("difficulty", "coderm"):
+            raise  # a dependency the model needs (scikit-learn: the 'ml' extra) is not installed
         raise EstimatorError(f"{path}: not a coderm difficulty estimator file ({type(e).__name__}: {e})") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise EstimatorError(f"{path}: not a coderm difficulty estimator file")

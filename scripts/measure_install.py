@@ -1,11 +1,11 @@
-"""Install time and size of coderm's base package against a light core, side by side, in fresh venvs.
+"""Install time and size of coderm's base install against the former one, side by side, in fresh venvs.
 
-`base` installs this checkout's wheel with its declared dependencies (what `pip install .` gives);
-`light` installs the same wheel with only the core the executor, the aggregators and the CLI import
-(LIGHT). In each fresh venv it times the install (pip's cache off, so both fetch alike), measures what
-the install added (the venv after, less the empty venv) and runs the README's first command (`coderm
-score` on the bundled example, then `coderm eval`) from a scratch directory, so the installed copy runs.
-Prints both and the ratios base / light.
+`base` installs this checkout's wheel with its declared dependencies (what `pip install .` gives: numpy,
+pyyaml, tqdm, pyflakes); `datasets+ml` installs it with the `datasets` and `ml` extras, which is what
+`pip install .` installed before they became extras. In each fresh venv it times the install (pip's
+cache off, so both fetch alike), measures what the install added (the venv after, less the empty venv)
+and runs the README's first command (`coderm score` on the bundled example, then `coderm eval`) from a
+scratch directory, so the installed copy runs. Prints both and the ratios datasets+ml / base.
 
     python scripts/measure_install.py
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "coderm" / "examples" / "example.problems.jsonl"
-LIGHT = ["numpy>=1.24", "pyyaml>=6", "tqdm>=4.60", "pyflakes>=3"]
+EXTRAS = {"base": "", "datasets+ml": "[datasets,ml]"}  # row name -> the extras its install adds
 
 
 def tree_bytes(path: Path) -> int:
@@ -46,11 +46,7 @@ def measure(name: str, wheel: Path, work: Path) -> dict:
     empty = tree_bytes(env_dir)
     pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-cache-dir"]
     start = time.perf_counter()
-    if name == "light":
-        subprocess.run([*pip, *LIGHT], check=True)
-        subprocess.run([*pip, "--no-deps", str(wheel)], check=True)
-    else:
-        subprocess.run([*pip, str(wheel)], check=True)
+    subprocess.run([*pip, f"coderm{EXTRAS[name]} @ {wheel.as_uri()}"], check=True)
     seconds = time.perf_counter() - start
     scratch = work / f"{name}-run"
     scratch.mkdir()
@@ -72,14 +68,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         wheel = build_wheel(work)
-        rows = [measure(name, wheel, work) for name in ("base", "light")]
+        rows = [measure(name, wheel, work) for name in EXTRAS]
     for r in rows:
         status = "ok" if r["first_command_ok"] else f"FAILED: {r['why']}"
-        print(f"{r['name']:>5}: install {r['install_seconds']:6.1f} s, {r['added_mb']:7.1f} MB added; "
+        print(f"{r['name']:>11}: install {r['install_seconds']:6.1f} s, {r['added_mb']:7.1f} MB added; "
               f"README first command {status} ({r['first_command_seconds']:.1f} s)")
-    base, light = rows
-    print(f"base / light: install time {base['install_seconds'] / light['install_seconds']:.1f}x, "
-          f"size {base['added_mb'] / light['added_mb']:.1f}x")
+    base, full = rows
+    print(f"datasets+ml / base: install time {full['install_seconds'] / base['install_seconds']:.1f}x, "
+          f"size {full['added_mb'] / base['added_mb']:.1f}x")
     return 0 if all(r["first_command_ok"] for r in rows) else 1
 
 

@@ -21,6 +21,10 @@ ALLOWED = {
         "lazy export: workers import executor but must not load numpy",
     "coderm/cli/serve.py:run: coderm.rl.server":
         "the server module needs starlette, the optional serve extra; every CLI command loads cli/serve.py",
+    "coderm/orm/__init__.py:load_orm: coderm.orm.sklearn_orm":
+        "the scikit-learn ORM needs the optional ml extra; the prune stages load coderm.orm for every pipeline",
+    "coderm/cli/orm.py:train: coderm.orm.sklearn_orm":
+        "training needs the optional ml extra; every CLI command loads cli/orm.py",
 }
 
 def module_files() -> dict[str, Path]:

@@ -17,8 +17,13 @@ EPILOG = """examples:
   coderm execute --problems problems.jsonl --out matrices.jsonl
 """
 
-# Exit codes: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.
+# Exit codes: 0 ok, 1 runtime failure, 2 bad input or usage (a missing extra included), 130 interrupted.
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# The extra of pyproject.toml that installs each optional module; the base install has none of them.
+EXTRA_OF = {"datasets": "datasets", "huggingface_hub": "datasets", "pandas": "datasets", "pyarrow": "datasets",
+            "sklearn": "ml", "scipy": "ml", "torch": "hf", "transformers": "hf", "vllm": "vllm", "ray": "ray",
+            "starlette": "serve", "uvicorn": "serve", "httpx": "serve", "matplotlib": "plot"}
 
 
 def add_limit(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +76,13 @@ def main(argv: list[str] | None = None) -> int:
                 if partial is not None and partial.exists() else "")
         print(f"interrupted{kept}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ModuleNotFoundError as e:
+        extra = EXTRA_OF.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"error: coderm {args.command} needs {e.name}, from the '{extra}' extra: pip install 'coderm[{extra}]'",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)

@@ -9,7 +9,6 @@ from coderm.cli import EXIT_BAD_INPUT, EXIT_OK, add_limit
 from coderm.jsonl import read_labelled
 from coderm.model import ValidationError
 from coderm.orm import OrmError
-from coderm.orm.sklearn_orm import train as fit
 
 
 EXAMPLES = """examples:
@@ -35,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
+    from coderm.orm.sklearn_orm import train as fit  # scikit-learn and scipy: the 'ml' extra
+
     try:
         problems = [p.to_json() for p in read_labelled(args.problems, args.limit)]
         orm = fit(problems, folds=args.folds)

@@ -11,7 +11,6 @@ from typing import Any
 
 from coderm.orm.base import Orm, OrmError
 from coderm.orm.hf import HFOrm
-from coderm.orm.sklearn_orm import SklearnOrm
 
 BACKENDS = ("sklearn", "hf")
 
@@ -24,5 +23,7 @@ def load_orm(backend: str, path: str | None, **options: Any) -> Orm:
     if not Path(path).exists():
         raise OrmError(f"ORM path {path} does not exist")
     if backend == "sklearn":
+        from coderm.orm.sklearn_orm import SklearnOrm  # scikit-learn and scipy: the 'ml' extra
+
         return SklearnOrm.load(path, **options)
     return HFOrm(path, **options)

@@ -7,17 +7,13 @@ small fraction of running the tests.
 from __future__ import annotations
 
 import ast
-import functools
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
 
 from coderm.analysis import lint, parse
-
-if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import HashingVectorizer
 
 N_HASH = 2 ** 14
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+|[^\s\w]")
@@ -39,12 +35,7 @@ def _ngrams(toks: list[str]) -> list[str]:
     return [" ".join(toks[i:i + n]) for n in (1, 2, 3) for i in range(len(toks) - n + 1)]
 
 
-@functools.cache
-def _vectorizer() -> HashingVectorizer:
-    """Built on first use: importing scikit-learn costs every `coderm` command 1.1 s otherwise."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    return HashingVectorizer(n_features=N_HASH, analyzer=_ngrams, alternate_sign=False, norm="l2")
+VECTORIZER = HashingVectorizer(n_features=N_HASH, analyzer=_ngrams, alternate_sign=False, norm="l2")
 
 
 def _ast_stats(tree: ast.Module | None, code: str, entry_point: str | None) -> list[float]:
@@ -79,7 +70,7 @@ def problem_features(problem: dict, indices: list[int] | None = None) -> sparse.
     counts = np.bincount([where[c] for c in cands], minlength=len(unique)).astype(np.float64)
     token_lists = [_tokens(c) for c in unique]
     lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.float64)
-    grams = _vectorizer().transform(token_lists)
+    grams = VECTORIZER.transform(token_lists)
     sim = (grams @ grams.T).toarray() @ counts - 1.0  # similarity to every other candidate, duplicates counted
     mean_sim = sim / max(len(cands) - 1, 1)
     sim_rank, len_rank = _ranks(mean_sim), _ranks(lengths)

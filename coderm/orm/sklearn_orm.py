@@ -10,27 +10,23 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import MaxAbsScaler
 
 from coderm.evaluate.metrics import best_of_n
 from coderm.orm.base import OrmError
 from coderm.orm.features import problem_features
 
-if TYPE_CHECKING:
-    from sklearn.pipeline import Pipeline
-
 FORMAT = "coderm-sklearn-orm/1"
 
 
 def _model(c: float) -> Pipeline:
-    # scikit-learn loads here, not at import: it costs every `coderm` command 1.1 s and 130 MB otherwise
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MaxAbsScaler
-
     return make_pipeline(MaxAbsScaler(), LogisticRegression(C=c, solver="liblinear", class_weight="balanced"))
 
 
@@ -84,9 +80,6 @@ def train(problems: list[dict], folds: int = 5, c: float = 0.5, seed: int = 0) -
     xs = [problem_features(p) for p in problems]
     ys = [np.asarray(p["labels"], dtype=bool) for p in problems]
     order = np.random.default_rng(seed).permutation(len(problems))
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold
-
     splitter = GroupKFold(n_splits=folds)
     fold_models, heldout, aucs, top1 = [], [], [], []
     for train_idx, test_idx in splitter.split(order, groups=order):
