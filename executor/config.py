@@ -33,7 +33,7 @@ class ExecutorConfig:
     workers: int = max(1, os.cpu_count() or 1)
     timeout: float = 1.0  # seconds per test, enforced from outside the child (CodeRM uses 1 s too); calibrated: the ceiling
     timeout_policy: str = "calibrated"
-    timeout_floor: float = 0.05  # calibrated: the shortest deadline, seconds
+    timeout_floor: float = 0.02  # calibrated: the shortest deadline, seconds
     timeout_factor: float = 5.0  # calibrated: deadline = factor x the slowest peer's finishing time
     load_timeout: float = 5.0  # seconds to exec the candidate itself
     compile_timeout: float = 30.0  # seconds to compile a candidate in another language (executor.languages)
