@@ -384,6 +384,8 @@ class _Supervision:
         self.ceiling = ceiling  # calibrated deadlines: the wall time a test may take while not computing
         self.busy_share = busy_share  # CPU per wall second above which a test counts as computing
         self.test_started = 0.0
+        self.test_cpu: float | None = None  # the child's CPU seconds when the test started (None: unreadable)
+        self.cpu_clock = 0  # the child's process CPU clock (set in watch)
         self.cpu_mark: tuple[float, float] | None = None  # (CPU seconds, when) at the first overrun of a test
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
@@ -401,6 +403,7 @@ class _Supervision:
         selector = selectors.DefaultSelector()
         for fd in (chan_r, out_r, pidfd):
             selector.register(fd, selectors.EVENT_READ)
+        self.cpu_clock = process_cpu_clock(pid)
         deadline = time.monotonic() + cfg.load_timeout
         try:
             while True:
@@ -425,6 +428,7 @@ class _Supervision:
                             return outcome
                         if (self.loaded, self.next) != progress:  # only a verdict buys more time
                             self.test_started = time.monotonic()
+                            self.test_cpu = cpu_seconds(self.cpu_clock)
                             self.cpu_mark = None
                             deadline = self.test_started + self.limits[self.pending[self.next][0]]
                             self.on_verdict()
@@ -442,10 +446,16 @@ class _Supervision:
         on a busy machine. At the first overrun the candidate gets one more ``limit`` while its
         processes' CPU time is measured; it is cut when it computed for at least half of that, or
         when the test reached the ceiling (a sleeper waits as under the fixed policy). "Half" is half of
-        what a process gets on this host now: a worker slowed down 3 times counts a sixth as computing."""
+        what a process gets on this host now: a worker slowed down 3 times counts a sixth as computing.
+        A child that computed for that share of the whole test so far (its own CPU clock, in ns) is cut
+        at the first overrun: a looper costs one deadline, not two."""
         now = time.monotonic()
         if self.ceiling is None or now - self.test_started >= self.ceiling:
             return None
+        if self.cpu_mark is None and self.test_cpu is not None:
+            used = cpu_seconds(self.cpu_clock)
+            if used is not None and used - self.test_cpu >= self.busy_share * (now - self.test_started):
+                return None
         cpu = session_cpu_seconds(pid)
         if cpu is None:  # no /proc to read: the wall clock decides
             return None
@@ -548,6 +558,19 @@ def _wait(pid: int, seconds: float) -> int | None:
         return os.waitpid(pid, 0)[1]
     finally:
         os.close(pidfd)
+
+
+def process_cpu_clock(pid: int) -> int:
+    """The clock id of a process's CPU time (Linux: all its threads, in ns; not its children)."""
+    return ((~pid) << 3) | 2  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED), what clock_getcpuclockid returns
+
+
+def cpu_seconds(clock: int) -> float | None:
+    """CPU seconds on ``clock``; None once the process is gone."""
+    try:
+        return time.clock_gettime_ns(clock) / 1e9
+    except OSError:
+        return None
 
 
 def session_cpu_seconds(session: int) -> float | None:

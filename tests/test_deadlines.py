@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from executor import Executor, ExecutorConfig, Job, Status
 from executor.deadlines import Peers
-from executor.worker import probe_seconds
+from executor.worker import _Supervision, cpu_seconds, probe_seconds, process_cpu_clock
 
 ADD = "def f(x):\n    return x + 1\n"
 TESTS = ["assert f(1) == 2", "assert f(2) == 3", "assert f(3) == 4"]
@@ -180,3 +181,26 @@ def test_progress_counts_every_cell_once_through_reruns_and_split_suites(fail_fa
         out = list(ex.run_many(jobs, progress=counted.append))
     assert sum(counted) == sum(m.statuses.size for _, m in out)
     assert (out[1][1].statuses[:3] == Status.PASS).all()  # overran the floor computing, reran at the ceiling
+
+
+@pytest.mark.parametrize("computing", [True, False])
+def test_an_overrun_that_computed_all_along_gets_no_grace(computing):
+    """At a test's first overrun, a child whose own CPU clock ran for the test's whole time so far is cut
+    there (a looper costs one deadline); one that waited gets one more deadline to show whether it computes."""
+    pid = os.fork()
+    if pid == 0:
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            if not computing:
+                time.sleep(0.01)
+        os._exit(0)
+    try:
+        watch = _Supervision(CALIBRATED, b"token", [], [], [0.1], ceiling=2.0, busy_share=0.1, on_verdict=lambda: None)
+        watch.cpu_clock = process_cpu_clock(pid)
+        watch.test_started, watch.test_cpu = time.monotonic(), cpu_seconds(watch.cpu_clock)
+        time.sleep(0.3)
+        more = watch._grace(pid, 0.1)
+        assert (more is None) if computing else (more == pytest.approx(0.1)), more
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
