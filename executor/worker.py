@@ -308,9 +308,13 @@ class Worker:
                 return f"compilation left no program\n{said}".strip(), True
             return Program(toolchain.argv(toolchain.run, name, cfg.memory_mb), files, toolchain.memory_markers), True
         finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-            if self.private_tmp is not None:
-                sandbox.empty_directory("/tmp", self.private_tmp | {os.path.basename(self.cell_root)})
+            self._discard(tmpdir)
+
+    def _discard(self, tmpdir: str) -> None:
+        """Remove a child's directory, and empty the private /tmp: nothing a child leaves reaches the next."""
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        if self.private_tmp is not None:
+            sandbox.empty_directory("/tmp", self.private_tmp | {os.path.basename(self.cell_root)})
 
     def _enter_child(self, tmpdir: str, chan_w: int, out_w: int, cpu_seconds: float, memory_mb: int) -> None:
         cfg = self.config
@@ -368,9 +372,7 @@ class Worker:
             sandbox.kill_all_but_self(pid)
             for fd in (pidfd, chan_r, out_r):
                 os.close(fd)
-            shutil.rmtree(tmpdir, ignore_errors=True)
-            if self.private_tmp is not None:  # nothing a candidate leaves in /tmp reaches the next one
-                sandbox.empty_directory("/tmp", self.private_tmp | {os.path.basename(self.cell_root)})
+            self._discard(tmpdir)
 
 
 class _Supervision:
@@ -428,7 +430,8 @@ class _Supervision:
                             return outcome
                         if (self.loaded, self.next) != progress:  # only a verdict buys more time
                             self.test_started = time.monotonic()
-                            self.test_cpu = cpu_seconds(self.cpu_clock)
+                            if self.ceiling is not None:  # only calibrated deadlines read it (_grace)
+                                self.test_cpu = cpu_seconds(self.cpu_clock)
                             self.cpu_mark = None
                             deadline = self.test_started + self.limits[self.pending[self.next][0]]
                             self.on_verdict()
