@@ -62,6 +62,7 @@ from executor import Executor, ExecutorConfig, Job, PassMatrix, Status, as_test
 from executor.checker import settle_checkers
 from executor.compare import is_record_only
 from executor.languages import PYTHON, canonical
+from executor.specs import canonical_json
 
 PLAN_BATCH = 256  # problems per budget allocation and per generator call: batched, yet streamed
 RECORD_ONLY = "record-only test (no expected output): not a verdict"
@@ -273,9 +274,8 @@ class Pipeline:
             def with_recordings(i: int, tests: list[Any]) -> list[Any]:
                 if self.config.aggregator not in WITH_OUTPUTS:
                     return tests
-                done = {json.dumps(t, sort_keys=True) for t in ran[i] if isinstance(t, dict)}
-                return tests + [r for r in recordings(tests, batch[i].entry_point)
-                                if json.dumps(r, sort_keys=True) not in done]
+                done = {canonical_json(t) for t in ran[i] if isinstance(t, dict)}
+                return tests + [r for r in recordings(tests, batch[i].entry_point) if canonical_json(r) not in done]
 
             def run(req: Mapping[int, Sequence[int]]) -> dict[int, np.ndarray]:
                 asked = {i: with_recordings(i, [pools[i][t] for t in idx]) for i, idx in req.items()}
