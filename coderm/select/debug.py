@@ -22,7 +22,7 @@ from coderm.select.llm import SelectModel
 from coderm.select.prompts import SHOWN_CHARS, call_text, debug_prompt
 from executor import Executor, Job, PassMatrix, Status, as_test
 from executor.compare import is_record_only
-from executor.specs import CallTest, StdioTest
+from executor.specs import CallTest, StdioTest, TestSpec
 
 FEEDBACK_SHOWN = 3  # failed tests described per revision request
 _NO_VERDICT = (Status.PASS, Status.INVALID, Status.SKIPPED)
@@ -37,6 +37,7 @@ def debug(problems: list[Problem], public: list[list[Any]], executor: Executor, 
     languages = [p.languages() for p in problems]
     revised: list[dict[int, dict]] = [{} for _ in problems]
     calls = [Counter() for _ in problems]
+    specs = [[as_test(t) for t in tests] for tests in public]  # parsed once, read for every failing row
     todo = {k: list(range(len(p.candidates))) for k, p in enumerate(problems) if public[k] and p.candidates}
     for round_ in range(rounds + 1):
         jobs = (Job(k, [programs[k][i] for i in rows], public[k], problems[k].entry_point,
@@ -44,7 +45,7 @@ def debug(problems: list[Problem], public: list[list[Any]], executor: Executor, 
         failing: dict[int, list[tuple[int, list[str]]]] = {}
         for k, matrix in executor.run_many(jobs):
             for r, i in enumerate(todo[k]):
-                lines = _feedback(public[k], matrix, r, problems[k].entry_point)
+                lines = _feedback(specs[k], matrix, r, problems[k].entry_point)
                 if i in revised[k]:
                     revised[k][i]["passes"] = not lines
                 if lines:
@@ -69,11 +70,11 @@ def debug(problems: list[Problem], public: list[list[Any]], executor: Executor, 
         yield dataclasses.replace(problem, candidates=programs[k]), lineage
 
 
-def _feedback(tests: list[Any], matrix: PassMatrix, row: int, entry_point: str | None) -> list[str]:
+def _feedback(specs: list[TestSpec], matrix: PassMatrix, row: int, entry_point: str | None) -> list[str]:
     """One line per failed test of ``row`` (at most ``FEEDBACK_SHOWN``); [] when it failed none."""
     lines = []
-    for j, test in enumerate(tests):
-        status, spec = Status(int(matrix.statuses[row, j])), as_test(test)
+    for j, spec in enumerate(specs):
+        status = Status(int(matrix.statuses[row, j]))
         if status in _NO_VERDICT or is_record_only(spec):
             continue
         output = matrix.outputs.get((row, j))
