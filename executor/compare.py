@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from executor.specs import CallTest, CodeTest, Judge, StdioTest, TestSpec, canonical_json
@@ -46,6 +47,8 @@ def _tokens_close(got: str, want: str, judge: Judge) -> bool:
 
 def text_matches(got: str, want: str, judge: Judge) -> bool:
     """A program's stdout against one expected output (see ``Judge`` for the kinds)."""
+    if got == want:  # the common case, whatever the kind
+        return True
     if judge.kind == "exact":
         return _lines(got) == _lines(want)
     got_tokens, want_tokens = got.split(), want.split()
@@ -108,12 +111,28 @@ def _matches(test: StdioTest | CallTest, output: str) -> bool:
         return True
     if isinstance(test, StdioTest):
         return any(text_matches(output, want, test.judge) for want in (test.output, *test.alternatives))
+    if output in _spellings(test):
+        return True
     try:
         got = json.loads(output)
     except ValueError:
         return False
-    wanted = [test.expected, *(json.loads(a) for a in test.alternatives_json)]
-    return any(value_matches(got, want, test.judge) for want in wanted)
+    return any(value_matches(got, want, test.judge) for want in _wanted(test))
+
+
+@lru_cache(maxsize=1 << 14)
+def _spellings(test: CallTest) -> frozenset[str]:
+    """The expected values as the harness spells a returned value (``harness._run_call``:
+    ``json.dumps(value, sort_keys=True)``). An output spelled like one decodes to an expected value
+    and matches under every judge, so most passing cells are judged without decoding anything."""
+    return frozenset(json.dumps(json.loads(text), sort_keys=True)
+                     for text in (test.expected_json, *test.alternatives_json) if text is not None)
+
+
+@lru_cache(maxsize=1 << 12)
+def _wanted(test: CallTest) -> tuple[Any, ...]:
+    """The expected value and the alternatives, decoded once per test (compared, never changed)."""
+    return tuple(json.loads(text) for text in (test.expected_json, *test.alternatives_json) if text is not None)
 
 
 def is_record_only(test: TestSpec) -> bool:

@@ -117,8 +117,14 @@ class _Problem:
     def record(self, ui: int, uj: int, status: int, seconds: float, detail: str, output: str | None) -> None:
         self.statuses[ui, uj] = status
         self.seconds[ui, uj] = seconds
+        self.note(ui, uj, detail, output)
+
+    def note(self, ui: int, uj: int, detail: str, output: str | None) -> None:
+        """A cell's detail and output, kept only when there is one (most cells have neither)."""
         if detail:
             self.details[(ui, uj)] = detail
+        elif (ui, uj) in self.details:  # a rerun at the ceiling replaces the overrun's detail
+            del self.details[(ui, uj)]
         if output is not None:
             self.outputs[(ui, uj)] = output
 
@@ -345,29 +351,38 @@ class Executor:
                     progress: Callable[[int], None] | None) -> None:
         problem, ui, cols = task.ref
         failed = False
-        for uj, (status, seconds, detail, output) in zip(cols, cells):
+        judged: list[int] = []
+        times: list[float] = []
+        for uj, (status, seconds, detail, output) in zip(cols.tolist(), cells):
             status, detail = judge(problem.tests[uj], status, detail, output)
             if failed and status != Status.INVALID:  # the worker cannot see a wrong output: the parent judges it
                 status, seconds, detail, output = Status.SKIPPED, 0.0, FAIL_FAST_SKIP, None
             failed = failed or (self.config.fail_fast and status not in (Status.PASS, Status.INVALID))
-            problem.record(ui, int(uj), status, seconds, detail, output)
+            judged.append(status)
+            times.append(seconds)
+            problem.note(ui, uj, detail, output)
+        problem.statuses[ui, cols] = judged
+        problem.seconds[ui, cols] = times
         later = problem.later.pop(ui, np.empty(0, dtype=np.int64))
         if failed:
-            for uj in later:
-                problem.record(ui, int(uj), Status.SKIPPED, 0.0, FAIL_FAST_SKIP, None)
+            problem.statuses[ui, later] = Status.SKIPPED
+            problem.seconds[ui, later] = 0.0
+            for uj in later.tolist():
+                problem.details[(ui, uj)] = FAIL_FAST_SKIP
         elif len(later):
             self._submit(problem, ui, later, scheduler, stream, plan=self._plan)
             later = later[:0]
-        statuses = problem.statuses[ui, cols]
-        problem.peers.observe(cols, statuses, problem.seconds[ui, cols], task.slowdown, task.deadlines)
+        statuses, seconds = problem.statuses[ui, cols], problem.seconds[ui, cols]
+        problem.peers.observe(cols, statuses, seconds, task.slowdown, task.deadlines)
         overruns = [] if task.deadlines is None else [  # overruns of a deadline below the ceiling wait for a decision
-            (int(uj), d) for uj, d, status, seconds in zip(cols, task.deadlines, statuses, problem.seconds[ui, cols])
-            if status == Status.TIMEOUT and seconds > 0 and d < self.config.timeout]
+            (int(cols[k]), task.deadlines[k]) for k in np.flatnonzero(
+                (statuses == Status.TIMEOUT) & (seconds > 0) & (np.asarray(task.deadlines) < self.config.timeout))]
         if overruns:  # so do the cells the candidate skipped after them
             problem.undecided[ui] = overruns
-        waiting = {uj for uj, _ in overruns}
-        done = [int(uj) for uj in [*cols, *later]
-                if uj not in waiting and not (overruns and problem.statuses[ui, uj] == Status.SKIPPED)]
+        done = np.concatenate([cols, later])
+        if overruns:
+            done = done[~np.isin(done, [uj for uj, _ in overruns]) & (problem.statuses[ui, done] != Status.SKIPPED)]
+        done = done.tolist()
         problem.waiting -= 1
         self._settled(problem, ui, done, task.attempts, progress)
         with self._lock:

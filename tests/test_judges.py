@@ -9,6 +9,7 @@ import pytest
 from executor import Executor, ExecutorConfig, PassMatrix, Status, as_test
 from executor.specs import test_to_json as to_json
 from executor.checker import settle_checkers
+from executor import compare
 from executor.compare import CHECKER_PENDING, text_matches, value_matches
 from executor.specs import Judge
 from test_executor import rows
@@ -159,3 +160,19 @@ def test_json_output_of_call_tests_is_what_the_checker_gets(ex):
     m = judged(ex, ["def f():\n    return {'k': (1, 2)}\n"], [test], "f")
     assert rows(m) == [[P]], m.details
     assert json.loads(m.outputs[(0, 0)]) == {"k": [1, 2]}
+
+
+def test_a_returned_value_is_judged_by_its_spelling_without_decoding(ex):
+    """The parent's shortcut: an output spelled as the harness spells the expected value is a PASS
+    with no JSON decoding. The harness's real spelling (sort_keys, its separators, sets, NaN) must be
+    the one the shortcut expects, or every passing cell would pay for decoding again."""
+    values = [{"b": [1, 2.5], "a": None}, [3, [4, "x"]], float("nan"), {"__set__": ["1", "2"]}, "é"]
+    prog = ("def f(k):\n    return [{'b': [1, 2.5], 'a': None}, (3, (4, 'x')), float('nan'), {2, 1}, 'é'][k]\n")
+    recorded = ex.run([prog], [{"type": "call", "args": [k]} for k in range(len(values))], entry_point="f")
+    for k, value in enumerate(values):
+        output = recorded.outputs[(0, k)]
+        test = as_test({"type": "call", "args": [k], "expected": value})
+        assert output in compare._spellings(test), (output, value)
+        assert compare.judge(test, Status.PASS, "", output) == (Status.PASS, "")
+    wrong = as_test({"type": "call", "args": [0], "expected": {"a": None, "b": [1, 2.25]}})
+    assert compare.judge(wrong, Status.PASS, "", recorded.outputs[(0, 0)])[0] == Status.FAIL
