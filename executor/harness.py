@@ -377,8 +377,11 @@ def _isolated(token: str, state: TrustedState, limit: int, *args: Any) -> tuple[
 
 
 def child_main(token: str, candidate: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
-               isolate: bool, detail_limit: int, output_limit: int, state: TrustedState) -> None:
-    """Body of the sandboxed child. Never returns: ends in ``os._exit``."""
+               isolate: bool, detail_limit: int, output_limit: int, state: TrustedState,
+               fail_fast: bool = False) -> None:
+    """Body of the sandboxed child. Never returns: ends in ``os._exit``. With ``fail_fast`` it stops
+    after its first verdict that is not a PASS (the worker would stop it there anyway, but reads the
+    channel only every ``worker.CHANNEL_BATCH`` seconds)."""
     try:
         _harness_pid[0] = _getpid()
         for name in [n for n in sys.modules if n == "executor" or n.startswith("executor.")]:
@@ -406,6 +409,8 @@ def child_main(token: str, candidate: Any, entry_point: str | None, pending: lis
             seconds = _clock() - start
             _flush_std()
             _send(_message(token, "R", j, verdict[0], seconds, verdict[1], verdict[2]))
+            if fail_fast and verdict[0] != Status.PASS:
+                break
     finally:
         _flush_std()
         _exit(0)

@@ -44,6 +44,9 @@ Cell = tuple  # (status: int, seconds: float, detail: str, output: str | None)
 FAIL_FAST_SKIP = "not run: fail_fast stopped the candidate at its first failing test"
 _PREPARED_CACHE = 20000
 _PROGRAM_CACHE = 64  # built programs (or compiler errors) a worker keeps, by source, toolchain and limits
+# While a child's verdicts flow, its channel is read at most this often: a wakeup per verdict cost the
+# worker more than many fast tests do. A test's deadline then starts up to this late, never early.
+CHANNEL_BATCH = 0.002
 HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
 _DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
 PROBE_EVERY = 1.0  # seconds between a calibrated worker's CPU probes
@@ -359,7 +362,7 @@ class Worker:
                 cpu = cfg.load_timeout + sum(limits[j] for j, _ in pending) + cfg.timeout
                 self._enter_child(tmpdir, chan_w, out_w, cpu, cfg.memory_mb)
                 harness.child_main(token, code, entry_point, pending, cfg.isolation == "test",
-                                   cfg.detail_limit, cfg.output_limit, self.state)
+                                   cfg.detail_limit, cfg.output_limit, self.state, cfg.fail_fast)
             finally:
                 os._exit(70)
         os.close(chan_w)
@@ -407,8 +410,19 @@ class _Supervision:
             selector.register(fd, selectors.EVENT_READ)
         self.cpu_clock = process_cpu_clock(pid)
         deadline = time.monotonic() + cfg.load_timeout
+        resume = 0.0  # while verdicts flow, the channel is read at most once per CHANNEL_BATCH: from then on
         try:
             while True:
+                now = time.monotonic()
+                if resume and (now >= resume or now >= deadline):  # a deadline is judged on every verdict sent
+                    selector.register(chan_r, selectors.EVENT_READ)
+                    resume = 0.0
+                    outcome = self._read_channel(chan_r, out_r, selector)
+                    if outcome:
+                        return outcome
+                    if self._progressed(progress):
+                        deadline = self._next_test()
+                    progress = (self.loaded, self.next)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     if not self.loaded:
@@ -420,7 +434,7 @@ class _Supervision:
                         deadline = time.monotonic() + more
                         continue
                     return _Outcome("timeout", Status.TIMEOUT, self._with_output(f"timed out after {limit:.3g}s"))
-                for key, _ in selector.select(remaining):
+                for key, _ in selector.select(min(remaining, resume - now) if resume else remaining):
                     if key.fd == out_r:
                         self._drain_output(out_r, selector)
                     elif key.fd == chan_r:
@@ -428,18 +442,30 @@ class _Supervision:
                         outcome = self._read_channel(chan_r, out_r, selector)
                         if outcome:
                             return outcome
-                        if (self.loaded, self.next) != progress:  # only a verdict buys more time
-                            self.test_started = time.monotonic()
-                            if self.ceiling is not None:  # only calibrated deadlines read it (_grace)
-                                self.test_cpu = cpu_seconds(self.cpu_clock)
-                            self.cpu_mark = None
-                            deadline = self.test_started + self.limits[self.pending[self.next][0]]
-                            self.on_verdict()
+                        if self._progressed(progress):  # only a verdict buys more time
+                            deadline = self._next_test()
+                            if not self.buffer and chan_r in selector.get_map():  # no message half read
+                                selector.unregister(chan_r)
+                                resume = time.monotonic() + CHANNEL_BATCH
+                                progress = (self.loaded, self.next)
                     else:
                         _, status = os.waitpid(pid, 0)
                         return self._read_channel(chan_r, out_r, selector) or self._death(status)
         finally:
             selector.close()
+
+    def _progressed(self, before: tuple[bool, int]) -> bool:
+        return (self.loaded, self.next) != before
+
+    def _next_test(self) -> float:
+        """A verdict was read: the next test's clock starts now (a verdict read up to CHANNEL_BATCH late
+        gives the test that much more time, never less). Returns its deadline."""
+        self.test_started = time.monotonic()
+        if self.ceiling is not None:  # only calibrated deadlines read it (_grace)
+            self.test_cpu = cpu_seconds(self.cpu_clock)
+        self.cpu_mark = None
+        self.on_verdict()
+        return self.test_started + self.limits[self.pending[self.next][0]]
 
     def _grace(self, pid: int, limit: float) -> float | None:
         """More seconds for a test that overran a calibrated deadline without computing, else None.
