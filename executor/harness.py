@@ -312,17 +312,18 @@ class TrustedState:
         )) & frozenset(vars(builtins))
 
     def reset(self) -> None:
+        """After the candidate loaded. unittest is restored before each test that may use it (``before``),
+        not here: touching its many objects in a fresh fork costs more than a dozen fast tests."""
         self.loaded.restore_and_diff()
-        self.unit.restore_and_diff()
 
     def before(self, prep: Prepared) -> None:
-        if prep.kind == "unittest":
+        if prep.uses_unittest:
             self.unit.restore_and_diff()
 
     def checked(self, prep: Prepared, verdict: tuple[int, str, str | None], limit: int) -> tuple[int, str, str | None]:
         """A verdict reached while trusted state was swapped is a FAIL that says so (the state is restored)."""
         changed = self.builtins.changes(self.harness_names | prep.names)
-        if prep.kind == "unittest":
+        if prep.uses_unittest:
             changed += self.unit.restore_and_diff()
         if changed:
             return Status.FAIL, _short("tampering: " + ", ".join(changed[:5]), limit), None
@@ -376,15 +377,22 @@ def _isolated(token: str, state: TrustedState, limit: int, *args: Any) -> tuple[
     return Status.ERROR, f"process exited with status {os.WEXITSTATUS(wstatus)} during the test", None
 
 
+def executor_modules() -> list[str]:
+    """The executor's modules in ``sys.modules``: listed by the worker before it forks a child, since in
+    a fresh fork every object touched costs a copy-on-write page fault."""
+    return [name for name in sys.modules if name == "executor" or name.startswith("executor.")]
+
+
 def child_main(token: str, candidate: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
                isolate: bool, detail_limit: int, output_limit: int, state: TrustedState,
-               fail_fast: bool = False) -> None:
-    """Body of the sandboxed child. Never returns: ends in ``os._exit``. With ``fail_fast`` it stops
-    after its first verdict that is not a PASS (the worker would stop it there anyway, but reads the
-    channel only every ``worker.CHANNEL_BATCH`` seconds)."""
+               own_modules: list[str], fail_fast: bool = False) -> None:
+    """Body of the sandboxed child. Never returns: ends in ``os._exit``. ``own_modules``: what
+    ``executor_modules`` listed. With ``fail_fast`` it stops after its first verdict that is not a
+    PASS (the worker would stop it there anyway, but reads the channel only every
+    ``worker.CHANNEL_BATCH`` seconds)."""
     try:
         _harness_pid[0] = _getpid()
-        for name in [n for n in sys.modules if n == "executor" or n.startswith("executor.")]:
+        for name in own_modules:
             del sys.modules[name]  # the harness is not importable by name from candidate code
         ns: dict = {"__name__": CANDIDATE_MODULE, "__builtins__": builtins}
         if _any(p.kind != "stdio" for _, p in pending):

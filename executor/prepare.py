@@ -19,6 +19,13 @@ _OP_NAMES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt:
              ast.In: "in_", ast.NotIn: "not_in", ast.Is: "is_", ast.IsNot: "is_not"}
 COMPARE_OPS = tuple(_OP_NAMES.values())
 _GUARDED = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+# Names through which test code can get hold of unittest (or of anything): a test naming none of them
+# (nor an ``assert*`` method) cannot see what a candidate did to unittest.
+REACHES_UNITTEST = frozenset({
+    "unittest", "TestCase", "TestSuite", "TestLoader", "TestResult", "main", "sys", "modules", "importlib",
+    "__import__", "__subclasses__", "__globals__", "__dict__", "__builtins__", "__class__", "__base__",
+    "__bases__", "__mro__", "getattr", "vars", "globals", "locals", "eval", "exec", "gc",
+})
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,9 @@ class Prepared:
     names: frozenset[str] = frozenset()  # every name the test's code looks up (its builtins are watched)
     spec: TestSpec | None = None
     error: str = ""  # why the test is invalid
+    # whether the test may reach unittest, which the candidate could have patched (``reaches_unittest``):
+    # only these tests pay for restoring and checking unittest's state around them
+    uses_unittest: bool = False
 
 
 class _GuardComparisons(ast.NodeTransformer):
@@ -113,7 +123,15 @@ def prepare_code_test(code: str) -> Prepared:
         compiled = compile(tree, TEST_FILENAME, "exec")
     except (SyntaxError, ValueError) as e:
         return Prepared("invalid", error=f"test does not compile: {type(e).__name__}: {e}")
-    return Prepared(kind, compiled, n_methods, tuple(classes), code_names(compiled))
+    names = code_names(compiled)
+    return Prepared(kind, compiled, n_methods, tuple(classes), names,
+                    uses_unittest=kind == "unittest" or reaches_unittest(names))
+
+
+def reaches_unittest(names: frozenset[str]) -> bool:
+    """Whether code looking up ``names`` can get hold of unittest: it names unittest, an ``assert*``
+    method, or a way to any module or object (``REACHES_UNITTEST``)."""
+    return bool(names & REACHES_UNITTEST) or any(name.startswith("assert") for name in names)
 
 
 def code_names(code: Any) -> frozenset[str]:

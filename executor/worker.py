@@ -47,6 +47,7 @@ _PROGRAM_CACHE = 64  # built programs (or compiler errors) a worker keeps, by so
 # While a child's verdicts flow, its channel is read at most this often: a wakeup per verdict cost the
 # worker more than many fast tests do. A test's deadline then starts up to this late, never early.
 CHANNEL_BATCH = 0.002
+CHILD_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}  # and HOME, TMPDIR: the cell
 HEARTBEAT_SECONDS = 1.0  # at most this often a busy worker tells the parent that a cell finished
 _DRAIN_READS = 16  # reads of a child's output per wakeup (of 64 KiB)
 PROBE_EVERY = 1.0  # seconds between a calibrated worker's CPU probes
@@ -138,6 +139,8 @@ class Worker:
             print(f"coderm executor: candidates run with {containment}", file=sys.stderr)
         self.containment = containment
         self.uid = uid
+        os.environ.clear()  # once here, not in every child: a fresh fork pays a page fault per object it touches
+        os.environ.update(CHILD_ENVIRONMENT)
         # /tmp is the sandbox's own tmpfs (but for these entries, exposed paths): emptied after every candidate
         self.private_tmp = private_tmp
         self.state = harness.TrustedState()  # taken before any candidate runs; every child inherits it
@@ -331,8 +334,7 @@ class Worker:
         os.dup2(chan_w, harness.CHANNEL_FD)
         os.closerange(harness.CHANNEL_FD + 1, 1 << 16)  # the pipe to our parent must not be reachable
         os.chdir(tmpdir)
-        os.environ.clear()
-        os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME=tmpdir, TMPDIR=tmpdir, LANG="C.UTF-8")
+        os.environ.update(HOME=tmpdir, TMPDIR=tmpdir)  # the rest is the worker's own (CHILD_ENVIRONMENT)
         sandbox.limit_child(memory_mb, cfg.file_size_mb, cfg.open_files, cfg.processes, int(cpu_seconds) + 1)
         if self.uid is not None:
             sandbox.drop_privileges(self.uid)
@@ -355,6 +357,7 @@ class Worker:
                 os.chmod(os.path.join(tmpdir, name), 0o555)
         chan_r, chan_w = os.pipe()
         out_r, out_w = os.pipe()
+        modules = harness.executor_modules()
         gc.freeze()
         pid = os.fork()
         if pid == 0:
@@ -362,7 +365,7 @@ class Worker:
                 cpu = cfg.load_timeout + sum(limits[j] for j, _ in pending) + cfg.timeout
                 self._enter_child(tmpdir, chan_w, out_w, cpu, cfg.memory_mb)
                 harness.child_main(token, code, entry_point, pending, cfg.isolation == "test",
-                                   cfg.detail_limit, cfg.output_limit, self.state, cfg.fail_fast)
+                                   cfg.detail_limit, cfg.output_limit, self.state, modules, cfg.fail_fast)
             finally:
                 os._exit(70)
         os.close(chan_w)

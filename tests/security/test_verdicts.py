@@ -177,6 +177,26 @@ def test_unittest_monkeypatching(attack):
         assert "tampering" in m.details.get((row, 0), ""), (row, m.details.get((row, 0)))
 
 
+def test_unittest_patched_at_load_does_not_fool_an_assert_test_that_uses_unittest(attack):
+    """unittest is restored before the tests that can reach it, not once after the load: an assert
+    test that calls unittest's assertions (by module, by an imported name, through sys.modules) must
+    still see the originals, and the test that cannot reach unittest still fails the wrong answer."""
+    patches = [
+        "unittest.TestCase.assertEqual = lambda self, *a, **k: None",
+        "unittest.case.TestCase.assertEqual = lambda self, *a, **k: None",
+        "unittest.TestCase.assertTrue = lambda self, *a, **k: None\n"
+        "unittest.TestCase.assertEqual = unittest.TestCase.assertTrue",
+    ]
+    tests = [
+        "import unittest\nassert unittest.TestCase().assertEqual(add(1, 2), 3) is None",
+        "from unittest import TestCase\nassert TestCase().assertEqual(add(1, 2), 3) is None",
+        "import sys\nassert sys.modules['unittest'].TestCase().assertEqual(add(1, 2), 3) is None",
+        "case = __import__('unittest').TestCase()\nassert case.assertEqual(add(1, 2), 3) is None",
+        ASSERT_TEST,
+    ]
+    attack([f"import unittest\n{patch}\ndef add(a, b):\n    return a - b\n" for patch in patches], tests)
+
+
 def test_unittest_internals_monkeypatching(attack):
     """Swapping what TestCase.run relies on (unittest.case._Outcome) must not swallow failures."""
     hostile = textwrap.dedent("""
