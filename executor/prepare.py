@@ -134,6 +134,19 @@ def reaches_unittest(names: frozenset[str]) -> bool:
     return bool(names & REACHES_UNITTEST) or any(name.startswith("assert") for name in names)
 
 
+def behaviour_key(source: str) -> str:
+    """What two Python programs share when they are bound to behave alike: their syntax tree and the
+    lines of every node. Comments, spacing within a line and the spelling of literals may differ; a
+    moved line may not (tracebacks and frames see line numbers). A program that does not parse is
+    its own text. The executor runs one program per key (LLM samples often differ in comments only)."""
+    try:
+        tree = ast.parse(source)
+        lines = [(getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)) for node in ast.walk(tree)]
+        return f"{ast.dump(tree)}\n{lines}"
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # deep nesting overflows the dump too
+        return source
+
+
 def code_names(code: Any) -> frozenset[str]:
     """Names a code object (and the code nested in it) looks up as globals, builtins or attributes."""
     names = set(code.co_names)

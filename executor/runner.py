@@ -18,6 +18,7 @@ from executor.distributed import RayPool
 from executor.languages import PYTHON, Toolchain, available, canonical, find, missing as toolchain_missing
 from executor.matrix import PassMatrix, RunCounts
 from executor.pool import ExecutorStalled, Task, WorkerPool
+from executor.prepare import behaviour_key
 from executor.scheduler import Scheduler, Stream
 from executor.sandbox import Containment
 from executor.specs import TestSpec, as_test, canonical_json, test_to_json
@@ -80,6 +81,13 @@ def _unique(items: Sequence[Any], key: Callable[[Any], Any]) -> tuple[list[Any],
             uniq.append(item)
         index[pos] = first[k]
     return uniq, index
+
+
+def _behaviour(pair: tuple[str, str]) -> tuple[str, str]:
+    """Candidates with one key run once: Python programs alike up to comments and spacing
+    (``prepare.behaviour_key``), other languages' identical texts."""
+    candidate, language = pair
+    return (behaviour_key(candidate) if language == PYTHON else candidate), language
 
 
 def _positions(index: np.ndarray) -> list[list[int]]:
@@ -257,7 +265,7 @@ class Executor:
         if isinstance(job.candidates, str) or not all(isinstance(c, str) for c in job.candidates):
             raise TypeError("candidates must be a sequence of strings")
         specs = [as_test(t) for t in job.tests]
-        pairs, cand_index = _unique(list(zip(job.candidates, job.languages())), lambda pair: pair)
+        pairs, cand_index = _unique(list(zip(job.candidates, job.languages())), _behaviour)
         calibrated = self.config.timeout_policy == "calibrated"
         reference = (job.reference, canonical(job.language) if isinstance(job.language, str) else PYTHON)
         if calibrated and job.reference is not None and reference not in pairs:

@@ -69,7 +69,7 @@ def test_a_flood_in_one_thread_does_not_hold_back_a_small_call_in_another(ex):
     """A caller floods the pool with looping candidates (each costs a 1 s timeout); a small call made
     after the flood started finishes long before the flood does: it is served between the flood's tasks,
     not after them (a global lock made it wait for the whole flood)."""
-    flood = [Job(k, [LOOP + f"# {k}\n"], TESTS[:1], "f") for k in range(16)]  # ~8 s on 2 workers
+    flood = [Job(k, [LOOP + f"_variant = {k}\n"], TESTS[:1], "f") for k in range(16)]  # ~8 s on 2 workers
     started, finished = threading.Event(), {}
 
     def flooder() -> None:
@@ -90,7 +90,7 @@ def test_a_flood_in_one_thread_does_not_hold_back_a_small_call_in_another(ex):
 def test_one_callers_early_stop_leaves_anothers_work_intact(ex):
     scheduler = ex.start()
     pids = [slot.process.pid for slot in scheduler.pool.slots]
-    first = ex.run_many(Job(("a", k), [SLEEPY + f"# {k}\n"], TESTS[:2], "f") for k in range(10))
+    first = ex.run_many(Job(("a", k), [SLEEPY + f"_variant = {k}\n"], TESTS[:2], "f") for k in range(10))
     wrong = SLEEPY.replace("x + 1", "x")  # as slow as SLEEPY: no fast peer sets a short deadline
     second = ex.run_many(Job(("b", k), [SLEEPY + f"# b{k}\n", wrong], TESTS[:2], "f") for k in range(10))
     assert next(first)[0] == ("a", 0)

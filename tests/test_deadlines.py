@@ -29,13 +29,13 @@ def names(row) -> list[str]:
 
 def busy(seconds: str, tag: int = 0) -> str:
     """A correct candidate that computes for ``seconds`` (an expression of x) before answering."""
-    return (f"import time\ndef f(x):\n    end = time.perf_counter() + ({seconds})  # {tag}\n"
+    return (f"import time\ndef f(x):\n    end = time.perf_counter() + ({seconds}) + 0 * {tag}\n"
             f"    while time.perf_counter() < end:\n        pass\n    return x + 1\n")
 
 
 def fillers(n: int) -> list[str]:
-    """Distinct fast correct candidates (identical ones would be merged)."""
-    return [f"def f(x):\n    return x + 1  # {k}\n" for k in range(n)]
+    """Distinct fast correct candidates (programs alike up to comments would be merged)."""
+    return [f"def f(x):\n    return x + 1\n_variant = {k}\n" for k in range(n)]
 
 
 def test_deadlines_come_from_the_slowest_peer_that_finished_within_floor_and_ceiling():

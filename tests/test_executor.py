@@ -77,6 +77,23 @@ def test_duplicates_run_once_and_fill_back_in_input_order(ex):
     assert ex.stats["executed_cells"] - before == 4  # 2 unique candidates x 2 unique tests
 
 
+def test_programs_alike_up_to_comments_and_spacing_run_once(ex):
+    """Python programs with one syntax tree and the same lines run once; a program whose code moved to
+    another line is not merged (its tracebacks differ), and nor are other languages' differing texts."""
+    spaced = "def f(x):\n    # one more\n    return x+1  # done\n"
+    commented = "def f(x):\n    # plus one, in other words\n    return (x + 1)\n"
+    moved = "def f(x):\n    return x + 1\n"
+    wrong = "def f(x):\n    # one more\n    return x + 2\n"
+    tests = ["assert f(1) == 2", "assert f(2) == 0"]
+    before = ex.stats["executed_cells"]
+    m = ex.run([spaced, commented, moved, wrong], tests, entry_point="f")
+    assert rows(m) == [[P, F], [P, F], [P, F], [F, F]]
+    assert ex.stats["executed_cells"] - before == 6  # spaced = commented; moved and wrong apart
+    assert m.details[(0, 1)] == m.details[(1, 1)]
+    js = ["console.log(1)\n", "console.log(1) // one\n"]
+    assert ex.run(js, [{"type": "stdio", "input": "", "output": "1"}], language="javascript").run.unique_cells == 2
+
+
 def test_empty_inputs_give_empty_matrices(ex):
     assert ex.run([], ["assert True"]).shape == (0, 1)
     assert ex.run([ADD1], []).shape == (1, 0)
@@ -221,7 +238,7 @@ def test_a_worker_that_dies_is_replaced_and_its_task_retried(ex):
     old_pids = [s.process.pid for s in pool.slots]
     timer = threading.Timer(0.2, lambda: [os.kill(pid, signal.SIGKILL) for pid in old_pids])
     timer.start()
-    m = ex.run([sleepy, sleepy + "\n"], ["assert f(1) == 2"], entry_point="f")
+    m = ex.run([sleepy, sleepy + "_variant = 1\n"], ["assert f(1) == 2"], entry_point="f")  # one per worker
     timer.join()
     assert rows(m) == [[P], [P]]
     assert not set(old_pids) & {s.process.pid for s in pool.slots}

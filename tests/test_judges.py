@@ -144,7 +144,7 @@ def test_a_call_checker_sees_arguments_expected_and_returned_value(ex):
 
 def test_checker_runs_once_per_distinct_output_and_is_cached(ex, tmp_path):
     test = {"type": "stdio", "input": "3\n", "output": "1 2 3\n", "judge": {"kind": "checker", "code": SORT_CHECKER}}
-    same = [f"print(3, 2, 1)  # {k}\n" for k in range(4)]
+    same = [f"print(3, 2, 1)\n_variant = {k}\n" for k in range(4)]
     with Executor(ExecutorConfig(workers=1, timeout=2.0, cache_path=str(tmp_path / "c.sqlite"))) as cached:
         m = judged(cached, same, [test])
         assert rows(m) == [[P]] * 4

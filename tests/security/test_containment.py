@@ -420,7 +420,7 @@ def test_files_do_not_survive_into_the_next_candidate(sandbox, request):
         def add(a, b):
             return a - b
     """)
-    sandbox.ex.run([writer + f"# {i}\n" for i in range(4)], [ASSERT_TEST], entry_point="add")
+    sandbox.ex.run([writer + f"_variant = {i}\n" for i in range(4)], [ASSERT_TEST], entry_point="add")
     reader = textwrap.dedent(f"""
         import os
         SEEN = [p for p in ('leftover.txt', '/tmp/{MARKER}', os.path.expanduser('~/leftover.txt'))
@@ -428,7 +428,7 @@ def test_files_do_not_survive_into_the_next_candidate(sandbox, request):
         def add(a, b):
             return a + b if not SEEN else SEEN
     """)
-    readers = [reader + f"# {i}\n" for i in range(4)]
+    readers = [reader + f"_variant = {i}\n" for i in range(4)]
     m = sandbox.ex.run(readers, [ASSERT_TEST, CALL_TEST], entry_point="add")
     assert m.passed.all(), (m.status_names(), m.outputs)
 
@@ -450,9 +450,9 @@ def test_filling_the_disk(attack, sandbox, request):
                             break
             return a - b
     """)
-    attack([filler + f"# {i}\n" for i in range(4)], [ASSERT_TEST])  # variants reach both workers
+    attack([filler + f"_variant = {i}\n" for i in range(4)], [ASSERT_TEST])  # variants reach both workers
     program = "a, b = map(int, input().split())\nprint(a + b)\n"
-    later = sandbox.ex.run([program + f"# {i}\n" for i in range(4)],
+    later = sandbox.ex.run([program + f"_variant = {i}\n" for i in range(4)],
                            [{"type": "stdio", "input": "1 2\n", "output": "3\n"}], entry_point=None)
     assert later.passed.all(), ("a full /tmp spoils later candidates", later.status_names(), later.details)
 
