@@ -413,11 +413,11 @@ class _Supervision:
             selector.register(fd, selectors.EVENT_READ)
         self.cpu_clock = process_cpu_clock(pid)
         deadline = time.monotonic() + cfg.load_timeout
-        resume = 0.0  # while verdicts flow, the channel is read at most once per CHANNEL_BATCH: from then on
+        resume = 0.0  # while verdicts flow, the channel is not watched until then (CHANNEL_BATCH)
         try:
             while True:
                 now = time.monotonic()
-                if resume and (now >= resume or now >= deadline):  # a deadline is judged on every verdict sent
+                if resume and (now >= resume or now >= deadline):  # no deadline passes on an unread verdict
                     selector.register(chan_r, selectors.EVENT_READ)
                     resume = 0.0
                     outcome = self._read_channel(chan_r, out_r, selector)
