@@ -7,7 +7,9 @@ returns True cannot pass), and they are compiled once per worker.
 from __future__ import annotations
 
 import ast
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from executor.specs import CallTest, CodeTest, StdioTest, TestSpec
@@ -134,17 +136,19 @@ def reaches_unittest(names: frozenset[str]) -> bool:
     return bool(names & REACHES_UNITTEST) or any(name.startswith("assert") for name in names)
 
 
+@lru_cache(maxsize=1 << 12)
 def behaviour_key(source: str) -> str:
     """What two Python programs share when they are bound to behave alike: their syntax tree and the
-    lines of every node. Comments, spacing within a line and the spelling of literals may differ; a
-    moved line may not (tracebacks and frames see line numbers). A program that does not parse is
-    its own text. The executor runs one program per key (LLM samples often differ in comments only)."""
+    lines of every node (a digest of them). Comments, spacing within a line and the spelling of
+    literals may differ; a moved line may not (tracebacks and frames see line numbers). A program
+    that does not parse is its own text. The executor runs one program per key (LLM samples often
+    differ in comments only); kept for the last programs seen, since rounds run them again."""
     try:
         tree = ast.parse(source)
         lines = [(getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)) for node in ast.walk(tree)]
-        return f"{ast.dump(tree)}\n{lines}"
+        return "tree:" + hashlib.sha256(f"{ast.dump(tree)}\n{lines}".encode()).hexdigest()
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # deep nesting overflows the dump too
-        return source
+        return "text:" + source  # never equal to a tree's key, whatever the text
 
 
 def code_names(code: Any) -> frozenset[str]:

@@ -265,7 +265,8 @@ class Executor:
         if isinstance(job.candidates, str) or not all(isinstance(c, str) for c in job.candidates):
             raise TypeError("candidates must be a sequence of strings")
         specs = [as_test(t) for t in job.tests]
-        pairs, cand_index = _unique(list(zip(job.candidates, job.languages())), _behaviour)
+        alike = _behaviour if len(set(job.candidates)) > 1 else (lambda pair: pair)  # one program: nothing to merge
+        pairs, cand_index = _unique(list(zip(job.candidates, job.languages())), alike)
         calibrated = self.config.timeout_policy == "calibrated"
         reference = (job.reference, canonical(job.language) if isinstance(job.language, str) else PYTHON)
         if calibrated and job.reference is not None and reference not in pairs:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from executor import Executor, ExecutorConfig, Job, PassMatrix, Status
+from executor.prepare import behaviour_key
 
 P, F, E, T, I, S = Status.PASS, Status.FAIL, Status.ERROR, Status.TIMEOUT, Status.INVALID, Status.SKIPPED
 
@@ -90,6 +91,8 @@ def test_programs_alike_up_to_comments_and_spacing_run_once(ex):
     assert rows(m) == [[P, F], [P, F], [P, F], [F, F]]
     assert ex.stats["executed_cells"] - before == 6  # spaced = commented; moved and wrong apart
     assert m.details[(0, 1)] == m.details[(1, 1)]
+    forged = behaviour_key(spaced)  # a text spelled like another program's key is not merged with it
+    assert rows(ex.run([spaced, forged, forged[5:]], tests, entry_point="f")) == [[P, F], [E, E], [E, E]]
     js = ["console.log(1)\n", "console.log(1) // one\n"]
     assert ex.run(js, [{"type": "stdio", "input": "", "output": "1"}], language="javascript").run.unique_cells == 2
 
