@@ -160,6 +160,20 @@ def test_debug_rounds_revise_failing_candidates_sequentially_with_feedback():
         assert "for f(3) the expected return value is 9, but got 0" in zero and "assert f(2) == 4" in zero
 
 
+def test_debug_rounds_judge_checker_tests_before_giving_feedback():
+    """A public test judged by a checker program: the right candidate prints another valid answer than
+    the reference and is left alone; only the wrong one is asked about, with the checker's verdict."""
+    checker = "def check(input, expected, got):\n    return sorted(got.split()) == sorted(expected.split())\n"
+    test = {"type": "stdio", "input": "3\n", "output": "1 2 3\n", "judge": {"kind": "checker", "code": checker}}
+    problem = {"task_id": "perm", "prompt": "", "tests": [test],
+               "candidates": ["n = int(input())\nprint(*range(n, 0, -1))\n", "print(1, 2)\n"]}
+    with scripted_server(debug_script) as server:
+        r = coderm.rerank(problem, aggregator="passrate", select={"debug_rounds": 1, "model": server.model()})
+        assert r.debug["llm_calls"] == {"debug": 1} and len(server.prompts) == 1
+        assert "print(1, 2)" in server.prompts[0] and "range(n, 0, -1)" not in server.prompts[0]
+        assert r.scores == [1.0, 0.0]
+
+
 def test_coderm_score_and_debug_commands_print_the_model_calls(tmp_path):
     problem = {**SQUARE, "candidates": [PLUS2, RIGHT[0], TWICE], "tests": ["assert f(2) == 4", "assert f(1) == 1"]}
     (tmp_path / "p.jsonl").write_text(json.dumps(problem) + "\n")

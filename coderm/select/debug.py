@@ -21,6 +21,7 @@ from coderm.model import Problem
 from coderm.select.llm import SelectModel
 from coderm.select.prompts import SHOWN_CHARS, call_text, debug_prompt
 from executor import Executor, Job, PassMatrix, Status, as_test
+from executor.checker import settle_checkers
 from executor.compare import is_record_only
 from executor.specs import CallTest, StdioTest, TestSpec
 
@@ -44,6 +45,7 @@ def debug(problems: list[Problem], public: list[list[Any]], executor: Executor, 
                     language=[languages[k][i] for i in rows]) for k, rows in todo.items())
         failing: dict[int, list[tuple[int, list[str]]]] = {}
         for k, matrix in executor.run_many(jobs):
+            settle_checkers(executor, public[k], matrix)  # a checker-judged cell is pending until then
             for r, i in enumerate(todo[k]):
                 lines = _feedback(specs[k], matrix, r, problems[k].entry_point)
                 if i in revised[k]:
