@@ -3,9 +3,9 @@
 Runs inside the sandboxed child forked by the worker. Verdicts travel over the result channel
 (fd ``CHANNEL_FD``), opened by the worker before any untrusted code runs; each message carries
 a per-child random token the candidate does not know. Everything the harness relies on is bound
-here at import time (before the candidate runs); the state tests rely on (builtins, unittest, the
-harness and its guards) is snapshotted and checked after every test (executor.guards): a candidate
-that swaps it gets FAIL with a "tampering" detail instead of a PASS.
+here at import time (before the candidate runs); the state tests rely on (builtins, the harness and
+its guards; unittest around the tests that can reach it) is snapshotted and checked after every test
+(executor.guards): a candidate that swaps it gets FAIL with a "tampering" detail instead of a PASS.
 """
 from __future__ import annotations
 
@@ -295,10 +295,10 @@ def run_one(candidate: Any, prep: Prepared, j: int, ns: dict, view: dict, entry_
 class TrustedState:
     """What tests rely on, captured once in the worker before any candidate runs.
 
-    After the candidate loads, builtins and unittest are restored whole. Around each test, the
-    builtins its code looks up (and those the harness itself uses) must be untouched; unittest's
-    modules and classes are restored before and checked after unittest tests, the only ones using
-    them. The harness modules themselves are removed from sys.modules before the candidate runs.
+    After the candidate loads, builtins are restored whole. Around each test, the builtins its code
+    looks up (and those the harness itself uses) must be untouched; unittest's modules and classes
+    are restored before and checked after the tests that can reach them (``Prepared.uses_unittest``).
+    The harness modules themselves are removed from sys.modules before the candidate runs.
     """
 
     def __init__(self) -> None:
