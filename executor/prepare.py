@@ -141,8 +141,8 @@ def behaviour_key(source: str) -> str:
     """What two Python programs share when they are bound to behave alike: their syntax tree and the
     lines of every node (a digest of them). Comments, spacing within a line and the spelling of
     literals may differ; a moved line may not (tracebacks and frames see line numbers). A program
-    that does not parse is its own text. The executor runs one program per key (LLM samples often
-    differ in comments only); kept for the last programs seen, since rounds run them again."""
+    that does not parse is keyed by its text. The executor runs one program per key (LLM samples
+    often differ in comments only); kept for the last programs seen, since rounds run them again."""
     try:
         tree = ast.parse(source)
         lines = [(getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)) for node in ast.walk(tree)]
