@@ -20,7 +20,7 @@ def parse(code: str) -> ast.Module | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(code)
-            compile(tree, "<candidate>", "exec")
+            compile(tree, "<candidate>", "exec", dont_inherit=True)
         return tree
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None

@@ -122,7 +122,7 @@ def prepare_code_test(code: str) -> Prepared:
             return Prepared("invalid", error="test has no assert, check(candidate) or TestCase")
     tree = ast.fix_missing_locations(_GuardComparisons().visit(tree))
     try:
-        compiled = compile(tree, TEST_FILENAME, "exec")
+        compiled = compile(tree, TEST_FILENAME, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as e:
         return Prepared("invalid", error=f"test does not compile: {type(e).__name__}: {e}")
     names = code_names(compiled)
@@ -171,8 +171,10 @@ def prepare(spec: TestSpec) -> Prepared:
 
 
 def compile_candidate(source: str) -> tuple[Any, str]:
-    """(code object, "") or (None, error message) for a candidate that is not valid Python."""
+    """(code object, "") or (None, error message) for a candidate that is not valid Python. Compiled as
+    Python would run it: ``dont_inherit``, or this module's ``from __future__ import annotations`` would
+    postpone the candidate's annotations (an undefined name in one would load instead of failing)."""
     try:
-        return compile(source, CANDIDATE_FILENAME, "exec"), ""
+        return compile(source, CANDIDATE_FILENAME, "exec", dont_inherit=True), ""
     except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError) as e:
         return None, f"{type(e).__name__}: {e}"

@@ -105,6 +105,10 @@ def _silence_stdio() -> None:
 
 
 def _timed_exec(code, env: dict, seconds: float) -> None:
+    """``code`` (source or code object) under an alarm; source compiles as Python runs it (no future
+    flags inherited from this script)."""
+    if isinstance(code, str):
+        code = compile(code, "<candidate>", "exec", dont_inherit=True)
     signal.signal(signal.SIGALRM, _on_alarm)  # a candidate may have replaced the handler
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -194,7 +198,7 @@ def _limit_problem(args: tuple[int, float, float, int]) -> tuple[int, np.ndarray
     tests = []
     for t in problem.tests:
         try:
-            tests.append(compile(t, "<test>", "exec"))
+            tests.append(compile(t, "<test>", "exec", dont_inherit=True))
         except (SyntaxError, ValueError):
             tests.append(None)
     statuses = np.full((len(problem.candidates), len(tests)), Status.SKIPPED, dtype=np.uint8)
@@ -204,7 +208,7 @@ def _limit_problem(args: tuple[int, float, float, int]) -> tuple[int, np.ndarray
         ns = {"__name__": CANDIDATE_NAME}
         start = time.perf_counter()
         try:
-            _timed_exec(compile(candidate, "<candidate>", "exec"), ns, load_timeout)
+            _timed_exec(compile(candidate, "<candidate>", "exec", dont_inherit=True), ns, load_timeout)
         except BaseException as exc:
             statuses[i] = _status_of(exc)
             if statuses[i, 0] == Status.TIMEOUT:

@@ -80,7 +80,7 @@ def _run_sample(code: str, tests: list[str], timeout: float, result) -> None:
     env: dict = {}
     try:
         signal.setitimer(signal.ITIMER_REAL, timeout)
-        exec(code, env)
+        exec(compile(code, "<completion>", "exec", dont_inherit=True), env)  # as Python runs it: no inherited futures
         signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException:
         result.extend([False] * len(tests))
@@ -88,7 +88,7 @@ def _run_sample(code: str, tests: list[str], timeout: float, result) -> None:
     for test in tests:
         try:
             signal.setitimer(signal.ITIMER_REAL, timeout)
-            exec(test, env)
+            exec(compile(test, "<test>", "exec", dont_inherit=True), env)
             signal.setitimer(signal.ITIMER_REAL, 0)
             result.append(True)
         except BaseException:

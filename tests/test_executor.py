@@ -97,6 +97,16 @@ def test_programs_alike_up_to_comments_and_spacing_run_once(ex):
     assert ex.run(js, [{"type": "stdio", "input": "", "output": "1"}], language="javascript").run.unique_cells == 2
 
 
+def test_candidates_compile_as_python_runs_them(ex):
+    """No compiler flag of the executor's own modules leaks into candidates: an annotation naming
+    something undefined fails at load as in `python`, unless the candidate postpones annotations itself."""
+    undefined = "def f(x: List[int]) -> int:\n    return x + 1\n"
+    postponed = "from __future__ import annotations\n" + undefined
+    m = ex.run([undefined, postponed], ["assert f(1) == 2"], entry_point="f")
+    assert rows(m) == [[E], [P]]
+    assert "NameError" in m.details[(0, 0)] and "List" in m.details[(0, 0)]
+
+
 def test_empty_inputs_give_empty_matrices(ex):
     assert ex.run([], ["assert True"]).shape == (0, 1)
     assert ex.run([ADD1], []).shape == (1, 0)

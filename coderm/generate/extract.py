@@ -241,7 +241,7 @@ def _valid(tree: ast.Module, entry_point: str) -> str | None:
     if not references(tree, entry_point):
         return "no_entry_point"
     try:
-        compile(ast.unparse(tree), "<test>", "exec")
+        compile(ast.unparse(tree), "<test>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return "syntax"
     return None
