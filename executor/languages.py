@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 PYTHON = "python"
@@ -71,6 +72,7 @@ class Toolchain:
     outputs: tuple[str, ...]
     roots: tuple[str, ...]  # directories holding the toolchain, exposed read-only in the sandbox
     memory_markers: tuple[str, ...] = ()
+    startup: float = 0.0  # seconds its runtime takes to start here (a VM's; 0 for native programs)
 
     @property
     def key(self) -> str:
@@ -104,6 +106,7 @@ class _Spec:
     outputs: tuple[str, ...]
     memory_markers: tuple[str, ...] = ()
     linked: tuple[str, ...] = ()  # subdirectories of the root with links out of it (Debian's JDK: conf -> /etc)
+    startup: tuple[str, ...] = ()  # argv that starts the runtime and exits, timed once: a VM's start-up
 
 
 # The JVM reserves virtual memory far beyond what a program uses; under RLIMIT_AS it must be told not to.
@@ -119,9 +122,11 @@ _SPECS = {
                    "-d", ".", "{src}"),
                   # the VM's own errors (a heap it cannot reserve) go to stdout unless told otherwise
                   ("{bin}/java", *_JVM, "-XX:+DisplayVMOutputToStderr", "-Xmx{heap}m", "-cp", ".", "{main}"),
-                  ("*.class",), ("java.lang.OutOfMemoryError", "Could not reserve enough space"), ("conf",)),
+                  ("*.class",), ("java.lang.OutOfMemoryError", "Could not reserve enough space"), ("conf",),
+                  ("{bin}/java", *_JVM, "-version")),
     "javascript": _Spec("node", "main.js", ("--version",), (), ("{bin}/node", "main.js"),
-                        ("main.js",), ("JavaScript heap out of memory", "Fatal process OOM")),
+                        ("main.js",), ("JavaScript heap out of memory", "Fatal process OOM"),
+                        startup=("{bin}/node", "-e", "0")),
     "rust": _Spec("rustc", "main.rs", ("--version",), ("--edition", "2021", "-O", "-o", "main", "{src}"),
                   ("./main",), ("main",), ("memory allocation of",)),
     "go": _Spec("go", "main.go", ("version",), ("build", "-o", "main", "{src}"), ("./main",), ("main",),
@@ -197,7 +202,22 @@ def find(language: str) -> Toolchain | None:
         if linker is None:
             return None
         compile_argv += ("-C", f"linker={os.path.realpath(linker)}")
-    return Toolchain(language, version, compile_argv, run, spec.outputs, roots, spec.memory_markers)
+    startup = _startup_seconds([a.replace("{bin}", bin_dir) for a in spec.startup]) if spec.startup else 0.0
+    return Toolchain(language, version, compile_argv, run, spec.outputs, roots, spec.memory_markers, startup)
+
+
+def _startup_seconds(argv: list[str]) -> float:
+    """The fastest of three starts of a runtime that exits at once (0 when it cannot run): no program
+    in that language finishes sooner, so a calibrated deadline is never set below it."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        try:
+            subprocess.run(argv, capture_output=True, timeout=_VERSION_SECONDS, stdin=subprocess.DEVNULL, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return 0.0
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def missing(language: str) -> str:

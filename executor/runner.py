@@ -333,7 +333,17 @@ class Executor:
                 cols, problem.later[ui] = cols[:FAIL_FAST_SPLIT], cols[FAIL_FAST_SPLIT:]
             task.tests = [problem.blinded[j] for j in cols]
             task.ref = (problem, ui, cols)
-        task.deadlines = problem.peers.deadlines(cols)
+        task.deadlines = self._deadlines(problem, ui, cols)
+
+    def _deadlines(self, problem: _Problem, ui: int, cols: np.ndarray) -> list[float] | None:
+        """The peers' deadlines (``Peers.deadlines``) for row ``ui``, never below ``timeout_factor`` times
+        the start-up of its language's runtime (a JVM takes longer to start than the floor allows)."""
+        deadlines = problem.peers.deadlines(cols)
+        toolchain = problem.toolchains[ui]
+        if deadlines is None or toolchain is None or not toolchain.startup:
+            return deadlines
+        least = min(self.config.timeout, self.config.timeout_factor * toolchain.startup)
+        return [max(d, least) for d in deadlines]
 
     def _skip_from_cache(self, problem: _Problem, missing: np.ndarray) -> int:
         """SKIPPED cells are never cached (they depend on the candidate's other tests), so a rerun
@@ -431,5 +441,5 @@ class Executor:
         self._settled(problem, ui, stand if again else stand + skipped, 0, progress)
         if again:
             cols = np.array(again + skipped, dtype=np.int64)
-            deadlines = [self.config.timeout] * len(again) + problem.peers.deadlines(np.array(skipped, dtype=np.int64))
+            deadlines = [self.config.timeout] * len(again) + self._deadlines(problem, ui, np.array(skipped, dtype=np.int64))
             self._submit(problem, ui, cols, scheduler, stream, deadlines=deadlines)

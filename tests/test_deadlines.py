@@ -15,6 +15,7 @@ import pytest
 
 from executor import Executor, ExecutorConfig, Job, Status
 from executor.deadlines import Peers
+from executor.languages import find
 from executor.worker import _Supervision, cpu_seconds, probe_seconds, process_cpu_clock
 
 ADD = "def f(x):\n    return x + 1\n"
@@ -205,3 +206,22 @@ def test_an_overrun_that_computed_all_along_gets_no_grace(computing):
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+
+
+def test_a_vm_language_gets_at_least_its_runtime_start_up():
+    """Peers in Python finish a test in 2 ms, so its deadline is the floor (20 ms); Node needs about that
+    just to start, so a right JavaScript program doing a little work would be a TIMEOUT that stands (the
+    peers' evidence says the test is fast). Deadlines of a language with a measured start-up are never
+    below timeout_factor times it."""
+    toolchain = find("javascript")
+    if toolchain is None:
+        pytest.skip("node is not installed")  # an environment without the toolchain, not a coderm import
+    assert toolchain.startup > 0
+    fast = [f"print(int(input()) + 1)\n_variant = {k}\n" for k in range(3)]
+    honest = ("const end = Date.now() + 30;\nwhile (Date.now() < end) {}\n"  # a little work after starting
+              "const n = Number(require('fs').readFileSync(0, 'utf8'));\nconsole.log(n + 1);\n")
+    tests = [{"type": "stdio", "input": f"{k}\n", "output": f"{k + 1}\n"} for k in range(2)]
+    config = dataclasses.replace(CALIBRATED, timeout=1.0, timeout_floor=0.02)
+    with Executor(config) as ex:
+        m = ex.run([*fast, honest], tests, language=["python"] * 3 + ["javascript"])
+    assert (m.statuses == Status.PASS).all(), m.details
