@@ -138,10 +138,16 @@ def test_coderm_serve_finishes_in_flight_batch_on_sigterm():
                 assert time.time() < deadline and proc.poll() is None, proc.stdout.read().decode()
                 time.sleep(0.1)
         result = {}
-        slow = {"completions": [LOOP, HONEST], "tests": [TESTS[:1], TESTS[:1]]}
+        # the right program sleeps: a waiting test keeps the ceiling, so the batch is surely still in flight
+        # when the poll below sees it (a fast batch could finish between two polls, and the poll go on)
+        sleepy = HONEST.replace("def add(a, b):\n", "def add(a, b):\n    __import__('time').sleep(0.5)\n", 1)
+        assert sleepy != HONEST
+        slow = {"completions": [LOOP, sleepy], "tests": [TESTS[:1], TESTS[:1]]}
         t = threading.Thread(target=lambda: result.update(r=httpx.post(f"{base}/reward", json=slow, timeout=60)))
         t.start()
+        seen = time.time() + 30
         while httpx.get(f"{base}/health").json()["in_flight"] < 1:
+            assert time.time() < seen, "the batch never showed as in flight"
             time.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
         t.join(60)
