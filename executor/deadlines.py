@@ -61,14 +61,17 @@ class Peers:
         at_ceiling = np.ones(len(cols), dtype=bool) if deadlines is None else np.array(deadlines) >= self.config.timeout
         np.add.at(self.hopeless, cols[timeout & at_ceiling & (seconds > 0)], 1)
 
-    def deadlines(self, cols: np.ndarray) -> list[float] | None:
+    def deadlines(self, cols: np.ndarray, startup: float = 0.0) -> list[float] | None:
         """Reference seconds per test of ``cols`` (None: the fixed policy, ``timeout`` each). A test no
-        peer has finished gets the floor: the overrun waits for evidence (``decide``)."""
+        peer has finished gets the floor: the overrun waits for evidence (``decide``). ``startup``: the
+        seconds the candidate's runtime takes to start (a JVM's), which no deadline may fall below
+        ``timeout_factor`` times (no more than the ceiling)."""
         cfg = self.config
         if cfg.timeout_policy == "fixed":
             return None
         slowest = np.nan_to_num(self.slowest[cols], nan=0.0)
-        return np.clip(cfg.timeout_factor * slowest, cfg.timeout_floor, cfg.timeout).tolist()
+        floor = max(cfg.timeout_floor, cfg.timeout_factor * startup)
+        return np.clip(cfg.timeout_factor * slowest, floor, cfg.timeout).tolist()
 
     def decide(self, col: int, deadline: float) -> str:
         """What a cell that overran ``deadline`` (reference seconds, below the ceiling) on test ``col``

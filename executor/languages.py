@@ -72,7 +72,7 @@ class Toolchain:
     outputs: tuple[str, ...]
     roots: tuple[str, ...]  # directories holding the toolchain, exposed read-only in the sandbox
     memory_markers: tuple[str, ...] = ()
-    startup: float = 0.0  # seconds its runtime takes to start here (a VM's; 0 for native programs)
+    startup: tuple[str, ...] = ()  # argv starting its runtime and exiting (a VM's): see ``startup_seconds``
 
     @property
     def key(self) -> str:
@@ -106,7 +106,7 @@ class _Spec:
     outputs: tuple[str, ...]
     memory_markers: tuple[str, ...] = ()
     linked: tuple[str, ...] = ()  # subdirectories of the root with links out of it (Debian's JDK: conf -> /etc)
-    startup: tuple[str, ...] = ()  # argv that starts the runtime and exits, timed once: a VM's start-up
+    startup: tuple[str, ...] = ()  # argv that starts the runtime and exits: a VM's start-up, timed when needed
 
 
 # The JVM reserves virtual memory far beyond what a program uses; under RLIMIT_AS it must be told not to.
@@ -202,13 +202,17 @@ def find(language: str) -> Toolchain | None:
         if linker is None:
             return None
         compile_argv += ("-C", f"linker={os.path.realpath(linker)}")
-    startup = _startup_seconds([a.replace("{bin}", bin_dir) for a in spec.startup]) if spec.startup else 0.0
+    startup = tuple(a.replace("{bin}", bin_dir) for a in spec.startup)
     return Toolchain(language, version, compile_argv, run, spec.outputs, roots, spec.memory_markers, startup)
 
 
-def _startup_seconds(argv: list[str]) -> float:
-    """The fastest of three starts of a runtime that exits at once (0 when it cannot run): no program
-    in that language finishes sooner, so a calibrated deadline is never set below it."""
+@functools.cache
+def startup_seconds(argv: tuple[str, ...]) -> float:
+    """The fastest of three starts of a runtime that exits at once (``Toolchain.startup``; 0 for none or
+    when it cannot run), timed once per process when a calibrated deadline first needs it: no program
+    in that language finishes sooner, so no such deadline is set below it."""
+    if not argv:
+        return 0.0
     times = []
     for _ in range(3):
         start = time.perf_counter()

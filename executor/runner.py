@@ -15,7 +15,8 @@ from executor.compare import blind, judge
 from executor.config import ExecutorConfig
 from executor.deadlines import Peers
 from executor.distributed import RayPool
-from executor.languages import PYTHON, Toolchain, available, canonical, find, missing as toolchain_missing
+from executor.languages import (PYTHON, Toolchain, available, canonical, find, missing as toolchain_missing,
+                                startup_seconds)
 from executor.matrix import PassMatrix, RunCounts
 from executor.pool import ExecutorStalled, Task, WorkerPool
 from executor.prepare import behaviour_key
@@ -107,6 +108,7 @@ class _Problem:
     test_index: np.ndarray
     candidates: list[str]
     toolchains: list[Toolchain | None]  # per unique candidate; None: Python
+    startups: list[float]  # per unique candidate: its runtime's start-up, seconds (Peers.deadlines)
     tests: list[TestSpec]
     statuses: np.ndarray
     seconds: np.ndarray
@@ -274,7 +276,10 @@ class Executor:
         candidates = [c for c, _ in pairs]
         tests, test_index = _unique(specs, lambda t: t)
         shape = (len(candidates), len(tests))
-        problem = _Problem(job, cand_index, test_index, candidates, [find(lang) for _, lang in pairs], tests,
+        toolchains = [find(lang) for _, lang in pairs]
+        # timed here (once per process), not on the driver thread that plans the tasks
+        startups = [startup_seconds(tc.startup) if calibrated and tc is not None else 0.0 for tc in toolchains]
+        problem = _Problem(job, cand_index, test_index, candidates, toolchains, startups, tests,
                            np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.float32),
                            [blind(t) for t in tests], Peers(self.config, len(tests)))
         missing = np.ones(shape, dtype=bool)
@@ -333,17 +338,7 @@ class Executor:
                 cols, problem.later[ui] = cols[:FAIL_FAST_SPLIT], cols[FAIL_FAST_SPLIT:]
             task.tests = [problem.blinded[j] for j in cols]
             task.ref = (problem, ui, cols)
-        task.deadlines = self._deadlines(problem, ui, cols)
-
-    def _deadlines(self, problem: _Problem, ui: int, cols: np.ndarray) -> list[float] | None:
-        """The peers' deadlines (``Peers.deadlines``) for row ``ui``, never below ``timeout_factor`` times
-        the start-up of its language's runtime (a JVM takes longer to start than the floor allows)."""
-        deadlines = problem.peers.deadlines(cols)
-        toolchain = problem.toolchains[ui]
-        if deadlines is None or toolchain is None or not toolchain.startup:
-            return deadlines
-        least = min(self.config.timeout, self.config.timeout_factor * toolchain.startup)
-        return [max(d, least) for d in deadlines]
+        task.deadlines = problem.peers.deadlines(cols, problem.startups[ui])
 
     def _skip_from_cache(self, problem: _Problem, missing: np.ndarray) -> int:
         """SKIPPED cells are never cached (they depend on the candidate's other tests), so a rerun
@@ -441,5 +436,6 @@ class Executor:
         self._settled(problem, ui, stand if again else stand + skipped, 0, progress)
         if again:
             cols = np.array(again + skipped, dtype=np.int64)
-            deadlines = [self.config.timeout] * len(again) + self._deadlines(problem, ui, np.array(skipped, dtype=np.int64))
+            rest = problem.peers.deadlines(np.array(skipped, dtype=np.int64), problem.startups[ui])
+            deadlines = [self.config.timeout] * len(again) + rest
             self._submit(problem, ui, cols, scheduler, stream, deadlines=deadlines)
