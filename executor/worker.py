@@ -395,6 +395,8 @@ class _Supervision:
         self.test_cpu: float | None = None  # the child's CPU seconds when the test started (None: unreadable)
         self.cpu_clock = 0  # the child's process CPU clock (set in watch)
         self.cpu_mark: tuple[float, float] | None = None  # (CPU seconds, when) at the first overrun of a test
+        self.deadline = 0.0  # when the test running now (or the load) overruns
+        self.resume = 0.0  # while verdicts flow, when the channel is watched again (0: it is watched)
         self.next = 0  # index into pending of the next verdict expected
         self.loaded = False
         self.buffer = bytearray()
@@ -412,21 +414,18 @@ class _Supervision:
         for fd in (chan_r, out_r, pidfd):
             selector.register(fd, selectors.EVENT_READ)
         self.cpu_clock = process_cpu_clock(pid)
-        deadline = time.monotonic() + cfg.load_timeout
-        resume = 0.0  # while verdicts flow, the channel is not watched until then (CHANNEL_BATCH)
+        self.deadline = time.monotonic() + cfg.load_timeout
         try:
             while True:
                 now = time.monotonic()
-                if resume and (now >= resume or now >= deadline):  # no deadline passes on an unread verdict
+                # the channel is read again after CHANNEL_BATCH, and before any deadline passes on an unread verdict
+                if self.resume and (now >= self.resume or now >= self.deadline):
                     selector.register(chan_r, selectors.EVENT_READ)
-                    resume = 0.0
-                    outcome = self._read_channel(chan_r, out_r, selector)
+                    self.resume = 0.0
+                    outcome = self._take_verdicts(chan_r, out_r, selector)
                     if outcome:
                         return outcome
-                    if self._progressed(progress):
-                        deadline = self._next_test()
-                    progress = (self.loaded, self.next)
-                remaining = deadline - time.monotonic()
+                remaining = self.deadline - time.monotonic()
                 if remaining <= 0:
                     if not self.loaded:
                         return _Outcome("load_failed", Status.TIMEOUT,
@@ -434,41 +433,41 @@ class _Supervision:
                     limit = self.limits[self.pending[self.next][0]]
                     more = self._grace(pid, limit)
                     if more is not None:
-                        deadline = time.monotonic() + more
+                        self.deadline = time.monotonic() + more
                         continue
                     return _Outcome("timeout", Status.TIMEOUT, self._with_output(f"timed out after {limit:.3g}s"))
-                for key, _ in selector.select(min(remaining, resume - now) if resume else remaining):
+                for key, _ in selector.select(min(remaining, self.resume - now) if self.resume else remaining):
                     if key.fd == out_r:
                         self._drain_output(out_r, selector)
                     elif key.fd == chan_r:
-                        progress = (self.loaded, self.next)
-                        outcome = self._read_channel(chan_r, out_r, selector)
+                        outcome = self._take_verdicts(chan_r, out_r, selector)
                         if outcome:
                             return outcome
-                        if self._progressed(progress):  # only a verdict buys more time
-                            deadline = self._next_test()
-                            if not self.buffer and chan_r in selector.get_map():  # no message half read
-                                selector.unregister(chan_r)
-                                resume = time.monotonic() + CHANNEL_BATCH
-                                progress = (self.loaded, self.next)
                     else:
                         _, status = os.waitpid(pid, 0)
                         return self._read_channel(chan_r, out_r, selector) or self._death(status)
         finally:
             selector.close()
 
-    def _progressed(self, before: tuple[bool, int]) -> bool:
-        return (self.loaded, self.next) != before
-
-    def _next_test(self) -> float:
-        """A verdict was read: the next test's clock starts now (a verdict read up to CHANNEL_BATCH late
-        gives the test that much more time, never less). Returns its deadline."""
+    def _take_verdicts(self, chan_r: int, out_r: int, selector: selectors.BaseSelector) -> _Outcome | None:
+        """Read what the channel holds; an outcome when the child is done or lied. Only a verdict buys
+        more time: it starts the next test's clock (read up to CHANNEL_BATCH late, a test gets that much
+        more time, never less) and, unless a message is half read, leaves the channel unwatched for
+        CHANNEL_BATCH."""
+        before = (self.loaded, self.next)
+        outcome = self._read_channel(chan_r, out_r, selector)
+        if outcome or (self.loaded, self.next) == before:
+            return outcome
         self.test_started = time.monotonic()
         if self.ceiling is not None:  # only calibrated deadlines read it (_grace)
             self.test_cpu = cpu_seconds(self.cpu_clock)
         self.cpu_mark = None
         self.on_verdict()
-        return self.test_started + self.limits[self.pending[self.next][0]]
+        self.deadline = self.test_started + self.limits[self.pending[self.next][0]]
+        if not self.buffer and chan_r in selector.get_map():
+            selector.unregister(chan_r)
+            self.resume = self.test_started + CHANNEL_BATCH
+        return None
 
     def _grace(self, pid: int, limit: float) -> float | None:
         """More seconds for a test that overran a calibrated deadline without computing, else None.
