@@ -126,7 +126,7 @@ def _spellings(expected: tuple[str, ...]) -> frozenset[str]:
     """The expected values as the harness spells a returned value (``harness._run_call``:
     ``json.dumps(value, sort_keys=True)``). An output spelled like one decodes to an expected value
     and matches under every judge, so most passing cells are judged without decoding anything."""
-    return frozenset(json.dumps(json.loads(text), sort_keys=True) for text in expected)
+    return frozenset(json.dumps(value, sort_keys=True) for value in _wanted(expected))
 
 
 @lru_cache(maxsize=1 << 12)

@@ -38,22 +38,14 @@ def parse_tests(ground_truth: Any) -> tuple[list[Any], str | None]:
     An object may add ``"judge"`` (see ``executor.Judge``) for its stdio/call tests that name none;
     the function may be named ``entry_point``, ``fn_name`` or ``func_name``, as ``f`` or ``Solution().f``.
     """
-    value = _plain(ground_truth)
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped[:1] not in ("[", "{"):
-            return ([value] if stripped else []), None
-        value = _json(stripped)
-    return _tests_of(value)
+    return _tests_of(_decoded(ground_truth))
 
 
 def read_ground_truth(ground_truth: Any) -> tuple[list[Any], str | None, str]:
     """``parse_tests`` and the language the sample's code is in: an object's ``"language"`` key
     (``executor.languages``, any alias), else Python."""
-    value = _plain(ground_truth)
-    if isinstance(value, str) and value.strip()[:1] == "{":
-        value = _json(value.strip())
-    tests, entry_point = parse_tests(value)
+    value = _decoded(ground_truth)
+    tests, entry_point = _tests_of(value)
     try:
         language = canonical(value.get("language") or PYTHON) if isinstance(value, dict) else PYTHON
     except ValueError as e:
@@ -61,7 +53,17 @@ def read_ground_truth(ground_truth: Any) -> tuple[list[Any], str | None, str]:
     return tests, entry_point, language
 
 
+def _decoded(ground_truth: Any) -> Any:
+    """The ground truth as plain Python, its JSON text decoded (other text stays text: one test)."""
+    value = _plain(ground_truth)
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+        return _json(value.strip())
+    return value
+
+
 def _tests_of(value: Any) -> tuple[list[Any], str | None]:
+    if isinstance(value, str):
+        return ([value] if value.strip() else []), None
     try:
         if isinstance(value, dict):
             tests, entry_point = _from_object(value)
