@@ -84,7 +84,19 @@ def main() -> None:
     if os.getppid() != owner:  # the owner died before we could ask to die with it
         return
     config = ExecutorConfig.from_dict(json.loads(sys.argv[4]))
+    pin(index, config.workers)
     serve(socket.socket(fileno=fd), config, index, tuple(json.loads(sys.argv[5])))
+
+
+def pin(index: int, workers: int) -> None:
+    """A pool with a worker for each CPU it may use keeps worker ``index`` (and the candidates it
+    forks) on one of them: a candidate then starts on its worker's warm CPU and wakes its worker
+    without a cross-CPU wakeup, where the kernel's placement sent forks to the other CPU
+    (``scripts/bench_reward.py``: sequential one-sample calls ~5 % faster, concurrent ones ~10 %).
+    A smaller pool leaves placement to the kernel: other pools or programs may own those CPUs."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if workers >= len(allowed):
+        os.sched_setaffinity(0, {allowed[index % len(allowed)]})
 
 
 def serve(conn: socket.socket, config: ExecutorConfig, index: int, toolchains: tuple[str, ...]) -> None:

@@ -257,6 +257,21 @@ def test_a_worker_that_dies_is_replaced_and_its_task_retried(ex):
     assert not set(old_pids) & {s.process.pid for s in pool.slots}
 
 
+def test_a_pool_with_a_worker_per_cpu_keeps_each_worker_and_its_candidates_on_one():
+    allowed = sorted(os.sched_getaffinity(0))
+    probe = "import os\ncpus = sorted(os.sched_getaffinity(0))\n"
+    for workers in sorted({len(allowed), max(1, len(allowed) - 1)}):
+        pinned = workers >= len(allowed)
+        with Executor(ExecutorConfig(workers=workers)) as executor:
+            m = executor.run([probe], [f"assert len(cpus) == {1 if pinned else len(allowed)}"])
+            cpus = [sorted(os.sched_getaffinity(slot.process.pid)) for slot in executor._pool.slots]
+        assert rows(m) == [[P]]
+        if pinned:
+            assert sorted(c for [c] in cpus) == allowed  # one CPU each, every CPU used
+        else:
+            assert cpus == [allowed] * workers
+
+
 def test_codet_problem_matches_labels_where_tests_are_official(ex, shared_data):
     """The official HumanEval check on real CodeGen candidates reproduces the file's labels."""
     with gzip.open(shared_data / "humaneval" / "HumanEval.jsonl.gz", "rt") as f:
