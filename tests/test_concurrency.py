@@ -12,7 +12,10 @@ import coderm
 from coderm.config import load_config
 from coderm.rl import RewardFunction
 from executor import Executor, ExecutorConfig, Job
-from executor.pool import WorkerPool
+from executor.pool import Task, WorkerPool
+from executor.scheduler import Scheduler, Stream
+from executor.specs import as_test
+from executor.status import Status
 
 CONFIG = load_config("reward").with_overrides(workers=2, timeout=1.0, max_timeouts=1, cache=None)
 TESTS = ["assert f(1) == 2", "assert f(2) == 3", {"type": "call", "args": [3], "expected": 4}]
@@ -135,3 +138,78 @@ def test_closing_the_pool_after_a_worker_died_does_not_raise():
     pool.slots[0].process.wait()
     pool.close()
     assert pool.slots == []
+
+
+@pytest.fixture
+def one_worker():
+    """A scheduler over one real worker: tasks run one after another, so what overlaps is known."""
+    pool = WorkerPool(ExecutorConfig(workers=1, timeout=2.0))
+    scheduler = Scheduler(pool)
+    yield scheduler
+    scheduler.close()
+    pool.close()
+
+
+ASSERTS = TESTS[:2]  # judged in the worker (a call test's output is judged by the runner, above the scheduler)
+
+
+def task(code: str, tests: list = ASSERTS) -> Task:
+    return Task(code, "f", [as_test(t) for t in tests])
+
+
+def take(scheduler: Scheduler, stream: Stream, n: int) -> list[list[int]]:
+    """The statuses of ``n`` finished tasks of ``stream``, as they finished."""
+    done: list = []
+    while len(done) < n:
+        done += scheduler.take(stream)
+    return [[cell[0] for cell in cells] for _, cells in done]
+
+
+def test_identical_work_in_flight_runs_once_and_other_work_does_not(one_worker):
+    """Two callers ask for the same candidate on the same tests at once: one run answers both. The
+    same candidate on other tests, or with other deadlines, is other work and runs."""
+    a, b = Stream(), Stream()
+    one_worker.submit(a, task(SLEEPY))
+    one_worker.submit(b, task(SLEEPY))
+    one_worker.submit(b, task(SLEEPY, ASSERTS[:1]))
+    other_deadlines = task(SLEEPY)
+    other_deadlines.deadlines = [2.0, 2.0]
+    one_worker.submit(b, other_deadlines)
+    [first] = take(one_worker, a, 1)
+    rest = take(one_worker, b, 3)
+    assert first == [Status.PASS] * 2 and rest.count([Status.PASS] * 2) == 2 and [Status.PASS] in rest
+    assert one_worker.shared == 1
+
+
+def test_a_task_that_waited_while_its_twin_ran_takes_its_cells(one_worker):
+    """b's copy of the fast candidate waits behind b's slow ones; a's copy runs and finishes meanwhile:
+    b's copy is answered by that run when its turn comes, with the same verdicts."""
+    a, b = Stream(), Stream()
+    wrong = "def f(x):\n    return x\n"
+    for k in range(3):
+        one_worker.submit(b, task(SLEEPY + f"_variant = {k}\n"))
+    one_worker.submit(b, task(wrong))
+    one_worker.submit(a, task(wrong))
+    assert take(one_worker, a, 1) == [[Status.FAIL] * 2]
+    statuses = take(one_worker, b, 4)
+    assert statuses.count([Status.FAIL] * 2) == 1 and statuses.count([Status.PASS] * 2) == 3
+    assert one_worker.shared == 1
+
+
+def test_a_follower_keeps_its_result_when_the_caller_it_follows_stops(one_worker):
+    a, b = Stream(), Stream()
+    one_worker.submit(a, task(SLEEPY))
+    time.sleep(0.2)  # a's task is on the worker
+    one_worker.submit(b, task(SLEEPY))
+    time.sleep(0.2)  # b's task follows it
+    one_worker.cancel(a)
+    assert take(one_worker, b, 1) == [[Status.PASS] * 2]
+    assert one_worker.shared == 1
+
+
+def test_calls_made_one_after_another_share_nothing(one_worker):
+    stream = Stream()
+    for _ in range(2):
+        one_worker.submit(stream, task(CODES[0]))
+        assert take(one_worker, stream, 1) == [[Status.PASS] * 2]
+    assert one_worker.shared == 0

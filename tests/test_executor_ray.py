@@ -113,7 +113,7 @@ def test_killing_an_actor_mid_run_resubmits_its_tasks(ray, remote):
             if not killed and pool.slots[0].in_flight:
                 killed.append(pool.slots[0].handle)
                 ray.kill(killed[0], no_restart=True)
-            yield Job(k, [SLEEPY], ["assert f(1) == 2", CALL], "f")
+            yield Job(k, [SLEEPY + f"_variant = {k}\n"], ["assert f(1) == 2", CALL], "f")  # distinct: none follows another
 
     out = list(remote.run_many(stream()))
     assert killed and pool.slots[0].handle is not killed[0]
