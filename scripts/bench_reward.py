@@ -11,8 +11,9 @@ another as verl's NaiveRewardManager does. It runs unsandboxed (cheaper than cod
 coderm runs every batch under ``--policy`` (calibrated deadlines by default) and under the other
 timeout policy, printed side by side with the share of identical rewards.
 
-Also: the first 64 samples as one-sample calls, one after another vs from 64 threads at once, and 4
-clients posting every batch to the server at once vs one client (aggregate rewards/s, identical rewards).
+Also: 64 one-sample calls, one after another vs from 64 threads at once (the batch's first 64 samples,
+repeats included, and 64 distinct ones), and 4 clients each posting its own batch to the server at
+once vs one client posting all of them (aggregate rewards/s, identical rewards).
 
     nice python scripts/bench_reward.py --batches 3
 """
@@ -158,49 +159,58 @@ def report(name: str, seconds: list[float], n: int) -> float:
 
 
 def single_sample_calls(rf: RewardFunction, batch: dict, calls: int, repeats: int) -> None:
-    """The first ``calls`` samples as one-sample calls: one after another, then all at once from
-    ``calls`` threads (an async trainer scoring each rollout as it finishes); ``repeats`` rounds of
-    the pair, since one round lasts well under a second."""
-    samples = list(zip(batch["completions"], batch["tests"], batch["entry_points"]))[:calls]
+    """One-sample calls: one after another, then all at once from ``calls`` threads (an async trainer
+    scoring each rollout as it finishes); ``repeats`` rounds of the pair, since one round lasts well
+    under a second. Twice: on the batch's first ``calls`` samples, as the trainer makes them (sampled
+    completions repeat, and concurrent repeats run once), and on its first ``calls`` distinct samples
+    (what concurrency alone gives)."""
+    samples = list(zip(batch["completions"], batch["tests"], batch["entry_points"]))
+    distinct = list({(c, json.dumps(t), e): (c, t, e) for c, t, e in samples}.values())
 
     def one(sample: tuple) -> float | None:
         completion, tests, entry_point = sample
         return rf([completion], tests=[tests], entry_points=[entry_point])[0]
 
-    ratios, identical = [], True
-    for _ in range(repeats):
-        start = time.perf_counter()
-        sequential = [one(s) for s in samples]
-        seq_s = time.perf_counter() - start
-        start = time.perf_counter()
-        with ThreadPoolExecutor(calls) as threads:
-            together = list(threads.map(one, samples))
-        conc_s = time.perf_counter() - start
-        ratios.append(seq_s / conc_s)
-        identical = identical and together == sequential
-        print(f"{calls} single-sample calls: sequential {calls / seq_s:7.1f} rewards/s, concurrent "
-              f"{calls / conc_s:7.1f} rewards/s = {seq_s / conc_s:.2f}x")
-    print(f"{calls} single-sample calls, concurrent/sequential over {repeats} rounds: median "
-          f"{np.median(ratios):.2f}x (min {min(ratios):.2f}x); rewards identical: {identical}")
+    for name, chosen in ((f"the first {calls}", samples[:calls]), (f"{calls} distinct", distinct[:calls])):
+        unique = len({(c, json.dumps(t), e) for c, t, e in chosen})
+        ratios, identical = [], True
+        for _ in range(repeats):
+            start = time.perf_counter()
+            sequential = [one(s) for s in chosen]
+            seq_s = time.perf_counter() - start
+            start = time.perf_counter()
+            with ThreadPoolExecutor(calls) as threads:
+                together = list(threads.map(one, chosen))
+            conc_s = time.perf_counter() - start
+            ratios.append(seq_s / conc_s)
+            identical = identical and together == sequential
+            print(f"{calls} single-sample calls ({name}): sequential {calls / seq_s:7.1f} rewards/s, concurrent "
+                  f"{calls / conc_s:7.1f} rewards/s = {seq_s / conc_s:.2f}x")
+        print(f"{calls} single-sample calls, {name} samples ({unique} distinct), concurrent/sequential over {repeats} "
+              f"rounds: median {np.median(ratios):.2f}x (min {min(ratios):.2f}x); rewards identical: {identical}")
 
 
-def concurrent_clients(base: str, batches: list[dict], clients: int, alone: list[list[float]],
-                       alone_rate: float) -> None:
-    """``clients`` clients each posting every batch at once to the server, against one client alone."""
+def concurrent_clients(base: str, batches: list[dict], rounds: int) -> None:
+    """One client per batch, all at once, each posting its batch ``rounds`` times, against one client
+    posting every batch ``rounds`` times: aggregate rewards/s and identical rewards. The batches hold
+    different problems, so no client's work is another's (identical work in flight runs once)."""
     import httpx
 
-    def client_run(_: int) -> list[list[float]]:
+    def client_run(batch: dict) -> list[list[float]]:
         with httpx.Client(timeout=600) as client:
-            return [client.post(f"{base}/reward", json=b).json()["rewards"] for b in batches]
+            return [client.post(f"{base}/reward", json=batch).json()["rewards"] for _ in range(rounds)]
 
+    n = rounds * sum(len(b["completions"]) for b in batches)
     start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as threads:
-        got = list(threads.map(client_run, range(clients)))
-    seconds = time.perf_counter() - start
-    rate = clients * sum(len(b["completions"]) for b in batches) / seconds
-    print(f"coderm serve, {clients} concurrent clients: {rate:7.1f} rewards/s aggregate = {rate / alone_rate:.2f}x "
-          f"one client ({alone_rate:.1f}); every reward identical to the one-client run: "
-          f"{all(g == alone for g in got)}")
+    alone = [client_run(b) for b in batches]
+    alone_rate = n / (time.perf_counter() - start)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(batches)) as threads:
+        together = list(threads.map(client_run, batches))
+    rate = n / (time.perf_counter() - start)
+    print(f"coderm serve, {len(batches)} concurrent clients (a batch each, {rounds} times): {rate:7.1f} rewards/s "
+          f"aggregate = {rate / alone_rate:.2f}x one client posting them all ({alone_rate:.1f}); every reward "
+          f"identical to the one-client run: {together == alone}")
 
 
 def timeout_floor(rf: RewardFunction, batch: dict, timeout: float, workers: int) -> float:
@@ -227,14 +237,16 @@ def main() -> None:
                     help="coderm's timeout policy for every run; the other policy's batches are printed beside it")
     ap.add_argument("--single-calls", type=int, default=64, help="one-sample calls, sequential vs concurrent")
     ap.add_argument("--repeats", type=int, default=5, help="rounds of the single-sample comparison")
-    ap.add_argument("--clients", type=int, default=4, help="concurrent batch clients on coderm serve")
+    ap.add_argument("--clients", type=int, default=4,
+                    help="concurrent batch clients on coderm serve, each with its own batch (default 4)")
     args = ap.parse_args()
     require(args.data)
 
     n_base = min(args.baseline_batches or args.batches, args.batches)
-    batches = load_batches(args.data, args.batches, args.problems_per_batch, args.candidates, args.tests)
+    batches = load_batches(args.data, max(args.batches, args.clients), args.problems_per_batch, args.candidates,
+                           args.tests)
     n = len(batches[0]["completions"])
-    print(f"{len(batches)} batches x {n} completions x {args.tests} tests; workers={args.workers}, "
+    print(f"{args.batches} batches x {n} completions x {args.tests} tests; workers={args.workers}, "
           f"cpus={os.cpu_count()}, timeout={args.timeout}s per test")
 
     reward_config = load_config("reward").with_overrides(workers=args.workers, timeout=args.timeout,
@@ -258,7 +270,7 @@ def main() -> None:
             client.post(f"{base}/reward", json={"completions": ["x = 1\n"], "tests": [["assert x == 1"]]})
             srv_s, srv_r = timed(lambda b: client.post(f"{base}/reward", json=b).json()["rewards"],
                                  batches[:args.batches])
-        concurrent_clients(base, batches, args.clients, srv_r, n * len(srv_s) / sum(srv_s))
+        concurrent_clients(base, batches[:args.clients], args.batches)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
