@@ -377,10 +377,18 @@ def _isolated(token: str, state: TrustedState, limit: int, *args: Any) -> tuple[
     return Status.ERROR, f"process exited with status {os.WEXITSTATUS(wstatus)} during the test", None
 
 
+_listed: tuple[int, list[str]] = (-1, [])
+
+
 def executor_modules() -> list[str]:
     """The executor's modules in ``sys.modules``: listed by the worker before it forks a child, since in
-    a fresh fork every object touched costs a copy-on-write page fault."""
-    return [name for name in sys.modules if name == "executor" or name.startswith("executor.")]
+    a fresh fork every object touched costs a copy-on-write page fault. Listed again only when
+    ``sys.modules`` changed size: walking its names touches each one, and so costs the worker a
+    page fault per name after every fork (a worker only adds modules, never removes one)."""
+    global _listed
+    if _listed[0] != len(sys.modules):
+        _listed = (len(sys.modules), [name for name in sys.modules if name == "executor" or name.startswith("executor.")])
+    return _listed[1]
 
 
 def child_main(token: str, candidate: Any, entry_point: str | None, pending: list[tuple[int, Prepared]],
