@@ -13,7 +13,7 @@ timeout policy, printed side by side with the share of identical rewards.
 
 Also: 64 one-sample calls, one after another vs from 64 threads at once (the batch's first 64 samples,
 repeats included, and 64 distinct ones), and 4 clients each posting its own batch to the server at
-once vs one client posting all of them (aggregate rewards/s, identical rewards).
+once vs one client posting all of them, alternating (aggregate rewards/s, identical rewards).
 
     nice python scripts/bench_reward.py --batches 3
 """
@@ -191,26 +191,32 @@ def single_sample_calls(rf: RewardFunction, batch: dict, calls: int, repeats: in
 
 
 def concurrent_clients(base: str, batches: list[dict], rounds: int) -> None:
-    """One client per batch, all at once, each posting its batch ``rounds`` times, against one client
-    posting every batch ``rounds`` times: aggregate rewards/s and identical rewards. The batches hold
-    different problems, so no client's work is another's (identical work in flight runs once)."""
+    """One client posting every batch one after another, then one client per batch all at once,
+    alternating ``rounds`` times (so a drift of the host's speed hits both alike): aggregate rewards/s
+    and identical rewards. The batches hold different problems, so no client's work is another's
+    (identical work in flight runs once)."""
     import httpx
 
-    def client_run(batch: dict) -> list[list[float]]:
+    def post(batch: dict) -> list[float]:
         with httpx.Client(timeout=600) as client:
-            return [client.post(f"{base}/reward", json=batch).json()["rewards"] for _ in range(rounds)]
+            return client.post(f"{base}/reward", json=batch).json()["rewards"]
 
+    alone_s = together_s = 0.0
+    first, identical = None, True
+    for _ in range(rounds):
+        start = time.perf_counter()
+        alone = [post(b) for b in batches]
+        alone_s += time.perf_counter() - start
+        start = time.perf_counter()
+        with ThreadPoolExecutor(len(batches)) as threads:
+            together = list(threads.map(post, batches))
+        together_s += time.perf_counter() - start
+        first = first or alone
+        identical = identical and alone == first and together == first
     n = rounds * sum(len(b["completions"]) for b in batches)
-    start = time.perf_counter()
-    alone = [client_run(b) for b in batches]
-    alone_rate = n / (time.perf_counter() - start)
-    start = time.perf_counter()
-    with ThreadPoolExecutor(len(batches)) as threads:
-        together = list(threads.map(client_run, batches))
-    rate = n / (time.perf_counter() - start)
-    print(f"coderm serve, {len(batches)} concurrent clients (a batch each, {rounds} times): {rate:7.1f} rewards/s "
-          f"aggregate = {rate / alone_rate:.2f}x one client posting them all ({alone_rate:.1f}); every reward "
-          f"identical to the one-client run: {together == alone}")
+    print(f"coderm serve, {len(batches)} concurrent clients (a batch each; {rounds} rounds alternating with one "
+          f"client posting them all): {n / together_s:7.1f} rewards/s aggregate = {alone_s / together_s:.2f}x one "
+          f"client ({n / alone_s:.1f}); every reward identical to the one-client run: {identical}")
 
 
 def timeout_floor(rf: RewardFunction, batch: dict, timeout: float, workers: int) -> float:
