@@ -242,7 +242,7 @@ def main() -> None:
     ap.add_argument("--policy", choices=("fixed", "calibrated"), default="calibrated",
                     help="coderm's timeout policy for every run; the other policy's batches are printed beside it")
     ap.add_argument("--single-calls", type=int, default=64, help="one-sample calls, sequential vs concurrent")
-    ap.add_argument("--repeats", type=int, default=5, help="rounds of the single-sample comparison")
+    ap.add_argument("--repeats", type=int, default=9, help="rounds of each single-sample comparison (median printed)")
     ap.add_argument("--clients", type=int, default=4,
                     help="concurrent batch clients on coderm serve, each with its own batch (default 4)")
     args = ap.parse_args()
