@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from pyflakes import checker, messages
 
+from executor import astparse
+
 LINT_CHECKS = ("undefined-name", "missing-entry-point", "no-return")
 
 
@@ -19,7 +21,7 @@ def parse(code: str) -> ast.Module | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(code)
+            tree = astparse.parse(code)
             compile(tree, "<candidate>", "exec", dont_inherit=True)
         return tree
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from executor import astparse
 from executor.languages import ALIASES, PYTHON
 
 BLOCK_CHOICES = ("last", "first", "longest", "all")
@@ -128,7 +129,7 @@ def extract_code(completion: Any, prompt: str | None = None, entry_point: str | 
 
 def _parse(code: str) -> ast.Module | None:
     try:
-        return ast.parse(code)
+        return astparse.parse(code)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
 

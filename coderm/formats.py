@@ -21,7 +21,7 @@ import ast
 import json
 from typing import Any
 
-from executor import Judge
+from executor import Judge, astparse
 
 CODECONTESTS_FIELDS = ("public_tests", "private_tests", "generated_tests")
 _LITERAL_NAMES = {"null": None, "true": True, "false": False}  # LeetCode writes JSON words in Python syntax
@@ -75,7 +75,7 @@ def literal(text: str) -> Any:
     except ValueError:
         pass
     try:
-        return _literal_node(ast.parse(text.strip(), mode="eval").body)
+        return _literal_node(astparse.parse(text.strip(), mode="eval").body)
     except (SyntaxError, ValueError, RecursionError) as e:
         raise FormatError(f"not a JSON or Python literal: {text[:80]!r}") from e
 
@@ -106,7 +106,7 @@ def call_arguments(text: str) -> tuple[list, dict]:
         pass
     error = f"input is neither JSON lines nor 'name = value' arguments: {text[:80]!r}"
     try:
-        call = ast.parse(f"f({', '.join(lines)})", mode="eval").body
+        call = astparse.parse(f"f({', '.join(lines)})", mode="eval").body
     except (SyntaxError, ValueError, RecursionError):
         raise FormatError(error) from None
     if not isinstance(call, ast.Call) or any(k.arg is None for k in call.keywords):

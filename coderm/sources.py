@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 import re
 
+from executor import astparse
+
 _STOP = re.compile(r'^\s*("""|\'\'\'|>>>)')
 _ARROW = re.compile(r"^\s*#?\s*(?:==>|=>|==|➞|->|→|=|should return|returns?)\s*(.+?)\s*[.,;]?\s*$")
 _JSON_WORDS = {"true": True, "false": False, "null": None}
@@ -47,7 +49,7 @@ def _literal(text: str):
     if text in _JSON_WORDS:  # "is_simple_power(1, 4) => true"
         return True, _JSON_WORDS[text]
     try:
-        return True, ast.literal_eval(text)
+        return True, astparse.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False, None
 
@@ -97,7 +99,7 @@ def _doctest_assert(expr: str, output: list[str]) -> tuple[str | None, int]:
     The expected value is the shortest run of output lines that parses as a literal, so prose
     that follows without a blank line is not swallowed."""
     try:
-        node = ast.parse(expr, mode="eval").body
+        node = astparse.parse(expr, mode="eval").body
     except SyntaxError:
         return None, 0
     if "print(" in expr or (output and output[0].startswith("Traceback")):
@@ -152,7 +154,7 @@ def _call_assert(call: str, expected: str) -> str | None:
     call (``is_happy(a)`` names an undefined ``a``); else None."""
     ok, value = _literal(expected)
     try:
-        node = ast.parse(call, mode="eval").body
+        node = astparse.parse(call, mode="eval").body
         if not ok or not isinstance(node, ast.Call):
             return None
         for arg in [*node.args, *(k.value for k in node.keywords)]:

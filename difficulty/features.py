@@ -13,6 +13,8 @@ from collections import Counter
 
 import numpy as np
 
+from executor import astparse
+
 TEXT_FEATURES = (
     "log_chars", "log_lines", "log_doc_words", "n_examples", "n_args", "has_return_type",
     "n_imports", "n_defs", "kw_list", "kw_string", "kw_sort", "kw_math", "kw_loop_words", "kw_edge",
@@ -55,7 +57,7 @@ def _normalised(code: str) -> str | None:
     try:
         with warnings.catch_warnings():  # candidates are full of invalid escape sequences
             warnings.simplefilter("ignore")
-            return ast.dump(ast.parse(code))  # parse only: formatting and comments do not split clusters
+            return ast.dump(astparse.parse(code))  # parse only: formatting and comments do not split clusters
     except (SyntaxError, ValueError):
         return None
 

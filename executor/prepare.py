@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from executor import astparse
 from executor.specs import CallTest, CodeTest, StdioTest, TestSpec
 
 TEST_FILENAME = "<test>"
@@ -105,7 +106,7 @@ def _count_test_methods(classes: dict[str, ast.ClassDef], tree: ast.Module) -> i
 
 def prepare_code_test(code: str) -> Prepared:
     try:
-        tree = ast.parse(code, TEST_FILENAME)
+        tree = astparse.parse(code, TEST_FILENAME)
     except (SyntaxError, ValueError) as e:
         return Prepared("invalid", error=f"test does not compile: {type(e).__name__}: {e}")
     classes = _testcase_classes(tree)
@@ -144,7 +145,7 @@ def behaviour_key(source: str) -> str:
     that does not parse is keyed by its text. The executor runs one program per key (LLM samples
     often differ in comments only); kept for the last programs seen, since rounds run them again."""
     try:
-        tree = ast.parse(source)
+        tree = astparse.parse(source)
         lines = [(getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)) for node in ast.walk(tree)]
         return "tree:" + hashlib.sha256(f"{ast.dump(tree)}\n{lines}".encode()).hexdigest()
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # deep nesting overflows the dump too

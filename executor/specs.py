@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Union
 
+from executor import astparse
+
 JUDGE_KINDS = ("exact", "tokens", "float", "unordered", "checker")
 # The options each judge kind takes; any other option is refused rather than ignored.
 _JUDGE_OPTIONS = {"exact": (), "tokens": (), "float": ("atol", "rtol"), "unordered": ("multiset",), "checker": ("code",)}
@@ -72,7 +74,7 @@ class Judge:
             if not isinstance(self.code, str) or not self.code.strip():
                 raise ValueError("a checker judge needs 'code' defining check(input, expected, got)")
             try:
-                tree = ast.parse(self.code)
+                tree = astparse.parse(self.code)
             except (SyntaxError, ValueError) as e:
                 raise ValueError(f"checker code does not compile: {e}") from None
             if not any(isinstance(n, ast.FunctionDef) and n.name == "check" for n in tree.body):

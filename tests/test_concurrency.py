@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import gzip
+import json
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +14,7 @@ import pytest
 
 import coderm
 from coderm.config import load_config
+from coderm.extract import extract_code
 from coderm.rl import RewardFunction
 from executor import Executor, ExecutorConfig, Job
 from executor.pool import Task, WorkerPool
@@ -213,3 +218,35 @@ def test_calls_made_one_after_another_share_nothing(one_worker):
         one_worker.submit(stream, task(CODES[0]))
         assert take(one_worker, stream, 1) == [[Status.PASS] * 2]
     assert one_worker.shared == 0
+
+
+@pytest.fixture
+def eager_thread_switches():
+    """A collection every few allocations, each running a Python callback where the GIL can change
+    hands (as finalizers do), and the shortest switch interval: what made parses in threads fail."""
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
+
+    def callback(phase: str, info: dict) -> None:
+        pass
+
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(50)
+    gc.callbacks.append(callback)
+    yield
+    gc.callbacks.remove(callback)
+    gc.set_threshold(*threshold)
+    sys.setswitchinterval(interval)
+
+
+def test_completions_are_read_from_many_threads_at_once(eager_thread_switches, shared_data):
+    """CPython 3.11 keeps one AST-construction depth per interpreter: two threads parsing at once
+    failed with SystemError ("AST constructor recursion depth mismatch"), a 500 from ``coderm serve``
+    under 4 clients. Every parse of ours goes through ``executor.astparse``."""
+    with gzip.open(shared_data / "codet" / "humaneval_codegen16b.problems.jsonl.gz", "rt") as f:
+        problem = json.loads(next(f))
+    completions = problem["candidates"][:40]
+    alone = [extract_code(c, problem["prompt"], problem["entry_point"]) for c in completions]
+    with ThreadPoolExecutor(4) as threads:
+        together = list(threads.map(
+            lambda k: [extract_code(c, problem["prompt"], problem["entry_point"]) for c in completions * 5], range(4)))
+    assert together == [alone * 5] * 4

@@ -154,3 +154,13 @@ def test_project_imports_are_at_top_of_file():
     assert not unexpected, "function-local imports of project modules:\n" + "\n".join(sorted(unexpected))
     stale = ALLOWED.keys() - offenders
     assert not stale, "entries no longer needed:\n" + "\n".join(sorted(stale))
+
+
+def test_only_astparse_calls_ast_parse():
+    """``ast.parse`` is not safe across threads on CPython 3.11: the project's modules parse through
+    ``executor.astparse`` (which also has ``literal_eval`` for strings)."""
+    callers = [f"{path.relative_to(ROOT)}:{node.lineno}" for name, path in module_files().items()
+               if name != "executor.astparse" for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, ast.Attribute) and node.attr == "parse"
+               and isinstance(node.value, ast.Name) and node.value.id == "ast"]
+    assert not callers

@@ -23,6 +23,7 @@ import sys
 from dataclasses import dataclass, field
 
 from coderm.extract import PYTHON_LANGS
+from executor import astparse
 
 # Modules a model imports the solution from; they never exist in the sandbox.
 PLACEHOLDER_MODULES = frozenset({
@@ -66,7 +67,7 @@ def _longest_prefix(lines: list[str]) -> tuple[list[ast.stmt], int]:
     end = len(lines)
     while end > 0:
         try:
-            return ast.parse("\n".join(lines[:end])).body, end
+            return astparse.parse("\n".join(lines[:end])).body, end
         except SyntaxError as err:
             end = min(end - 1, max((err.lineno or end) - 1, 0))
     return [], 0
@@ -79,7 +80,7 @@ def _salvage(chunk: list[str]) -> list[ast.stmt]:
     body, _ = _longest_prefix(chunk)
     if not body:
         try:
-            body = ast.parse(" ".join(line.strip() for line in chunk)).body
+            body = astparse.parse(" ".join(line.strip() for line in chunk)).body
         except SyntaxError:
             return []
     return [s for s in body if isinstance(s, SALVAGEABLE)]

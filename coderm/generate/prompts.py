@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from coderm.analysis import DOCUMENTED, has_docstring
 from coderm.generate.config import GeneratorConfig
+from executor import astparse
 
 # The coderm-8b format, sentence for sentence as in the authors' benchmark inputs.
 CODERM_8B_INSTRUCTION = (
@@ -72,7 +73,7 @@ class PromptRequest:
 def normalized_ast(code: str) -> str | None:
     """A formatting- and comment-insensitive fingerprint of ``code`` (None if it does not parse)."""
     try:
-        tree = ast.parse(code)
+        tree = astparse.parse(code)
     except (SyntaxError, ValueError):
         return None
     for node in ast.walk(tree):
@@ -115,7 +116,7 @@ def coderm_8b_question(prompt: str, entry_point: str | None) -> str:
     a bare docstring (MBPP+) or prose is the statement alone.
     """
     try:
-        tree = ast.parse(prompt)
+        tree = astparse.parse(prompt)
     except (SyntaxError, ValueError):
         return _statement(prompt)
     function = next((node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))

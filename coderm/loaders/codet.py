@@ -7,11 +7,11 @@ counts them). Reproduces ``codet/humaneval_codegen16b.problems.jsonl.gz`` exactl
 """
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Iterator
 
 from coderm.loaders.records import LoaderError, field, problem, read_jsonl, read_records
+from executor import astparse
 
 STOP_TOKENS = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
 
@@ -31,7 +31,7 @@ def _is_valid_assert(test: str) -> bool:
         return False
     body = test.replace("\n", "\n    ")
     try:
-        ast.parse(f"try:\n    {body}\nexcept:\n    pass\n")
+        astparse.parse(f"try:\n    {body}\nexcept:\n    pass\n")
     except (SyntaxError, ValueError):
         return False
     return True

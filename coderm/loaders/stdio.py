@@ -21,6 +21,7 @@ import builtins
 from collections.abc import Iterator, Sequence
 
 from coderm.loaders.records import LoaderError, as_sources, decode_json, field, problem, read_jsonl, read_records
+from executor import astparse
 from executor.languages import PYTHON, canonical
 
 
@@ -68,7 +69,7 @@ def _mapcoder_candidates(path: str) -> dict[str, tuple[list[str], list[bool]]]:
 def called_function(test: str) -> str | None:
     """The first non-builtin function an assert calls: the entry point of an MBPP-style test."""
     try:
-        tree = ast.parse(test)
+        tree = astparse.parse(test)
     except SyntaxError:
         return None
     for node in ast.walk(tree):

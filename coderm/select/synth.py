@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from coderm import sources
+from executor import astparse
 from executor.specs import CallTest, CodeTest, StdioTest, as_test, canonical_json
 
 MAX_ATTEMPTS = 20  # mutation attempts per wanted input before giving up (few seeds, few distinct mutants)
@@ -98,7 +99,7 @@ def literal_calls(code: str, entry_point: str) -> list[tuple[list, dict]]:
     """(args, kwargs) of the calls ``entry_point(...)``, ``candidate(...)`` or ``X.entry_point(...)`` in
     ``code`` whose arguments are all literals; the code is parsed, never run."""
     try:
-        tree = ast.parse(code)
+        tree = astparse.parse(code)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return []
     calls = [_literal_args(node, entry_point) for node in ast.walk(tree) if isinstance(node, ast.Call)]
@@ -130,7 +131,7 @@ def recording(test: Any, entry_point: str) -> dict | None:
     if not isinstance(spec, CodeTest):
         return None
     try:
-        tree = ast.parse(spec.code)
+        tree = astparse.parse(spec.code)
     except (SyntaxError, ValueError):
         return None
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
