@@ -204,13 +204,14 @@ class Scheduler:
                 stream.pooled += 1
                 twins = self._twins[_program(task)]
                 leader = next((t for t in twins.running if _same_work(t, task)), None)
-                done = next((cells for t, cells, waited in twins.finished
+                done = next(((t, cells) for t, cells, waited in twins.finished
                              if id(task) in waited and _same_work(t, task)), None)
                 twins.forget(task)
                 if leader is not None:
                     self._followers.setdefault(leader.task_id, []).append(task)
                 elif done is not None:
-                    self._deliver(task, list(done), shared=True)
+                    task.slowdown = done[0].slowdown
+                    self._deliver(task, list(done[1]), shared=True)
                 else:
                     self.pool.submit(task)
                     self._pooled_by[task.task_id] = stream
