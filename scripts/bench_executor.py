@@ -208,7 +208,7 @@ def _limit_problem(args: tuple[int, float, float, int]) -> tuple[int, np.ndarray
         ns = {"__name__": CANDIDATE_NAME}
         start = time.perf_counter()
         try:
-            _timed_exec(compile(candidate, "<candidate>", "exec", dont_inherit=True), ns, load_timeout)
+            _timed_exec(candidate, ns, load_timeout)
         except BaseException as exc:
             statuses[i] = _status_of(exc)
             if statuses[i, 0] == Status.TIMEOUT:

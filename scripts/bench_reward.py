@@ -37,7 +37,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from executor import ExecutorConfig  # noqa: E402
 from coderm.config import load_config  # noqa: E402
 from coderm.rl import RewardFunction  # noqa: E402
 from scripts.shared_data import DATA as SHARED, require  # noqa: E402
@@ -165,14 +164,19 @@ def single_sample_calls(rf: RewardFunction, batch: dict, calls: int, repeats: in
     completions repeat, and concurrent repeats run once), and on its first ``calls`` distinct samples
     (what concurrency alone gives)."""
     samples = list(zip(batch["completions"], batch["tests"], batch["entry_points"]))
-    distinct = list({(c, json.dumps(t), e): (c, t, e) for c, t, e in samples}.values())
+
+    def key(sample: tuple) -> tuple:
+        completion, tests, entry_point = sample
+        return completion, json.dumps(tests), entry_point
+
+    distinct = list({key(s): s for s in samples}.values())
 
     def one(sample: tuple) -> float | None:
         completion, tests, entry_point = sample
         return rf([completion], tests=[tests], entry_points=[entry_point])[0]
 
     for name, chosen in ((f"the first {calls}", samples[:calls]), (f"{calls} distinct", distinct[:calls])):
-        unique = len({(c, json.dumps(t), e) for c, t, e in chosen})
+        unique = len(set(map(key, chosen)))
         ratios, identical = [], True
         for _ in range(repeats):
             start = time.perf_counter()
